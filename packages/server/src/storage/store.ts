@@ -1,0 +1,145 @@
+/**
+ * The storage contract. One implementation (`createStore`, Kysely) serves both SQLite and
+ * PostgreSQL; everything above this file talks to this interface only.
+ */
+import type {
+  BlockedBy,
+  DependencyGraph,
+  Finding,
+  PackageState,
+  Role,
+  ScanEvent,
+  ScanStatus,
+  SourceKind,
+  Verdict,
+} from '@secure-registry/shared';
+
+/** An artifact is identified by name, version and SRI integrity (the strongest hash). */
+export interface ArtifactKey {
+  name: string;
+  version: string;
+  integrity: string;
+}
+
+export interface ArtifactRecord extends ArtifactKey {
+  verdict: Verdict;
+  reason: string | undefined;
+  findings: Finding[];
+  /** Stage reports keyed by stage name: `static`, `install`, `import`, `browser`. */
+  reports: Record<string, unknown>;
+  ruleSetVersion: string | undefined;
+  /** Path of the stored tarball relative to the artifact store, once fetched. */
+  storagePath: string | undefined;
+  decidedAt: string | undefined;
+  createdAt: string;
+}
+
+export interface ScanRecord {
+  id: string;
+  label: string | undefined;
+  status: ScanStatus;
+  graph: DependencyGraph;
+  createdAt: string;
+  completedAt: string | undefined;
+}
+
+export interface ScanPackageRecord {
+  scanId: string;
+  key: string;
+  name: string;
+  version: string;
+  integrity: string | undefined;
+  source: SourceKind;
+  dev: boolean;
+  state: PackageState;
+  reason: string | undefined;
+  findings: Finding[];
+  blockedBy: BlockedBy | undefined;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobRecord extends ArtifactKey {
+  id: string;
+  status: JobStatus;
+  attempts: number;
+  /** Upstream tarball URL recorded from the lockfile, if any. */
+  resolved: string | undefined;
+  error: string | undefined;
+  lockedUntil: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  role: Role;
+  label: string | undefined;
+  createdAt: string;
+}
+
+export interface StoredScanEvent {
+  seq: number;
+  event: ScanEvent;
+}
+
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Artifacts and verdicts
+  getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
+  /** All artifacts of a name, any version (for the registry and "previous version" lookups). */
+  listArtifactsByName(name: string): Promise<ArtifactRecord[]>;
+  /** Inserts or updates; never loses an existing decided verdict unless `verdict` is given. */
+  upsertArtifact(
+    key: ArtifactKey,
+    patch: Partial<Omit<ArtifactRecord, keyof ArtifactKey | 'createdAt'>>,
+  ): Promise<ArtifactRecord>;
+
+  // Scans
+  createScan(scan: {
+    id: string;
+    label: string | undefined;
+    graph: DependencyGraph;
+    packages: Omit<ScanPackageRecord, 'scanId'>[];
+  }): Promise<ScanRecord>;
+  getScan(id: string): Promise<ScanRecord | undefined>;
+  setScanStatus(id: string, status: ScanStatus, completedAt?: string): Promise<void>;
+  listScanPackages(scanId: string): Promise<ScanPackageRecord[]>;
+  updateScanPackage(
+    scanId: string,
+    key: string,
+    patch: Partial<Pick<ScanPackageRecord, 'state' | 'reason' | 'findings' | 'blockedBy'>>,
+  ): Promise<void>;
+  /** Scans (still running) that contain the artifact, with the keys of the matching packages. */
+  findRunningScansWithArtifact(key: ArtifactKey): Promise<{ scanId: string; keys: string[] }[]>;
+
+  // Scan events (SSE log, resumable by sequence number)
+  appendScanEvent(scanId: string, event: ScanEvent): Promise<number>;
+  listScanEvents(scanId: string, afterSeq: number): Promise<StoredScanEvent[]>;
+
+  // Durable job queue
+  /**
+   * Enqueues analysis of an artifact unless a queued or running job for the same artifact
+   * exists; returns the job (new or existing). Identical artifacts share one job.
+   */
+  enqueueJob(key: ArtifactKey & { resolved?: string | undefined }): Promise<JobRecord>;
+  /**
+   * Atomically claims the oldest queued job, or a running job whose lease has expired (its
+   * worker died), marking it running with a lease of `leaseMs`. Returns undefined when idle.
+   */
+  claimJob(workerId: string, leaseMs: number): Promise<JobRecord | undefined>;
+  /** Extends the lease of a running job held by this worker. */
+  renewJob(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
+  completeJob(jobId: string, status: 'done' | 'failed', error?: string): Promise<void>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  countJobs(status: JobStatus): Promise<number>;
+
+  // Tokens (only the SHA-256 of a token is stored)
+  createToken(token: { id: string; hash: string; role: Role; label?: string }): Promise<TokenRecord>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+}

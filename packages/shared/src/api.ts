@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { DependencyGraph, SourceKind } from './graph.js';
+import { Finding, PackageState, Verdict } from './verdict.js';
+
+export const API_PREFIX = '/api/v1';
+
+/** `POST /api/v1/scans` body. */
+export const CreateScanRequest = z.object({
+  graph: DependencyGraph,
+  /** Free-form label shown in listings, e.g. the project directory name. */
+  label: z.string().max(200).optional(),
+});
+export type CreateScanRequest = z.infer<typeof CreateScanRequest>;
+
+export const BlockedBy = z.object({
+  name: z.string(),
+  version: z.string(),
+  /** `name@version` of each package from this one down to the rejected one. */
+  path: z.array(z.string()),
+});
+export type BlockedBy = z.infer<typeof BlockedBy>;
+
+export const ScanPackage = z.object({
+  key: z.string(),
+  name: z.string(),
+  version: z.string(),
+  integrity: z.string().optional(),
+  source: SourceKind,
+  dev: z.boolean(),
+  state: PackageState,
+  /** One line: why this package is not approved (empty for approved ones). */
+  reason: z.string().optional(),
+  findings: z.array(Finding),
+  blockedBy: BlockedBy.optional(),
+});
+export type ScanPackage = z.infer<typeof ScanPackage>;
+
+export const ScanCounts = z.object({
+  total: z.number().int(),
+  pending: z.number().int(),
+  analyzing: z.number().int(),
+  approved: z.number().int(),
+  rejected: z.number().int(),
+  review: z.number().int(),
+  blocked: z.number().int(),
+  unvettable: z.number().int(),
+});
+export type ScanCounts = z.infer<typeof ScanCounts>;
+
+export const ScanStatus = z.enum(['running', 'completed', 'failed']);
+export type ScanStatus = z.infer<typeof ScanStatus>;
+
+export const ScanSummary = z.object({
+  id: z.string(),
+  label: z.string().optional(),
+  status: ScanStatus,
+  createdAt: z.string(),
+  completedAt: z.string().optional(),
+  counts: ScanCounts,
+});
+export type ScanSummary = z.infer<typeof ScanSummary>;
+
+/** `GET /api/v1/scans/:id`. */
+export const ScanResult = ScanSummary.extend({ packages: z.array(ScanPackage) });
+export type ScanResult = z.infer<typeof ScanResult>;
+
+/** Server-Sent Events on `GET /api/v1/scans/:id/events`; `id:` is a per-scan sequence number. */
+export const ScanEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('scan.snapshot'), scan: ScanResult }),
+  z.object({
+    type: z.literal('package.state'),
+    key: z.string(),
+    name: z.string(),
+    version: z.string(),
+    state: PackageState,
+    reason: z.string().optional(),
+    findings: z.array(Finding).default([]),
+    blockedBy: BlockedBy.optional(),
+    counts: ScanCounts,
+  }),
+  z.object({ type: z.literal('scan.completed'), scan: ScanSummary }),
+]);
+export type ScanEvent = z.infer<typeof ScanEvent>;
+
+/** `GET /api/v1/packages/:name/:version`. */
+export const PackageVerdictResponse = z.object({
+  name: z.string(),
+  version: z.string(),
+  integrity: z.string(),
+  verdict: Verdict,
+  reason: z.string().optional(),
+  findings: z.array(Finding),
+  decidedAt: z.string().optional(),
+  ruleSetVersion: z.string().optional(),
+  /** Stage reports keyed by stage name (`static`, `install`, `import`, `browser`). */
+  reports: z.record(z.string(), z.unknown()),
+});
+export type PackageVerdictResponse = z.infer<typeof PackageVerdictResponse>;
+
+export const Role = z.enum(['admin', 'reviewer', 'ci']);
+export type Role = z.infer<typeof Role>;
+
+export const ErrorBody = z.object({ error: z.string(), code: z.string().optional(), hint: z.string().optional() });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const HealthResponse = z.object({ ok: z.boolean(), version: z.string(), storage: z.string() });
+export type HealthResponse = z.infer<typeof HealthResponse>;

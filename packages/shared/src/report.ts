@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { Phase } from './events.js';
+
+/** How sensitive a path touched by a package is. */
+export const FileClass = z.enum([
+  'honeytoken',
+  'credentials',
+  'wallet',
+  'persistence',
+  'ci-config',
+  'other-package',
+  'outside-package',
+]);
+export type FileClass = z.infer<typeof FileClass>;
+
+export const RunStatus = z.enum(['completed', 'timeout', 'crashed', 'error']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+const evidenceRef = { seq: z.array(z.number().int()).default([]) };
+
+/** The events of one artifact in one phase, reduced and with known runtime noise removed. */
+export const BehaviourReport = z.object({
+  phase: Phase,
+  package: z.string(),
+  status: RunStatus,
+  /** Why the run did not complete, for statuses other than `completed`. */
+  error: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+  exitCode: z.number().int().optional(),
+  processes: z.array(z.object({ pid: z.number().int(), argv: z.array(z.string()), cwd: z.string().optional(), ...evidenceRef })),
+  files: z.array(
+    z.object({ op: z.enum(['read', 'write', 'delete']), path: z.string(), class: FileClass, ...evidenceRef }),
+  ),
+  dns: z.array(z.object({ name: z.string(), qtype: z.string(), ...evidenceRef })),
+  connections: z.array(
+    z.object({ address: z.string(), port: z.number().int().optional(), host: z.string().optional(), ...evidenceRef }),
+  ),
+  http: z.array(
+    z.object({
+      method: z.string(),
+      host: z.string(),
+      path: z.string(),
+      tls: z.boolean(),
+      bodySha256: z.string(),
+      bodyExcerpt: z.string(),
+      ...evidenceRef,
+    }),
+  ),
+  /** Every place a honeytoken value appeared in egress (HTTP, DNS, raw TCP). */
+  honeytokenHits: z.array(
+    z.object({ token: z.string(), channel: z.enum(['http', 'dns', 'tcp']), destination: z.string(), excerpt: z.string(), ...evidenceRef }),
+  ),
+  decoys: z.array(z.object({ tool: z.string(), argv: z.array(z.string()), ...evidenceRef })),
+  browser: z.array(z.object({ api: z.string(), action: z.string(), detail: z.string(), ...evidenceRef })),
+});
+export type BehaviourReport = z.infer<typeof BehaviourReport>;
