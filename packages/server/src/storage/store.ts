@@ -62,7 +62,14 @@ export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 export interface JobRecord extends ArtifactKey {
   id: string;
   status: JobStatus;
+  /**
+   * How many times the job has been claimed, this claim included: 1 on the first claim, one more
+   * each time an expired lease is reclaimed. A worker may fail a job whose attempts exceed its
+   * limit (a package that kills its worker every time).
+   */
   attempts: number;
+  /** The worker holding (or that last held) the lease. */
+  workerId: string | undefined;
   /** Upstream tarball URL recorded from the lockfile, if any. */
   resolved: string | undefined;
   error: string | undefined;
@@ -70,6 +77,9 @@ export interface JobRecord extends ArtifactKey {
   createdAt: string;
   updatedAt: string;
 }
+
+/** The fields `upsertArtifact` may change. */
+export type ArtifactPatch = Partial<Omit<ArtifactRecord, keyof ArtifactKey | 'createdAt'>>;
 
 export interface TokenRecord {
   id: string;
@@ -94,11 +104,16 @@ export interface Store {
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** All artifacts of a name, any version (for the registry and "previous version" lookups). */
   listArtifactsByName(name: string): Promise<ArtifactRecord[]>;
-  /** Inserts or updates; never loses an existing decided verdict unless `verdict` is given. */
-  upsertArtifact(
-    key: ArtifactKey,
-    patch: Partial<Omit<ArtifactRecord, keyof ArtifactKey | 'createdAt'>>,
-  ): Promise<ArtifactRecord>;
+  /**
+   * Inserts (as `pending`) or updates, atomically, and returns the stored record. Never
+   * downgrades:
+   * - a field absent (or `undefined`) in the patch keeps its stored value;
+   * - a decided verdict (`approved`, `rejected`, `review`) is only replaced by another decided
+   *   verdict given in the patch; `verdict: 'pending'` never replaces a decision;
+   * - `reports` merge by stage name (a patch's keys replace only those keys);
+   * - when the verdict changes to a decided one, `decidedAt` becomes now unless the patch gives it.
+   */
+  upsertArtifact(key: ArtifactKey, patch: ArtifactPatch): Promise<ArtifactRecord>;
 
   // Scans
   createScan(scan: {
@@ -119,7 +134,13 @@ export interface Store {
   findRunningScansWithArtifact(key: ArtifactKey): Promise<{ scanId: string; keys: string[] }[]>;
 
   // Scan events (SSE log, resumable by sequence number)
+  /**
+   * Appends an event and returns its sequence number: 1, 2, 3... per scan, without gaps, even
+   * under concurrent appends. A number is handed out only after every smaller one is committed,
+   * so a reader resuming after `seq` never misses an event. Throws if the scan does not exist.
+   */
   appendScanEvent(scanId: string, event: ScanEvent): Promise<number>;
+  /** Events with a sequence number greater than `afterSeq`, in order. */
   listScanEvents(scanId: string, afterSeq: number): Promise<StoredScanEvent[]>;
 
   // Durable job queue
@@ -133,9 +154,16 @@ export interface Store {
    * worker died), marking it running with a lease of `leaseMs`. Returns undefined when idle.
    */
   claimJob(workerId: string, leaseMs: number): Promise<JobRecord | undefined>;
-  /** Extends the lease of a running job held by this worker. */
+  /**
+   * Extends the lease of a running job held by this worker. False if the job is not running or
+   * another worker holds it (the lease expired and it was reclaimed): stop working on it then.
+   */
   renewJob(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
-  completeJob(jobId: string, status: 'done' | 'failed', error?: string): Promise<void>;
+  /**
+   * Finishes a job. With `workerId`, only while that worker still holds the running job (a
+   * stale worker's late result is ignored; check with `getJob`); without, unconditionally.
+   */
+  completeJob(jobId: string, status: 'done' | 'failed', error?: string, workerId?: string): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
   countJobs(status: JobStatus): Promise<number>;
 

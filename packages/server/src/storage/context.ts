@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** What the store modules share: the query builder, the dialect and the clock. */
+export interface StoreContext {
+  readonly db: Kysely<Database>;
+  readonly kind: 'sqlite' | 'postgres';
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+}
+
+export function nowIso(ctx: StoreContext, offsetMs = 0): string {
+  return new Date(ctx.clock() + offsetMs).toISOString();
+}

@@ -1,0 +1,78 @@
+/** The `Store` over Kysely: the same queries for SQLite and PostgreSQL. */
+import { Migrator } from 'kysely';
+import { SecureRegistryError } from '@secure-registry/shared';
+import type { StoreContext } from './context.js';
+import { migrationProvider } from './migrations/index.js';
+import type { OpenedDatabase } from './open-database.js';
+import * as artifacts from './store-artifacts.js';
+import * as jobs from './store-jobs.js';
+import * as scans from './store-scans.js';
+import type { Store } from './store.js';
+
+export class KyselyStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly #ctx: StoreContext;
+  readonly #migrationSchema: string | undefined;
+  #closed = false;
+
+  constructor(opened: OpenedDatabase, clock: () => number) {
+    this.kind = opened.kind;
+    this.#ctx = { db: opened.db, kind: opened.kind, clock };
+    this.#migrationSchema = opened.migrationSchema;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.#ctx.db,
+      provider: migrationProvider,
+      ...(this.#migrationSchema === undefined ? {} : { migrationTableSchema: this.#migrationSchema }),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new SecureRegistryError(
+        'ERR_SR_DATABASE_MIGRATION',
+        `database migration ${failed ?? ''} failed: ${message}`.replace('  ', ' '),
+        { hint: 'a database written by a newer version cannot be opened by an older one', cause: error },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#ctx.db.destroy();
+  }
+
+  getArtifact: Store['getArtifact'] = (key) => artifacts.getArtifact(this.#ctx, key);
+  listArtifactsByName: Store['listArtifactsByName'] = (name) =>
+    artifacts.listArtifactsByName(this.#ctx, name);
+  upsertArtifact: Store['upsertArtifact'] = (key, patch) => artifacts.upsertArtifact(this.#ctx, key, patch);
+
+  createScan: Store['createScan'] = (scan) => scans.createScan(this.#ctx, scan);
+  getScan: Store['getScan'] = (id) => scans.getScan(this.#ctx, id);
+  setScanStatus: Store['setScanStatus'] = (id, status, completedAt) =>
+    scans.setScanStatus(this.#ctx, id, status, completedAt);
+  listScanPackages: Store['listScanPackages'] = (scanId) => scans.listScanPackages(this.#ctx, scanId);
+  updateScanPackage: Store['updateScanPackage'] = (scanId, key, patch) =>
+    scans.updateScanPackage(this.#ctx, scanId, key, patch);
+  findRunningScansWithArtifact: Store['findRunningScansWithArtifact'] = (key) =>
+    scans.findRunningScansWithArtifact(this.#ctx, key);
+  appendScanEvent: Store['appendScanEvent'] = (scanId, event) =>
+    scans.appendScanEvent(this.#ctx, scanId, event);
+  listScanEvents: Store['listScanEvents'] = (scanId, afterSeq) =>
+    scans.listScanEvents(this.#ctx, scanId, afterSeq);
+
+  enqueueJob: Store['enqueueJob'] = (key) => jobs.enqueueJob(this.#ctx, key);
+  claimJob: Store['claimJob'] = (workerId, leaseMs) => jobs.claimJob(this.#ctx, workerId, leaseMs);
+  renewJob: Store['renewJob'] = (jobId, workerId, leaseMs) =>
+    jobs.renewJob(this.#ctx, jobId, workerId, leaseMs);
+  completeJob: Store['completeJob'] = (jobId, status, error, workerId) =>
+    jobs.completeJob(this.#ctx, { jobId, status, error, workerId });
+  getJob: Store['getJob'] = (jobId) => jobs.getJob(this.#ctx, jobId);
+  countJobs: Store['countJobs'] = (status) => jobs.countJobs(this.#ctx, status);
+
+  createToken: Store['createToken'] = (token) => artifacts.createToken(this.#ctx, token);
+  findTokenByHash: Store['findTokenByHash'] = (hash) => artifacts.findTokenByHash(this.#ctx, hash);
+}

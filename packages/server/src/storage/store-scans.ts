@@ -1,0 +1,163 @@
+/** Scans, their packages and their event log. */
+import type { ScanEvent, ScanStatus } from '@secure-registry/shared';
+import { BugError } from '@secure-registry/shared';
+import { nowIso, type StoreContext } from './context.js';
+import { scanFromRow, scanPackageFromRow, scanPackageToRow } from './rows.js';
+import type { ScanPackagesTable } from './schema.js';
+import type { ArtifactKey, ScanPackageRecord, ScanRecord, Store, StoredScanEvent } from './store.js';
+
+/**
+ * Rows per multi-row insert. 11 columns x 1000 rows = 11,000 bound parameters: under SQLite's
+ * 32,766 and PostgreSQL's 65,535 limits.
+ */
+export const SCAN_PACKAGE_CHUNK = 1000;
+
+export async function createScan(
+  ctx: StoreContext,
+  scan: Parameters<Store['createScan']>[0],
+): Promise<ScanRecord> {
+  const createdAt = nowIso(ctx);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('scans')
+      .values({
+        id: scan.id,
+        label: scan.label ?? null,
+        status: 'running',
+        graph: JSON.stringify(scan.graph),
+        last_event_seq: 0,
+        created_at: createdAt,
+        completed_at: null,
+      })
+      .execute();
+    for (let start = 0; start < scan.packages.length; start += SCAN_PACKAGE_CHUNK) {
+      const rows: ScanPackagesTable[] = scan.packages
+        .slice(start, start + SCAN_PACKAGE_CHUNK)
+        .map((pkg) => scanPackageToRow(scan.id, pkg));
+      await trx.insertInto('scan_packages').values(rows).execute();
+    }
+  });
+  return {
+    id: scan.id,
+    label: scan.label,
+    status: 'running',
+    graph: scan.graph,
+    createdAt,
+    completedAt: undefined,
+  };
+}
+
+export async function getScan(ctx: StoreContext, id: string): Promise<ScanRecord | undefined> {
+  const row = await ctx.db.selectFrom('scans').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? scanFromRow(row) : undefined;
+}
+
+/** Sets the status; a final status without `completedAt` is stamped now, `running` clears it. */
+export async function setScanStatus(
+  ctx: StoreContext,
+  id: string,
+  status: ScanStatus,
+  completedAt: string | undefined,
+): Promise<void> {
+  const stamp = status === 'running' ? null : (completedAt ?? nowIso(ctx));
+  const result = await ctx.db
+    .updateTable('scans')
+    .set({ status, completed_at: stamp })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new BugError('ERR_SR_SCAN_NOT_FOUND', `no scan ${id}`);
+}
+
+export async function listScanPackages(ctx: StoreContext, scanId: string): Promise<ScanPackageRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('scan_packages')
+    .selectAll()
+    .where('scan_id', '=', scanId)
+    .orderBy('key')
+    .execute();
+  return rows.map(scanPackageFromRow);
+}
+
+export async function updateScanPackage(
+  ctx: StoreContext,
+  scanId: string,
+  key: string,
+  patch: Parameters<Store['updateScanPackage']>[2],
+): Promise<void> {
+  const set: Partial<ScanPackagesTable> = {};
+  if (patch.state !== undefined) set.state = patch.state;
+  if (patch.reason !== undefined) set.reason = patch.reason;
+  if (patch.findings !== undefined) set.findings = JSON.stringify(patch.findings);
+  if (patch.blockedBy !== undefined) set.blocked_by = JSON.stringify(patch.blockedBy);
+  if (Object.keys(set).length === 0) return;
+  const result = await ctx.db
+    .updateTable('scan_packages')
+    .set(set)
+    .where('scan_id', '=', scanId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n)
+    throw new BugError('ERR_SR_SCAN_NOT_FOUND', `no package ${key} in scan ${scanId}`);
+}
+
+export async function findRunningScansWithArtifact(
+  ctx: StoreContext,
+  key: ArtifactKey,
+): Promise<{ scanId: string; keys: string[] }[]> {
+  const rows = await ctx.db
+    .selectFrom('scan_packages as p')
+    .innerJoin('scans as s', 's.id', 'p.scan_id')
+    .select(['p.scan_id as scanId', 'p.key as key'])
+    .where('s.status', '=', 'running')
+    .where('p.name', '=', key.name)
+    .where('p.version', '=', key.version)
+    .where('p.integrity', '=', key.integrity)
+    .orderBy('p.scan_id')
+    .orderBy('p.key')
+    .execute();
+  const byScan = new Map<string, string[]>();
+  for (const row of rows) {
+    const keys = byScan.get(row.scanId);
+    if (keys) keys.push(row.key);
+    else byScan.set(row.scanId, [row.key]);
+  }
+  return [...byScan].map(([scanId, keys]) => ({ scanId, keys }));
+}
+
+/**
+ * Takes the next number from the scan's counter and inserts the event, in one transaction. The
+ * counter's row lock orders concurrent appends: the next number is handed out only after the
+ * previous append committed.
+ */
+export async function appendScanEvent(ctx: StoreContext, scanId: string, event: ScanEvent): Promise<number> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const counter = await trx
+      .updateTable('scans')
+      .set((eb) => ({ last_event_seq: eb('last_event_seq', '+', 1) }))
+      .where('id', '=', scanId)
+      .returning('last_event_seq')
+      .executeTakeFirst();
+    if (!counter) throw new BugError('ERR_SR_SCAN_NOT_FOUND', `no scan ${scanId}`);
+    const seq = Number(counter.last_event_seq);
+    await trx
+      .insertInto('scan_events')
+      .values({ scan_id: scanId, seq, data: JSON.stringify(event), created_at: nowIso(ctx) })
+      .execute();
+    return seq;
+  });
+}
+
+export async function listScanEvents(
+  ctx: StoreContext,
+  scanId: string,
+  afterSeq: number,
+): Promise<StoredScanEvent[]> {
+  const rows = await ctx.db
+    .selectFrom('scan_events')
+    .select(['seq', 'data'])
+    .where('scan_id', '=', scanId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .execute();
+  return rows.map((row) => ({ seq: Number(row.seq), event: JSON.parse(row.data) as ScanEvent }));
+}
