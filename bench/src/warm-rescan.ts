@@ -1,0 +1,199 @@
+/**
+ * Warm re-scan benchmark: `secure-registry scan` of a vetted 1,274-package lockfile (every verdict
+ * cached) against `npm ls --all --package-lock-only` on the same lockfile, in the same run.
+ * Usage: node bench/dist/warm-rescan.js [--runs N] [--lockfile PATH] [--upstream URL] [--work DIR] [--fresh]
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measure, median } from './measure.js';
+import type { Measurement } from './measure.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
+const DEFAULT_LOCKFILE = path.resolve(
+  REPO_ROOT,
+  '..',
+  'shared',
+  'fixtures',
+  'lockfiles',
+  'npm-cli-v3.package-lock.json',
+);
+const GOAL_RATIO = 1.5;
+
+interface ScanJson {
+  packages?: { name: string; version: string; state?: string; verdict?: string }[];
+}
+
+function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.toLowerCase().startsWith('npm_') && !key.startsWith('SECURE_REGISTRY_')) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
+  return env;
+}
+
+/** The npm CLI's JavaScript entry, so npm runs on the same Node as secure-registry. */
+function findNpmCli(): string[] {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'npm');
+    if (!dir || !existsSync(candidate)) continue;
+    const real = realpathSync(candidate);
+    return real.endsWith('.js') ? [process.execPath, real] : [real];
+  }
+  throw new Error('npm not found on PATH');
+}
+
+async function prepareProject(lockfile: string, dir: string): Promise<number> {
+  const text = await readFile(lockfile, 'utf8');
+  const lock = JSON.parse(text) as { packages?: Record<string, Record<string, unknown>> };
+  const root = lock.packages?.[''];
+  if (!root) throw new Error(`${lockfile}: not a lockfileVersion 2/3 package-lock.json`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'package-lock.json'), text);
+  // The root entry of a v3 lockfile carries the root manifest's dependency fields.
+  await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(root, null, 2)}\n`);
+  return Object.keys(lock.packages ?? {}).length - 1;
+}
+
+function summarizeScan(result: Measurement): { total: number; states: Record<string, number> } {
+  const json = JSON.parse(result.stdout) as ScanJson;
+  const states: Record<string, number> = {};
+  for (const pkg of json.packages ?? []) {
+    const state = pkg.state ?? pkg.verdict ?? 'unknown';
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return { total: json.packages?.length ?? 0, states };
+}
+
+function fmtMs(ms: number): string {
+  return `${ms.toFixed(0).padStart(6)} ms`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '7' },
+      lockfile: { type: 'string', default: DEFAULT_LOCKFILE },
+      upstream: { type: 'string' },
+      work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
+      fresh: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: build first (npx tsc -b packages/cli)`);
+  const work = path.resolve(values.work);
+  if (values.fresh) await rm(work, { recursive: true, force: true });
+  const project = path.join(work, 'project');
+  const entries = await prepareProject(path.resolve(values.lockfile), project);
+  const cliEnv = cleanEnv({
+    CI: '1',
+    NO_COLOR: '1',
+    SECURE_REGISTRY_DATA_DIR: path.join(work, 'data'),
+    SECURE_REGISTRY_CONFIG_DIR: path.join(work, 'config'),
+  });
+  const cliArgs = [
+    CLI_BIN,
+    'scan',
+    project,
+    '--json',
+    ...(values.upstream ? ['--upstream', values.upstream] : []),
+  ];
+  const npm = findNpmCli();
+  const npmArgs = [...npm.slice(1), 'ls', '--all', '--package-lock-only'];
+  const runCli = (): Promise<Measurement> =>
+    measure(process.execPath, cliArgs, { cwd: project, env: cliEnv });
+  const runNpmLs = (): Promise<Measurement> =>
+    measure(npm[0]!, npmArgs, { cwd: project, env: cleanEnv({ npm_config_update_notifier: 'false' }) });
+
+  console.log(`lockfile: ${values.lockfile} (${entries} entries)`);
+  console.log(
+    `upstream: ${values.upstream ?? 'the npm client’s configured registry (default https://registry.npmjs.org)'}`,
+  );
+  console.log(`node: ${process.execPath} ${process.version}; npm: ${npm.join(' ')}`);
+
+  console.log('\nfill: scanning once so every verdict is stored (cold the first time; can take minutes)…');
+  const fill = await runCli();
+  if (fill.code === null || fill.code > 2) {
+    console.error(
+      `fill scan failed with exit ${fill.code} (${fill.signal ?? ''}):\n${fill.stderr.slice(-4000)}`,
+    );
+    return 1;
+  }
+  const filled = summarizeScan(fill);
+  console.log(
+    `fill: exit ${fill.code} in ${(fill.wallMs / 1000).toFixed(1)} s, ${filled.total} packages ${JSON.stringify(filled.states)}`,
+  );
+  if ((filled.states.pending ?? 0) + (filled.states.analyzing ?? 0) > 0) {
+    console.error('fill scan left packages undecided; a warm re-scan would not be warm');
+    return 1;
+  }
+
+  // One untimed run of each to warm the file-system cache, then interleaved timed runs.
+  await runCli();
+  await runNpmLs();
+  const cli: Measurement[] = [];
+  const ls: Measurement[] = [];
+  for (let i = 0; i < runs; i++) {
+    const a = await runCli();
+    const b = await runNpmLs();
+    if (a.code !== fill.code) console.warn(`run ${i + 1}: scan exit ${a.code}, fill exit was ${fill.code}`);
+    if (b.code !== 0) console.warn(`run ${i + 1}: npm ls exit ${b.code}: ${b.stderr.slice(0, 300)}`);
+    cli.push(a);
+    ls.push(b);
+    console.log(`run ${i + 1}/${runs}: scan ${fmtMs(a.wallMs)}   npm ls ${fmtMs(b.wallMs)}`);
+  }
+  const warm = summarizeScan(cli[cli.length - 1]!);
+  const cliMedian = median(cli.map((m) => m.wallMs));
+  const lsMedian = median(ls.map((m) => m.wallMs));
+  const ratio = cliMedian / lsMedian;
+  const peakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0), fill.peakRssKiB ?? 0);
+  const warmPeakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0));
+  const lsPeakRss = Math.max(...ls.map((m) => m.peakRssKiB ?? 0));
+
+  console.log('\nwarm re-scan (median of %d)', runs);
+  console.log(
+    `  secure-registry scan --json   ${fmtMs(cliMedian)}   (min ${fmtMs(Math.min(...cli.map((m) => m.wallMs)))})`,
+  );
+  console.log(
+    `  npm ls --all --package-lock-only ${fmtMs(lsMedian)}   (min ${fmtMs(Math.min(...ls.map((m) => m.wallMs)))})`,
+  );
+  console.log(
+    `  ratio ${ratio.toFixed(2)}×  (goal ≤ ${GOAL_RATIO}×: ${ratio <= GOAL_RATIO ? 'met' : 'NOT met'})`,
+  );
+  console.log(`  packages in warm result: ${warm.total} ${JSON.stringify(warm.states)}`);
+  console.log(
+    `  peak RSS of the scan process (CLI + in-process server): warm ${(warmPeakRss / 1024).toFixed(0)} MiB, ` +
+      `fill ${((fill.peakRssKiB ?? 0) / 1024).toFixed(0)} MiB; npm ls ${(lsPeakRss / 1024).toFixed(0)} MiB`,
+  );
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        entries,
+        runs,
+        scanMedianMs: cliMedian,
+        npmLsMedianMs: lsMedian,
+        ratio,
+        peakRssKiB: peakRss,
+        warmPeakRssKiB: warmPeakRss,
+        fillMs: fill.wallMs,
+        fillExit: fill.code,
+        states: warm.states,
+      }),
+    );
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`warm-rescan: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
