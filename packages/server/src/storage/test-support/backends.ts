@@ -15,6 +15,8 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 export interface TestDatabase {
   readonly kind: 'sqlite' | 'postgres';
+  /** The `createStore` options of this database, for other threads and processes. */
+  readonly options: CreateStoreOptions;
   /** Opens a store on this database (several may be open at once on PostgreSQL). */
   open(extra?: Pick<CreateStoreOptions, 'clock' | 'poolSize'>): Promise<Store>;
   /** Closes every store opened here and deletes the database. */
@@ -34,6 +36,7 @@ function tracking(
   const opened: Store[] = [];
   return {
     kind,
+    options: base,
     async open(extra = {}) {
       const store = await createStore({ ...base, ...extra });
       opened.push(store);
