@@ -1,0 +1,82 @@
+/**
+ * The reasons the vetted registry gives when it refuses something, written for the person who
+ * reads them in npm's output (`403 Forbidden - GET …/x-1.0.0.tgz - rejected: …`). Pure.
+ */
+import type { ArtifactRecord } from '../../storage/store.js';
+import { groupByVersion, isServable } from './served-versions.js';
+
+export const NOT_VETTED = 'not yet vetted: run secure-registry scan';
+
+/** Which record of a version explains a refusal best: rejected, then review, then pending. */
+const PRIORITY: Record<ArtifactRecord['verdict'], number> = {
+  rejected: 0,
+  review: 1,
+  pending: 2,
+  approved: 3,
+};
+
+function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The most telling record among a version's records (undefined for none). */
+export function mostTellingRecord(
+  records: readonly ArtifactRecord[] | undefined,
+): ArtifactRecord | undefined {
+  if (!records || records.length === 0) return undefined;
+  return [...records].sort((a, b) => PRIORITY[a.verdict] - PRIORITY[b.verdict])[0];
+}
+
+/** Why one version's tarball is refused, from its records (none: never vetted). */
+export function refusalReason(
+  records: readonly ArtifactRecord[] | undefined,
+  options: { queued?: boolean } = {},
+): string {
+  const record = mostTellingRecord(records);
+  const notVetted = options.queued ? `${NOT_VETTED} (analysis queued; retry when it completes)` : NOT_VETTED;
+  if (!record) return notVetted;
+  const because = record.reason ? oneLine(record.reason) : undefined;
+  switch (record.verdict) {
+    case 'rejected':
+      return `rejected: ${because ?? 'the analysis found it unsafe'}`;
+    case 'review':
+      return `held for review: ${because ?? 'a person must decide'}`;
+    case 'pending':
+      return `not yet vetted: analysis of ${record.name}@${record.version} is in progress`;
+    case 'approved':
+      // Approved but the bytes were never stored, or another integrity than upstream's.
+      return isServable(record)
+        ? `not yet vetted: the approved ${record.name}@${record.version} differs from the upstream tarball`
+        : `not yet vetted: the approved ${record.name}@${record.version} has no stored tarball`;
+  }
+}
+
+/**
+ * The 404 message for a packument without a servable version, summarising upstream's versions by
+ * verdict: `no approved version of x: 2 rejected (1.0.1: rejected: …), 3 not yet vetted: run …`.
+ */
+export function noServedVersionsMessage(input: {
+  name: string;
+  upstreamVersions: readonly string[];
+  records: readonly ArtifactRecord[];
+}): string {
+  const byVersion = groupByVersion(input.records);
+  const versions = input.upstreamVersions.length > 0 ? input.upstreamVersions : [...byVersion.keys()];
+  const counts = { rejected: 0, review: 0, pending: 0 };
+  let example: string | undefined;
+  for (const version of versions) {
+    const record = mostTellingRecord(byVersion.get(version));
+    if (!record || record.verdict === 'pending' || record.verdict === 'approved') counts.pending++;
+    else counts[record.verdict]++;
+    if (record && record.verdict !== 'approved' && record.verdict !== 'pending' && example === undefined) {
+      example = `${version}: ${refusalReason([record])}`;
+    }
+  }
+  const parts: string[] = [];
+  if (counts.rejected > 0) parts.push(`${counts.rejected} rejected`);
+  if (counts.review > 0) parts.push(`${counts.review} held for review`);
+  if (counts.pending > 0) parts.push(`${counts.pending} ${NOT_VETTED}`);
+  const summary = parts.length > 0 ? parts.join(', ') : NOT_VETTED;
+  return `no approved version of ${input.name}: ${summary}${example ? ` (${example})` : ''}`;
+}
