@@ -1,4 +1,5 @@
 /** Scans, their packages and their event log. */
+import { CompiledQuery } from 'kysely';
 import type { ScanEvent, ScanStatus } from '@secure-registry/shared';
 import { BugError } from '@secure-registry/shared';
 import { nowIso, type StoreContext } from './context.js';
@@ -11,6 +12,49 @@ import type { ArtifactKey, ScanPackageRecord, ScanRecord, Store, StoredScanEvent
  * 32,766 and PostgreSQL's 65,535 limits.
  */
 export const SCAN_PACKAGE_CHUNK = 1000;
+
+const SCAN_PACKAGE_COLUMNS = [
+  'scan_id',
+  'key',
+  'name',
+  'version',
+  'integrity',
+  'source',
+  'dev',
+  'state',
+  'reason',
+  'findings',
+  'blocked_by',
+] as const satisfies readonly (keyof ScanPackagesTable)[];
+
+/**
+ * The multi-row INSERT for `rows` rows, built once per size: Kysely's builder spends more time
+ * compiling 11,000 parameters than the database spends inserting them. Only the placeholder
+ * style differs between the dialects.
+ */
+export function bulkInsertSql(kind: StoreContext['kind'], rows: number): string {
+  const width = SCAN_PACKAGE_COLUMNS.length;
+  const tuples: string[] = [];
+  for (let row = 0; row < rows; row++) {
+    const marks = Array.from({ length: width }, (_, column) =>
+      kind === 'postgres' ? `$${row * width + column + 1}` : '?',
+    );
+    tuples.push(`(${marks.join(', ')})`);
+  }
+  return `insert into scan_packages (${SCAN_PACKAGE_COLUMNS.join(', ')}) values ${tuples.join(', ')}`;
+}
+
+const bulkSqlCache = new Map<string, string>();
+
+function cachedBulkInsertSql(kind: StoreContext['kind'], rows: number): string {
+  const cacheKey = `${kind}:${rows}`;
+  let text = bulkSqlCache.get(cacheKey);
+  if (text === undefined) {
+    text = bulkInsertSql(kind, rows);
+    if (rows === SCAN_PACKAGE_CHUNK) bulkSqlCache.set(cacheKey, text);
+  }
+  return text;
+}
 
 export async function createScan(
   ctx: StoreContext,
@@ -31,10 +75,13 @@ export async function createScan(
       })
       .execute();
     for (let start = 0; start < scan.packages.length; start += SCAN_PACKAGE_CHUNK) {
-      const rows: ScanPackagesTable[] = scan.packages
-        .slice(start, start + SCAN_PACKAGE_CHUNK)
-        .map((pkg) => scanPackageToRow(scan.id, pkg));
-      await trx.insertInto('scan_packages').values(rows).execute();
+      const chunk = scan.packages.slice(start, start + SCAN_PACKAGE_CHUNK);
+      const parameters: unknown[] = [];
+      for (const pkg of chunk) {
+        const row = scanPackageToRow(scan.id, pkg);
+        for (const column of SCAN_PACKAGE_COLUMNS) parameters.push(row[column]);
+      }
+      await trx.executeQuery(CompiledQuery.raw(cachedBulkInsertSql(ctx.kind, chunk.length), parameters));
     }
   });
   return {
