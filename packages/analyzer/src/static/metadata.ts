@@ -1,0 +1,131 @@
+import semver from 'semver';
+import { installCommands, isRecord } from './manifest.js';
+import type { LifecycleEvent, MetadataSignals } from './types.js';
+
+/** Pure packument reading: previous version, release age, maintainers, provenance, install scripts. */
+
+export interface VersionDoc {
+  scripts?: Record<string, string>;
+  gypfile?: boolean;
+  hasInstallScript?: boolean;
+  maintainers?: unknown;
+  _npmUser?: unknown;
+  dist?: { attestations?: unknown };
+}
+
+function versionsOf(packument: unknown): Record<string, VersionDoc> {
+  if (!isRecord(packument) || !isRecord(packument.versions)) return {};
+  const out: Record<string, VersionDoc> = {};
+  for (const [version, doc] of Object.entries(packument.versions))
+    if (isRecord(doc)) out[version] = doc as VersionDoc;
+  return out;
+}
+
+export function versionDoc(packument: unknown, version: string): VersionDoc | undefined {
+  const versions = versionsOf(packument);
+  return Object.hasOwn(versions, version) ? versions[version] : undefined;
+}
+
+/** The highest valid version lower than `version`. Prereleases count only for a prerelease. */
+export function previousVersionOf(packument: unknown, version: string): string | undefined {
+  if (!semver.valid(version)) return undefined;
+  let best: string | undefined;
+  for (const candidate of Object.keys(versionsOf(packument))) {
+    if (!semver.valid(candidate) || !semver.lt(candidate, version)) continue;
+    if (semver.prerelease(candidate) && !semver.prerelease(version)) continue;
+    if (best === undefined || semver.gt(candidate, best)) best = candidate;
+  }
+  return best;
+}
+
+function personName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.replace(/\s*[<(].*$/, '').trim() || undefined;
+  if (isRecord(value) && typeof value.name === 'string') return value.name;
+  return undefined;
+}
+
+function maintainerNames(doc: VersionDoc | undefined): string[] | null {
+  if (!doc || !Array.isArray(doc.maintainers)) return null;
+  const names = doc.maintainers.map(personName).filter((n): n is string => n !== undefined);
+  return [...new Set(names)].sort();
+}
+
+function hasAttestations(doc: VersionDoc | undefined): boolean {
+  return isRecord(doc?.dist) && doc.dist.attestations !== undefined && doc.dist.attestations !== null;
+}
+
+/** Install events a packument version document declares; null when it does not say. */
+export function declaredInstallEvents(doc: VersionDoc | undefined): LifecycleEvent[] | null {
+  if (!doc) return null;
+  if (isRecord(doc.scripts)) {
+    const scripts: Record<string, string> = {};
+    for (const [key, value] of Object.entries(doc.scripts))
+      if (typeof value === 'string') scripts[key] = value;
+    // The registry's copy may lack binding.gyp knowledge; `gypfile: true` is how npm records it.
+    return [...new Set(installCommands(scripts, doc.gypfile === true).map((c) => c.event))];
+  }
+  if (doc.gypfile === true) return ['install'];
+  if (typeof doc.hasInstallScript === 'boolean') return doc.hasInstallScript ? null : [];
+  return null;
+}
+
+/** The previous version's install commands by event (`undefined` entries when only a flag is known). */
+export function previousInstallCommands(doc: VersionDoc | undefined): Map<LifecycleEvent, string> | null {
+  if (!doc) return null;
+  if (isRecord(doc.scripts) || doc.gypfile === true) {
+    const scripts: Record<string, string> = {};
+    if (isRecord(doc.scripts)) {
+      for (const [key, value] of Object.entries(doc.scripts))
+        if (typeof value === 'string') scripts[key] = value;
+    }
+    return new Map(installCommands(scripts, doc.gypfile === true).map((c) => [c.event, c.command]));
+  }
+  if (doc.hasInstallScript === false) return new Map();
+  return null;
+}
+
+function timeOf(packument: unknown, key: string): string | undefined {
+  if (!isRecord(packument) || !isRecord(packument.time)) return undefined;
+  const value = packument.time[key];
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined;
+}
+
+export function readMetadata(packument: unknown, version: string, now: Date): MetadataSignals {
+  const current = versionDoc(packument, version);
+  const previousVersion = previousVersionOf(packument, version);
+  const previous = previousVersion === undefined ? undefined : versionDoc(packument, previousVersion);
+  const publishedAt = timeOf(packument, version);
+  const createdAt = timeOf(packument, 'created');
+  const currentNames = maintainerNames(current) ?? [];
+  const previousNames = previous ? maintainerNames(previous) : null;
+  const publisher = personName(current?._npmUser);
+  const previousPublisher = personName(previous?._npmUser);
+  const currentProvenance = hasAttestations(current);
+  const previousProvenance = previous ? hasAttestations(previous) : null;
+  return {
+    ...(previousVersion !== undefined ? { previousVersion } : {}),
+    ...(previousVersion !== undefined
+      ? { releaseType: semver.diff(previousVersion, version) ?? 'none' }
+      : {}),
+    ...(publishedAt !== undefined ? { publishedAt } : {}),
+    ...(publishedAt !== undefined
+      ? { ageHours: Math.round(((now.getTime() - Date.parse(publishedAt)) / 3_600_000) * 10) / 10 }
+      : {}),
+    ...(createdAt !== undefined ? { packageCreatedAt: createdAt } : {}),
+    versionCount: Object.keys(versionsOf(packument)).length,
+    maintainers: {
+      current: currentNames,
+      previous: previousNames,
+      added: previousNames === null ? [] : currentNames.filter((n) => !previousNames.includes(n)),
+      removed: previousNames === null ? [] : previousNames.filter((n) => !currentNames.includes(n)),
+      ...(publisher !== undefined ? { publisher } : {}),
+      ...(previousPublisher !== undefined ? { previousPublisher } : {}),
+    },
+    provenance: {
+      current: currentProvenance,
+      previous: previousProvenance,
+      lost: previousProvenance === true && !currentProvenance,
+    },
+    packumentInstallEvents: declaredInstallEvents(current),
+  };
+}

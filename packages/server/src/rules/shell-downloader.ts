@@ -1,0 +1,64 @@
+import type { CodeSignal } from '@secure-registry/analyzer';
+import { evidenceOf, signalsOf } from './evidence.js';
+import type { Rule, RuleHit } from './types.js';
+
+function isShellText(signal: CodeSignal): boolean {
+  return (
+    signal.file.startsWith('package.json#') ||
+    /\.(?:sh|bash|zsh|command|ps1|bat|cmd)$|^[^.]*$/.test(signal.file)
+  );
+}
+
+/**
+ * Droppers and reverse shells. In a script or a shell file run at install: `critical`. As a string
+ * in JavaScript run at install: `high` (CLIs print `curl … | sh` hints too). In import code:
+ * `medium`. A bare curl/wget in an install script is how some prebuilt binaries are fetched:
+ * `medium`, named as such; the sandbox decides what it really downloads.
+ */
+export const shellDownloader: Rule = {
+  id: 'shell-downloader',
+  description: 'Pipe-to-shell downloads, download-and-run, reverse shells in install or import code',
+  evaluate(ctx) {
+    const signals = signalsOf(ctx.static, 'shell-downloader');
+    const strong = signals.filter((s) => s.strength === 'strong');
+    const hits: RuleHit[] = [];
+    const inScripts = strong.filter((s) => s.reach.install && isShellText(s));
+    const inInstallJs = strong.filter((s) => s.reach.install && !isShellText(s));
+    const inImport = strong.filter((s) => !s.reach.install && s.reach.import);
+    const describe = (list: CodeSignal[]): string => [...new Set(list.map((s) => s.pattern))].join(', ');
+    if (inScripts.length > 0) {
+      hits.push({
+        rule: this.id,
+        severity: 'critical',
+        message: `install script runs a shell dropper (${describe(inScripts)})`,
+        evidence: evidenceOf(inScripts),
+      });
+    }
+    if (inInstallJs.length > 0) {
+      hits.push({
+        rule: this.id,
+        severity: 'high',
+        message: `code run at install contains a shell dropper command (${describe(inInstallJs)})`,
+        evidence: evidenceOf(inInstallJs),
+      });
+    }
+    if (inImport.length > 0) {
+      hits.push({
+        rule: this.id,
+        severity: 'medium',
+        message: `code loaded at import contains a shell dropper command (${describe(inImport)})`,
+        evidence: evidenceOf(inImport),
+      });
+    }
+    const bare = signals.filter((s) => s.strength === 'weak' && s.reach.install);
+    if (bare.length > 0 && hits.length === 0) {
+      hits.push({
+        rule: this.id,
+        severity: 'medium',
+        message: 'install script downloads with curl/wget (possibly a prebuilt binary)',
+        evidence: evidenceOf(bare),
+      });
+    }
+    return hits;
+  },
+};
