@@ -1,0 +1,55 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { requireRole } from './http/auth.js';
+import type { AuthMode } from './http/auth.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { registerHealthRoutes } from './http/routes/health.js';
+import { registerPackageRoutes } from './http/routes/packages.js';
+import { registerScanEventRoutes } from './http/routes/scan-events.js';
+import { registerScanRoutes } from './http/routes/scans.js';
+import type { ScanEventHub } from './services/scan-event-hub.js';
+import type { ScanService } from './services/scan-service.js';
+import type { Store } from './storage/store.js';
+import { SERVER_VERSION } from './version.js';
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+
+export interface ServerDeps {
+  store: Store;
+  scans: ScanService;
+  hub: ScanEventHub;
+  auth: AuthMode;
+  /** Largest accepted request body in bytes (default 64 MiB); larger ones get 413. */
+  bodyLimit?: number;
+  logger?: FastifyServerOptions['logger'];
+  /** Interval of SSE heartbeat comments (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** The HTTP API over the given services. Does not listen. */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: deps.logger ?? false,
+    // Scoped names arrive as `@scope%2fname`; parameters up to a long name plus version.
+    maxParamLength: 600,
+    // Open event streams must not keep `close()` waiting.
+    forceCloseConnections: true,
+  });
+  registerErrorHandlers(app);
+  const auth = { store: deps.store, mode: deps.auth };
+  const canRead = requireRole(auth, ['admin', 'reviewer', 'ci']);
+  const canCreate = requireRole(auth, ['admin', 'ci']);
+
+  registerHealthRoutes(app, { store: deps.store, version: SERVER_VERSION });
+  registerScanRoutes(app, { scans: deps.scans, canCreate, canRead });
+  registerScanEventRoutes(app, {
+    store: deps.store,
+    scans: deps.scans,
+    hub: deps.hub,
+    canRead,
+    heartbeatMs: deps.heartbeatMs ?? 15_000,
+  });
+  registerPackageRoutes(app, { store: deps.store, canRead });
+  return app;
+}

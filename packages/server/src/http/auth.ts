@@ -1,0 +1,89 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '@secure-registry/shared';
+import type { Store, TokenRecord } from '../storage/store.js';
+import { HttpError } from './errors.js';
+
+export type AuthMode = 'none' | 'token';
+
+export interface Principal {
+  /** Token id, or `local` in tokenless local mode. */
+  id: string;
+  role: Role;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+const TOKEN_PREFIX = 'srt_';
+
+/** A new bearer token: `srt_` and 32 random bytes in base64url. */
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Creates and stores a token; returns the plaintext (shown once) and its record. */
+export async function issueToken(
+  store: Store,
+  options: { role: Role; label?: string | undefined },
+): Promise<{ token: string; record: TokenRecord }> {
+  const token = generateToken();
+  const record = await store.createToken({
+    id: randomUUID(),
+    hash: hashToken(token),
+    role: options.role,
+    ...(options.label !== undefined ? { label: options.label } : {}),
+  });
+  return { token, record };
+}
+
+/** Addresses on which tokenless mode is allowed: the loopback interface only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1';
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Returns a Fastify `preHandler` that authenticates the request and requires one of `roles`.
+ * Missing or unknown tokens are 401; a valid token with another role is 403.
+ */
+export function requireRole(options: { store: Store; mode: AuthMode }, roles: readonly Role[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    if (options.mode === 'none') {
+      request.principal = { id: 'local', role: 'admin' };
+      return;
+    }
+    const token = bearerToken(request);
+    if (!token) {
+      throw new HttpError(
+        401,
+        'ERR_SR_UNAUTHORIZED',
+        'authentication required: send Authorization: Bearer <token>',
+        {
+          hint: 'create a token with `secure-registry-server token create --role ci`',
+        },
+      );
+    }
+    const record = token.startsWith(TOKEN_PREFIX)
+      ? await options.store.findTokenByHash(hashToken(token))
+      : undefined;
+    if (!record) throw new HttpError(401, 'ERR_SR_INVALID_TOKEN', 'the token is not valid');
+    if (!roles.includes(record.role)) {
+      throw new HttpError(403, 'ERR_SR_FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+    }
+    request.principal = { id: record.id, role: record.role };
+  };
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { API_PREFIX, isValidPackageName } from '@secure-registry/shared';
+import { getPackageVerdict } from '../../services/package-service.js';
+import type { Store } from '../../storage/store.js';
+import { HttpError } from '../errors.js';
+
+interface PackageQuery {
+  integrity?: string;
+}
+
+export function registerPackageRoutes(
+  app: FastifyInstance,
+  deps: { store: Store; canRead: preHandlerAsyncHookHandler },
+): void {
+  const lookup = async (name: string, version: string, integrity: string | undefined) => {
+    if (!isValidPackageName(name))
+      throw new HttpError(400, 'ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
+    const verdict = await getPackageVerdict(deps.store, { name, version, integrity });
+    if (!verdict) throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `no verdict for ${name}@${version}`);
+    return verdict;
+  };
+  // `@scope%2fname` arrives decoded as one parameter.
+  app.get<{ Params: { name: string; version: string }; Querystring: PackageQuery }>(
+    `${API_PREFIX}/packages/:name/:version`,
+    { preHandler: deps.canRead },
+    async (request) => lookup(request.params.name, request.params.version, request.query.integrity),
+  );
+  // `@scope/name` unencoded.
+  app.get<{ Params: { scope: string; name: string; version: string }; Querystring: PackageQuery }>(
+    `${API_PREFIX}/packages/:scope/:name/:version`,
+    { preHandler: deps.canRead },
+    async (request) => {
+      const { scope, name, version } = request.params;
+      if (!scope.startsWith('@')) throw new HttpError(404, 'ERR_SR_NOT_FOUND', 'unknown route');
+      return lookup(`${scope}/${name}`, version, request.query.integrity);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { API_PREFIX, CreateScanRequest } from '@secure-registry/shared';
+import type { ScanService } from '../../services/scan-service.js';
+import { HttpError } from '../errors.js';
+import { formatZodIssues } from '../validation.js';
+
+export interface ScanRouteDeps {
+  scans: ScanService;
+  canCreate: preHandlerAsyncHookHandler;
+  canRead: preHandlerAsyncHookHandler;
+}
+
+export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): void {
+  app.post(`${API_PREFIX}/scans`, { preHandler: deps.canCreate }, async (request, reply) => {
+    const parsed = CreateScanRequest.safeParse(request.body);
+    if (!parsed.success) {
+      throw new HttpError(
+        400,
+        'ERR_SR_INVALID_BODY',
+        `invalid scan request: ${formatZodIssues(parsed.error)}`,
+      );
+    }
+    const summary = await deps.scans.createScan(parsed.data);
+    return reply.status(201).header('location', `${API_PREFIX}/scans/${summary.id}`).send(summary);
+  });
+
+  app.get<{ Params: { id: string } }>(
+    `${API_PREFIX}/scans/:id`,
+    { preHandler: deps.canRead },
+    async (request) => {
+      const result = await deps.scans.getScanResult(request.params.id);
+      if (!result) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${request.params.id}`);
+      return result;
+    },
+  );
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of `secure-registry-server`: wires the process (argv, env, signals, exit) to the CLI.
+import { runCli } from './cli/run.js';
+
+const stopSignal = new Promise<string>((resolve) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+});
+const code = await runCli(process.argv.slice(2), process.env, {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stopSignal,
+});
+process.exit(code);

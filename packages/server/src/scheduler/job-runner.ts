@@ -1,0 +1,86 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { JobRecord, Store } from '../storage/store.js';
+import type { ScanService } from '../services/scan-service.js';
+import { isDecided } from '../services/scan-planner.js';
+import { analysisFailedDecision, runPipeline } from '../pipeline/run-pipeline.js';
+import type { PipelineDeps, PipelineResult } from '../pipeline/run-pipeline.js';
+import { PermanentStageError } from '../pipeline/types.js';
+
+export interface RetryPolicy {
+  /** Attempts of the stages within one claim of the job. */
+  attempts: number;
+  /** Delay before the second attempt; doubled for each further one. */
+  baseDelayMs: number;
+  /** Claims after which a job that keeps dying with its worker is given up (held for review). */
+  maxClaims: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxClaims: 5 };
+
+export interface JobRunnerDeps {
+  store: Store;
+  scans: ScanService;
+  pipeline: PipelineDeps;
+  retry: RetryPolicy;
+  log?: (message: string) => void;
+}
+
+/**
+ * Runs one claimed job to a decision and records it: artifact first, then every running scan
+ * that contains it, then the job. A crash anywhere leaves the job running; its lease expires,
+ * another claim finds the recorded decision (or redoes the work) and finishes the rest.
+ */
+export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+  const { store, scans } = deps;
+  const key = { name: job.name, version: job.version, integrity: job.integrity };
+  const existing = await store.getArtifact(key);
+  if (isDecided(existing)) {
+    await scans.applyArtifactDecision(key, existing);
+    await store.completeJob(job.id, 'done', undefined, job.workerId);
+    return;
+  }
+  let result: PipelineResult;
+  if (job.attempts > deps.retry.maxClaims) {
+    result = analysisFailedDecision(
+      new Error(`the analysis was interrupted ${job.attempts - 1} times (the worker stopped each time)`),
+      job.attempts - 1,
+    );
+  } else {
+    await scans.markAnalyzing(key);
+    result = await runWithRetries(job, deps, signal);
+  }
+  signal.throwIfAborted();
+  const { storagePath, ...decision } = result;
+  await store.upsertArtifact(key, {
+    ...decision,
+    ...(storagePath !== undefined ? { storagePath } : {}),
+    decidedAt: new Date().toISOString(),
+  });
+  await scans.applyArtifactDecision(key, decision);
+  const failed = decision.findings.find((finding) => finding.rule === 'analysis-failed');
+  await store.completeJob(
+    job.id,
+    failed ? 'failed' : 'done',
+    failed ? decision.reason : undefined,
+    job.workerId,
+  );
+}
+
+async function runWithRetries(
+  job: JobRecord,
+  deps: JobRunnerDeps,
+  signal: AbortSignal,
+): Promise<PipelineResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runPipeline(job, deps.pipeline, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      deps.log?.(`${job.name}@${job.version}: attempt ${attempt} failed: ${String(error)}`);
+      if (error instanceof PermanentStageError || attempt >= deps.retry.attempts) {
+        return analysisFailedDecision(error, attempt);
+      }
+      await delay(deps.retry.baseDelayMs * 2 ** (attempt - 1), undefined, { signal });
+    }
+  }
+}

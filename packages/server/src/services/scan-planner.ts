@@ -1,0 +1,153 @@
+import { UNVETTABLE_REASONS, formatIntegrity, parseIntegrity, strongestHash } from '@secure-registry/shared';
+import type { DependencyNode, Finding } from '@secure-registry/shared';
+import type { ArtifactKey, ArtifactRecord, ScanPackageRecord, Store } from '../storage/store.js';
+import type { RegistryClient } from '../upstream/registry-client.js';
+import { upstreamIntegrity } from '../pipeline/integrity.js';
+
+export type PlannedPackage = Omit<ScanPackageRecord, 'scanId'>;
+
+export interface ScanPlan {
+  packages: PlannedPackage[];
+  /** Artifacts that need a job (one entry per distinct artifact). */
+  toEnqueue: (ArtifactKey & { resolved: string | undefined })[];
+}
+
+/** True for a `review` that only records a failed analysis: a later scan tries again. */
+export function isFailedAnalysis(artifact: Pick<ArtifactRecord, 'verdict' | 'findings'>): boolean {
+  return (
+    artifact.verdict === 'review' && artifact.findings.some((finding) => finding.rule === 'analysis-failed')
+  );
+}
+
+export function isDecided(artifact: ArtifactRecord | undefined): artifact is ArtifactRecord {
+  return artifact !== undefined && artifact.verdict !== 'pending' && !isFailedAnalysis(artifact);
+}
+
+export function artifactId(key: ArtifactKey): string {
+  return `${key.name}@${key.version}#${key.integrity}`;
+}
+
+/**
+ * Decides the initial state of every node of a submitted graph: non-registry sources are
+ * `unvettable`; registry nodes reuse a decided artifact verdict or wait for a job (`pending`).
+ * Nodes without a lockfile integrity take upstream's `dist.integrity`.
+ */
+export async function planScan(
+  nodes: readonly DependencyNode[],
+  deps: { store: Store; registry: RegistryClient },
+): Promise<ScanPlan> {
+  const upstream = await resolveMissingIntegrity(nodes, deps.registry);
+  const artifacts = new Map<string, ArtifactRecord | undefined>();
+  const toEnqueue = new Map<string, ArtifactKey & { resolved: string | undefined }>();
+  const packages: PlannedPackage[] = [];
+  for (const node of nodes) {
+    const base = {
+      key: node.key,
+      name: node.name,
+      version: node.version,
+      source: node.source,
+      dev: node.dev,
+    };
+    if (node.source !== 'registry') {
+      packages.push({
+        ...base,
+        integrity: node.integrity,
+        state: 'unvettable',
+        reason: UNVETTABLE_REASONS[node.source],
+        findings: [],
+        blockedBy: undefined,
+      });
+      continue;
+    }
+    const integrity = node.integrity ?? upstream.get(`${node.name}@${node.version}`);
+    const strongest = typeof integrity === 'string' ? strongestHash(integrity) : undefined;
+    if (!strongest) {
+      const finding = integrityFinding(node, integrity);
+      packages.push({
+        ...base,
+        integrity: node.integrity,
+        state: 'review',
+        reason: finding.message,
+        findings: [finding],
+        blockedBy: undefined,
+      });
+      continue;
+    }
+    const key: ArtifactKey = {
+      name: node.name,
+      version: node.version,
+      integrity: formatIntegrity(strongest),
+    };
+    const id = artifactId(key);
+    if (!artifacts.has(id)) artifacts.set(id, await deps.store.getArtifact(key));
+    const artifact = artifacts.get(id);
+    if (isDecided(artifact)) {
+      packages.push({
+        ...base,
+        integrity: key.integrity,
+        state: artifact.verdict as Exclude<ArtifactRecord['verdict'], 'pending'>,
+        reason: artifact.reason,
+        findings: artifact.findings,
+        blockedBy: undefined,
+      });
+    } else {
+      if (!toEnqueue.has(id)) toEnqueue.set(id, { ...key, resolved: node.resolved });
+      packages.push({
+        ...base,
+        integrity: key.integrity,
+        state: 'pending',
+        reason: undefined,
+        findings: [],
+        blockedBy: undefined,
+      });
+    }
+  }
+  return { packages, toEnqueue: [...toEnqueue.values()] };
+}
+
+function integrityFinding(node: DependencyNode, integrity: string | Error | undefined): Finding {
+  if (node.integrity !== undefined && parseIntegrity(node.integrity).length === 0) {
+    return {
+      rule: 'integrity-invalid',
+      severity: 'high',
+      message: 'the lockfile integrity of this package is not a valid SRI hash',
+      evidence: [{ kind: 'metadata', detail: 'lockfile integrity', excerpt: node.integrity.slice(0, 500) }],
+    };
+  }
+  const detail =
+    integrity instanceof Error ? integrity.message : 'upstream gives no integrity for this version';
+  return {
+    rule: 'integrity-unavailable',
+    severity: 'high',
+    message:
+      'the lockfile has no integrity and upstream could not provide one: the artifact cannot be identified',
+    evidence: [{ kind: 'metadata', detail: 'upstream dist.integrity', excerpt: detail.slice(0, 2000) }],
+  };
+}
+
+/** Upstream integrities (or the error) for registry nodes whose lockfile entry has none. */
+async function resolveMissingIntegrity(
+  nodes: readonly DependencyNode[],
+  registry: RegistryClient,
+): Promise<Map<string, string | Error | undefined>> {
+  const wanted = new Map<string, DependencyNode>();
+  for (const node of nodes) {
+    if (node.source === 'registry' && node.integrity === undefined)
+      wanted.set(`${node.name}@${node.version}`, node);
+  }
+  const result = new Map<string, string | Error | undefined>();
+  const queue = [...wanted.entries()];
+  const worker = async (): Promise<void> => {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const [id, node] = item;
+      try {
+        const packument = await registry.getPackument(node.name);
+        result.set(id, upstreamIntegrity(packument.versions?.[node.version]?.dist));
+      } catch (error) {
+        result.set(id, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+  return result;
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { HttpError } from '../http/errors.js';
+import type {
+  CreateScanRequest,
+  Finding,
+  PackageState,
+  ScanEvent,
+  ScanResult,
+  ScanSummary,
+  Verdict,
+} from '@secure-registry/shared';
+import type { ArtifactKey, ScanPackageRecord, Store } from '../storage/store.js';
+import type { RegistryClient } from '../upstream/registry-client.js';
+import type { ScanEventHub } from './scan-event-hub.js';
+import { isDecided, planScan } from './scan-planner.js';
+import {
+  OPEN_STATES,
+  computeCounts,
+  isSettled,
+  planBlocked,
+  toScanResult,
+  toScanSummary,
+} from './scan-view.js';
+
+export interface ScanServiceDeps {
+  store: Store;
+  registry: RegistryClient;
+  hub: ScanEventHub;
+  /** Called after jobs were enqueued, so idle workers look at the queue at once. */
+  onJobsEnqueued?: () => void;
+}
+
+interface PackageUpdate {
+  state: PackageState;
+  reason: string | undefined;
+  findings: Finding[];
+}
+
+/**
+ * Scans: creation (plan, enqueue, store), reads, and every state change afterwards. Each change
+ * is stored, appended as a ScanEvent and announced to live listeners. Changes to one scan are
+ * serialised in this process.
+ */
+export class ScanService {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  constructor(private readonly deps: ScanServiceDeps) {}
+
+  async createScan(request: CreateScanRequest): Promise<ScanSummary> {
+    const { store } = this.deps;
+    const seen = new Set<string>();
+    for (const node of request.graph.nodes) {
+      if (seen.has(node.key)) {
+        throw new HttpError(400, 'ERR_SR_DUPLICATE_NODE', `the graph has two nodes with the key ${node.key}`);
+      }
+      seen.add(node.key);
+    }
+    const plan = await planScan(request.graph.nodes, { store, registry: this.deps.registry });
+    // Jobs first: once the scan exists, a finishing job finds it; a job that finished before
+    // that is caught by the re-check below.
+    const jobs: { key: ArtifactKey; jobId: string }[] = [];
+    for (const artifact of plan.toEnqueue) {
+      const job = await store.enqueueJob(artifact);
+      jobs.push({ key: artifact, jobId: job.id });
+    }
+    if (jobs.length > 0) this.deps.onJobsEnqueued?.();
+
+    const byKey = new Map(plan.packages.map((pkg) => [pkg.key, pkg]));
+    for (const update of planBlocked(request.graph, byKey)) {
+      const pkg = byKey.get(update.key)!;
+      pkg.state = 'blocked';
+      pkg.blockedBy = update.blockedBy;
+      pkg.reason = update.reason;
+    }
+    const id = randomUUID();
+    const scan = await store.createScan({
+      id,
+      label: request.label,
+      graph: request.graph,
+      packages: plan.packages,
+    });
+    if (isSettled(plan.packages)) {
+      await this.withLock(id, () => this.completeIfSettled(id));
+    } else {
+      await this.applyFinishedJobs(id, plan.packages, jobs);
+    }
+    const current = (await store.getScan(id)) ?? scan;
+    return toScanSummary(current, await store.listScanPackages(id));
+  }
+
+  async getScanResult(id: string): Promise<ScanResult | undefined> {
+    const scan = await this.deps.store.getScan(id);
+    if (!scan) return undefined;
+    return toScanResult(scan, await this.deps.store.listScanPackages(id));
+  }
+
+  /** Marks the pending packages of every running scan containing the artifact as `analyzing`. */
+  async markAnalyzing(key: ArtifactKey): Promise<void> {
+    for (const { scanId, keys } of await this.deps.store.findRunningScansWithArtifact(key)) {
+      const analyzing: PackageUpdate = { state: 'analyzing', reason: undefined, findings: [] };
+      const updates = new Map(keys.map((k) => [k, analyzing]));
+      await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending']));
+    }
+  }
+
+  /** Applies an artifact's decision to every running scan that contains it. */
+  async applyArtifactDecision(
+    key: ArtifactKey,
+    decision: { verdict: Verdict; reason: string | undefined; findings: Finding[] },
+  ): Promise<void> {
+    if (decision.verdict === 'pending') return;
+    const update: PackageUpdate = {
+      state: decision.verdict,
+      reason: decision.reason,
+      findings: decision.findings,
+    };
+    for (const { scanId, keys } of await this.deps.store.findRunningScansWithArtifact(key)) {
+      const updates = new Map(keys.map((k) => [k, update]));
+      await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
+    }
+  }
+
+  /** Applies the decisions of jobs that finished before the scan existed (they could not find it). */
+  private async applyFinishedJobs(
+    scanId: string,
+    packages: readonly { key: string; name: string; version: string; integrity: string | undefined }[],
+    jobs: readonly { key: ArtifactKey; jobId: string }[],
+  ): Promise<void> {
+    const { store } = this.deps;
+    const updates = new Map<string, PackageUpdate>();
+    for (const { key, jobId } of jobs) {
+      const job = await store.getJob(jobId);
+      if (!job || job.status === 'queued' || job.status === 'running') continue;
+      const artifact = await store.getArtifact(key);
+      if (!artifact || artifact.verdict === 'pending') continue;
+      const update: PackageUpdate = {
+        state: artifact.verdict,
+        reason: artifact.reason,
+        findings: artifact.findings,
+      };
+      for (const pkg of packages) {
+        if (pkg.name === key.name && pkg.version === key.version && pkg.integrity === key.integrity) {
+          updates.set(pkg.key, update);
+        }
+      }
+    }
+    if (updates.size > 0)
+      await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
+  }
+
+  /**
+   * Brings a running scan up to date with the store: open packages whose artifact was decided get
+   * the verdict; with `enqueue`, open packages without a decision get a job (idempotent).
+   */
+  async reconcileScan(scanId: string, options: { enqueue: boolean }): Promise<void> {
+    const { store } = this.deps;
+    const scan = await store.getScan(scanId);
+    if (!scan || scan.status !== 'running') return;
+    const updates = new Map<string, PackageUpdate>();
+    let enqueued = false;
+    const nodes = new Map(scan.graph.nodes.map((node) => [node.key, node]));
+    for (const pkg of await store.listScanPackages(scanId)) {
+      if (!OPEN_STATES.has(pkg.state) || pkg.integrity === undefined) continue;
+      const key = { name: pkg.name, version: pkg.version, integrity: pkg.integrity };
+      const artifact = await store.getArtifact(key);
+      if (isDecided(artifact)) {
+        updates.set(pkg.key, {
+          state: artifact.verdict,
+          reason: artifact.reason,
+          findings: artifact.findings,
+        });
+      } else if (options.enqueue) {
+        await store.enqueueJob({ ...key, resolved: nodes.get(pkg.key)?.resolved });
+        enqueued = true;
+      }
+    }
+    if (enqueued) this.deps.onJobsEnqueued?.();
+    await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
+  }
+
+  private async applyUpdates(
+    scanId: string,
+    updates: ReadonlyMap<string, PackageUpdate>,
+    from: readonly PackageState[],
+  ): Promise<void> {
+    const { store } = this.deps;
+    const scan = await store.getScan(scanId);
+    if (!scan || scan.status !== 'running') return;
+    const packages = new Map((await store.listScanPackages(scanId)).map((pkg) => [pkg.key, pkg]));
+    const changed: ScanPackageRecord[] = [];
+    for (const [key, update] of updates) {
+      const pkg = packages.get(key);
+      if (!pkg) continue;
+      const rejectingBlocked = pkg.state === 'blocked' && update.state === 'rejected';
+      if (!from.includes(pkg.state) && !rejectingBlocked) continue;
+      Object.assign(pkg, { state: update.state, reason: update.reason, findings: update.findings });
+      if (rejectingBlocked) pkg.blockedBy = undefined;
+      changed.push(pkg);
+    }
+    for (const blocked of planBlocked(scan.graph, packages)) {
+      const pkg = packages.get(blocked.key)!;
+      Object.assign(pkg, { state: 'blocked', reason: blocked.reason, blockedBy: blocked.blockedBy });
+      changed.push(pkg);
+    }
+    const all = [...packages.values()];
+    const counts = computeCounts(all);
+    for (const pkg of changed) {
+      await store.updateScanPackage(scanId, pkg.key, {
+        state: pkg.state,
+        reason: pkg.reason,
+        findings: pkg.findings,
+        blockedBy: pkg.blockedBy,
+      });
+    }
+    for (const pkg of changed) {
+      const event: ScanEvent = {
+        type: 'package.state',
+        key: pkg.key,
+        name: pkg.name,
+        version: pkg.version,
+        state: pkg.state,
+        ...(pkg.reason !== undefined ? { reason: pkg.reason } : {}),
+        findings: pkg.findings,
+        ...(pkg.blockedBy !== undefined ? { blockedBy: pkg.blockedBy } : {}),
+        counts,
+      };
+      await store.appendScanEvent(scanId, event);
+    }
+    if (changed.length > 0) this.deps.hub.notify(scanId);
+    if (isSettled(all)) await this.completeIfSettled(scanId);
+  }
+
+  /** Completes a running scan whose packages are all decided, with a `scan.completed` event. */
+  private async completeIfSettled(scanId: string): Promise<void> {
+    const { store } = this.deps;
+    const scan = await store.getScan(scanId);
+    if (!scan || scan.status !== 'running') return;
+    const packages = await store.listScanPackages(scanId);
+    if (!isSettled(packages)) return;
+    const completedAt = new Date().toISOString();
+    await store.setScanStatus(scanId, 'completed', completedAt);
+    const summary = toScanSummary({ ...scan, status: 'completed', completedAt }, packages);
+    await store.appendScanEvent(scanId, { type: 'scan.completed', scan: summary });
+    this.deps.hub.notify(scanId);
+  }
+
+  private withLock<T>(scanId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(scanId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(scanId, tail);
+    void tail.then(() => {
+      if (this.locks.get(scanId) === tail) this.locks.delete(scanId);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,128 @@
+import type { FastifyServerOptions } from 'fastify';
+import { UserError } from '@secure-registry/shared';
+import { buildServer } from './app.js';
+import { ArtifactStore } from './artifacts/artifact-store.js';
+import { isLoopbackHost } from './http/auth.js';
+import type { AuthMode } from './http/auth.js';
+import type { ArtifactAnalyzer } from './pipeline/types.js';
+import { DEFAULT_RETRY, runJob } from './scheduler/job-runner.js';
+import type { RetryPolicy } from './scheduler/job-runner.js';
+import { WorkerPool } from './scheduler/worker-pool.js';
+import { ScanEventHub } from './services/scan-event-hub.js';
+import { ScanService } from './services/scan-service.js';
+import { createStore } from './storage/index.js';
+import type { Store } from './storage/store.js';
+import { configuredRegistry } from './upstream/npmrc.js';
+import { RegistryClient } from './upstream/registry-client.js';
+import { createStaticAnalyzer } from './pipeline/static-stage.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_LEASE_MS = 30_000;
+
+export interface StartServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** Upstream registry; default: the registry npm is configured with. */
+  upstream?: string | undefined;
+  /** Artifacts analysed at the same time (default 2). */
+  concurrency?: number;
+  /** `none` is only allowed on a loopback address. Default: `none` on 127.0.0.1, else `token`. */
+  auth?: AuthMode;
+  logger?: boolean | FastifyServerOptions['logger'];
+  bodyLimit?: number | undefined;
+  /** Lease of a claimed job in milliseconds (default 30 s); a dead worker's job waits this long. */
+  leaseMs?: number | undefined;
+  retry?: Partial<RetryPolicy>;
+  upstreamTimeoutMs?: number | undefined;
+  heartbeatMs?: number | undefined;
+  /** Replaces the analysis stages (tests). Default: static analysis and the rule set. */
+  analyzer?: ArtifactAnalyzer;
+  /** PostgreSQL only: work in this schema (tests). */
+  databaseSchema?: string | undefined;
+}
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Opens the store, starts the workers and listens. The public way to run the server in-process. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const auth = options.auth ?? (isLoopbackHost(host) ? 'none' : 'token');
+  if (auth === 'none' && !isLoopbackHost(host)) {
+    throw new UserError('ERR_SR_TOKENLESS_NOT_LOCAL', `refusing to run without tokens on ${host}`, {
+      hint: 'tokenless mode is only allowed on 127.0.0.1 (or ::1); set AUTH=token and create tokens',
+    });
+  }
+  const concurrency = options.concurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UserError('ERR_SR_CONFIG', `concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const registry = new RegistryClient({
+    baseUrl: options.upstream ?? configuredRegistry({ env: process.env, cwd: process.cwd() }),
+    ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
+  });
+  const store = await createStore({
+    dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
+    schema: options.databaseSchema,
+  });
+  const hub = new ScanEventHub();
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const scans = new ScanService({ store, registry, hub, onJobsEnqueued: () => pool.wake() });
+  const app = buildServer({
+    store,
+    scans,
+    hub,
+    auth,
+    bodyLimit: options.bodyLimit,
+    logger: options.logger ?? false,
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
+  const log = (message: string): void => app.log.warn(message);
+  const pipeline = {
+    registry,
+    artifacts: new ArtifactStore(options.dataDir),
+    analyzer: options.analyzer ?? createStaticAnalyzer(),
+  };
+  const pool: WorkerPool = new WorkerPool({
+    store,
+    concurrency,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    handle: (job, signal) => runJob(job, { store, scans, retry, log, pipeline }, signal),
+    onError: (error, job) =>
+      app.log.error(
+        { err: String(error), job: job ? `${job.name}@${job.version}` : undefined },
+        'worker error',
+      ),
+  });
+  let address: string;
+  try {
+    address = await app.listen({ host, port: options.port ?? 0 });
+  } catch (error) {
+    await app.close();
+    await Promise.all([registry.close(), store.close()]);
+    throw error;
+  }
+  pool.start();
+  const url = address;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    store,
+    close: () => {
+      closing ??= (async () => {
+        await pool.close();
+        await app.close();
+        await registry.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

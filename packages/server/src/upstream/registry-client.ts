@@ -1,0 +1,222 @@
+import { Agent, interceptors, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { RemoteError, UserError } from '@secure-registry/shared';
+
+export interface RegistryClientOptions {
+  /** Base URL of the upstream registry, with or without a trailing slash. */
+  baseUrl: string;
+  /** Milliseconds to wait for response headers and between body chunks. */
+  timeoutMs?: number;
+  /** How long a fetched packument is reused, in milliseconds. */
+  packumentTtlMs?: number;
+  maxPackumentBytes?: number;
+  maxTarballBytes?: number;
+}
+
+/** The parts of a full packument this server reads. Everything else is kept as-is. */
+export interface Packument {
+  name?: string;
+  versions?: Record<string, PackumentVersion | undefined>;
+  time?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface PackumentVersion {
+  name?: string;
+  version?: string;
+  dist?: { tarball?: string; integrity?: string; shasum?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** An upstream answer with an HTTP status; 4xx other than 408/429 are not worth retrying. */
+export class UpstreamHttpError extends RemoteError {
+  readonly status: number;
+  constructor(status: number, url: string) {
+    super('ERR_SR_UPSTREAM_HTTP', `upstream answered ${status} for ${url}`);
+    this.status = status;
+  }
+  get retryable(): boolean {
+    return this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+}
+
+/** Encodes a package name for a registry URL the way npm does: `@scope%2fname`. */
+export function encodeRegistryName(name: string): string {
+  if (name.startsWith('@')) {
+    const slash = name.indexOf('/');
+    if (slash > 1) {
+      return `@${encodeURIComponent(name.slice(1, slash))}%2f${encodeURIComponent(name.slice(slash + 1))}`;
+    }
+  }
+  return encodeURIComponent(name);
+}
+
+export function normalizeBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new UserError('ERR_SR_BAD_UPSTREAM', `the upstream registry URL is not valid: ${baseUrl}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError('ERR_SR_BAD_UPSTREAM', `the upstream registry must be http(s): ${baseUrl}`);
+  }
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/**
+ * Talks to the upstream npm registry with undici. Full packuments (`Accept: application/json`)
+ * are cached briefly and identical concurrent fetches share one request (single flight).
+ */
+export class RegistryClient {
+  readonly baseUrl: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly ttlMs: number;
+  private readonly maxPackumentBytes: number;
+  private readonly maxTarballBytes: number;
+  private readonly cache = new Map<string, { value: Packument; expires: number }>();
+  private readonly inflight = new Map<string, Promise<Packument>>();
+  /** Number of packument requests actually sent upstream (for tests and metrics). */
+  packumentFetches = 0;
+
+  constructor(options: RegistryClientOptions) {
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.ttlMs = options.packumentTtlMs ?? 60_000;
+    this.maxPackumentBytes = options.maxPackumentBytes ?? 256 * 1024 * 1024;
+    this.maxTarballBytes = options.maxTarballBytes ?? 512 * 1024 * 1024;
+    this.agent = new Agent({
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connectTimeout: Math.min(this.timeoutMs, 10_000),
+    });
+    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+  }
+
+  packumentUrl(name: string): string {
+    return this.baseUrl + encodeRegistryName(name);
+  }
+
+  /** The full packument of `name` (cached for a short time, single flight). */
+  async getPackument(name: string, options: { signal?: AbortSignal } = {}): Promise<Packument> {
+    const cached = this.cache.get(name);
+    if (cached && cached.expires > Date.now()) return cached.value;
+    const running = this.inflight.get(name);
+    if (running) return running;
+    const promise = this.fetchPackument(name, options.signal).finally(() => this.inflight.delete(name));
+    this.inflight.set(name, promise);
+    return promise;
+  }
+
+  private async fetchPackument(name: string, signal: AbortSignal | undefined): Promise<Packument> {
+    const url = this.packumentUrl(name);
+    this.packumentFetches++;
+    const body = await this.getBytes(url, {
+      accept: 'application/json',
+      maxBytes: this.maxPackumentBytes,
+      signal,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new RemoteError(
+        'ERR_SR_UPSTREAM_BAD_PACKUMENT',
+        `upstream packument of ${name} is not valid JSON`,
+      );
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new RemoteError(
+        'ERR_SR_UPSTREAM_BAD_PACKUMENT',
+        `upstream packument of ${name} is not an object`,
+      );
+    }
+    const packument = parsed as Packument;
+    this.cache.set(name, { value: packument, expires: Date.now() + this.ttlMs });
+    if (this.cache.size > 1000) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return packument;
+  }
+
+  /** Downloads a tarball into memory, refusing more than the configured size. */
+  async getTarball(url: string, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    return this.getBytes(url, {
+      accept: 'application/octet-stream',
+      maxBytes: this.maxTarballBytes,
+      signal: options.signal,
+    });
+  }
+
+  private async getBytes(
+    url: string,
+    options: { accept: string; maxBytes: number; signal: AbortSignal | undefined },
+  ): Promise<Buffer> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        dispatcher: this.dispatcher,
+        method: 'GET',
+        headers: { accept: options.accept, 'user-agent': 'secure-registry-server' },
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw new RemoteError(
+        'ERR_SR_UPSTREAM_NETWORK',
+        `cannot reach upstream ${url}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (response.statusCode !== 200) {
+      response.body.resume();
+      throw new UpstreamHttpError(response.statusCode, url);
+    }
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.maxBytes) {
+      response.body.destroy();
+      throw new RemoteError(
+        'ERR_SR_UPSTREAM_TOO_LARGE',
+        `upstream response for ${url} exceeds ${options.maxBytes} bytes`,
+      );
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of response.body) {
+        total += (chunk as Buffer).length;
+        if (total > options.maxBytes) {
+          response.body.destroy();
+          throw new RemoteError(
+            'ERR_SR_UPSTREAM_TOO_LARGE',
+            `upstream response for ${url} exceeds ${options.maxBytes} bytes`,
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof RemoteError || options.signal?.aborted) throw error;
+      throw new RemoteError(
+        'ERR_SR_UPSTREAM_NETWORK',
+        `download from ${url} failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
