@@ -80,6 +80,13 @@ export function readQuoted(text: string, start: number): QuotedString | undefine
 /** Decodes a whole argument that is a quoted string (`"..."` or `"..."...`) to UTF-8 text. */
 export function decodeQuotedArg(arg: string): { value: string; truncated: boolean } | undefined {
   const trimmed = arg.trim();
+  // Fast path: no escapes at all (most paths).
+  const close = trimmed.indexOf('"', 1);
+  if (trimmed.charCodeAt(0) === 34 && close > 0 && trimmed.lastIndexOf('\\', close) < 0) {
+    const rest = trimmed.length - close - 1;
+    if (rest === 0) return { value: trimmed.slice(1, close), truncated: false };
+    if (rest === 3 && trimmed.endsWith('...')) return { value: trimmed.slice(1, close), truncated: true };
+  }
   const q = readQuoted(trimmed, 0);
   if (!q) return undefined;
   return { value: Buffer.from(q.bytes).toString('utf8'), truncated: q.truncated };

@@ -1,1 +1,2 @@
 export * from './strace-parser.js';
+export * from './tracee-parser.js';

@@ -74,8 +74,10 @@ export function splitStraceLine(line: string): RawRecord {
   if (m[3] !== undefined) ts = Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) + Number(m[6] ?? 0);
   else if (m[7] !== undefined) ts = Number(m[7]);
   let body = line.slice(m[0].length);
-  const t = / <\d+\.\d+>$/.exec(body);
-  if (t) body = body.slice(0, t.index);
+  if (body.endsWith('>')) {
+    const t = / <\d+\.\d+>$/.exec(body);
+    if (t) body = body.slice(0, t.index);
+  }
   return { pid: pidText === undefined ? undefined : Number(pidText), ts, body };
 }
 

@@ -65,12 +65,13 @@ function pathAt(
 ): string | undefined {
   const path = str(pathArg);
   if (path === undefined) return undefined;
+  const dir = dirArg === undefined ? undefined : parseFdArg(dirArg);
+  // -yy shows the cwd on every AT_FDCWD: the most reliable source of it.
+  if (dir?.fd === 'AT_FDCWD' && dir.path) ctx.setCwd(call.pid, dir.path);
   if (path.startsWith('/')) return resolvePath(path, undefined);
   let base: string | undefined;
-  if (dirArg !== undefined) {
-    const dir = parseFdArg(dirArg);
+  if (dir !== undefined) {
     base = dir.path ?? (dir.fd === 'AT_FDCWD' ? ctx.cwd(call.pid) : undefined);
-    if (dir.fd === 'AT_FDCWD' && dir.path) ctx.setCwd(call.pid, dir.path);
   } else {
     base = ctx.cwd(call.pid);
   }
