@@ -249,7 +249,9 @@ function handleSend(
   }
   if (remote?.port !== 53) return out;
   for (const bytes of payloads) {
-    const q = decodeDnsQuery(bytes, { tcp: known?.protocol === 'tcp' });
+    // The socket type is not always known (no socket() in the trace): try both framings.
+    const tcp = known?.protocol === 'tcp';
+    const q = decodeDnsQuery(bytes, { tcp }) ?? decodeDnsQuery(bytes, { tcp: !tcp });
     if (q) out.push({ kind: 'dns', name: q.name, qtype: q.qtype });
   }
   return out;
