@@ -18,7 +18,9 @@ export async function decompressBody(
   _reply: FastifyReply,
   payload: Readable,
 ): Promise<Readable> {
-  const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = String(request.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
   if (encoding === 'identity' || encoding === '') return payload;
   if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') {
     throw Object.assign(new Error(`unsupported content-encoding: ${encoding}`), { statusCode: 415 });
@@ -54,6 +56,10 @@ export async function handleBulkAdvisories(
     const lists = await Promise.all(slice.map((name) => context.deps.store.listArtifactsByName(name)));
     slice.forEach((name, index) => recordsByName.set(name, lists[index] ?? []));
   }
-  const advisories = buildBulkAdvisories({ request: wanted, recordsByName, baseUrl: context.baseUrl(request) });
+  const advisories = buildBulkAdvisories({
+    request: wanted,
+    recordsByName,
+    baseUrl: context.baseUrl(request),
+  });
   return reply.header('cache-control', 'no-store').type('application/json').send(JSON.stringify(advisories));
 }
