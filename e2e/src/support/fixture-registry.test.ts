@@ -166,6 +166,30 @@ describe('fixture registry', () => {
     assert.ok(registry.tarballRequests().length >= 3);
   });
 
+  test('publishes a new version while running: packument, dist-tags and tarball follow', async () => {
+    const local = await startFixtureRegistry({
+      packages: [
+        { manifest: { name: '@fixture/inline', version: '1.0.0' }, files: { 'index.js': 'export {};\n' } },
+      ],
+    });
+    try {
+      const published = await local.publish({
+        manifest: { name: '@fixture/inline', version: '1.0.1' },
+        files: { 'index.js': 'export const x = 1;\n' },
+        meta: { publishedHoursAgo: 1 },
+      });
+      const { body } = await getJson(`${local.url}/@fixture%2finline`);
+      assert.deepEqual(Object.keys(body.versions).sort(), ['1.0.0', '1.0.1']);
+      assert.equal(body['dist-tags'].latest, '1.0.1');
+      const tarball = Buffer.from(await (await fetch(body.versions['1.0.1']!.dist.tarball)).arrayBuffer());
+      assert.equal(`sha512-${createHash('sha512').update(tarball).digest('base64')}`, published.integrity);
+      const entries = await tarEntries(tarball);
+      assert.equal(entries.get('package/index.js')?.body, 'export const x = 1;\n');
+    } finally {
+      await local.close();
+    }
+  });
+
   test('real npm resolves a lockfile from it, with resolved URLs and integrity from the registry', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sr-project-'));
     try {
