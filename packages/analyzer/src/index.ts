@@ -1,1 +1,2 @@
 export * from './static/index.js';
+export * from './sandbox/index.js';

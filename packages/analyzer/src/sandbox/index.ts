@@ -1,0 +1,6 @@
+export { checkSandboxSupport, type SandboxSupport } from './support.js';
+export { runPhase } from './run-phase.js';
+export type { PhaseRun, PhaseRunOptions } from './types.js';
+export type { Honeytoken } from './honeytokens.js';
+export { DECOY_TOOLS } from './decoys.js';
+export { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';

@@ -1,0 +1,272 @@
+// Stages one run on the host: a size-limited tmpfs holding the sandbox's HOME, /tmp, /etc and
+// /usr/local (decoys, the runner), honeytokens, the package and its dependencies.
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DECOY_TOOLS, decoyScript } from './decoys.js';
+import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
+import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
+import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import {
+  createPersona,
+  etcFiles,
+  homeFiles,
+  projectFiles,
+  type Persona,
+  type SandboxFile,
+} from './layout.js';
+import type { RunnerConfig } from './runtime/sandbox-runner.js';
+import { NODE_IN_SANDBOX } from './sandbox-env.js';
+import { createCertificateAuthority, type PemPair } from './tls-ca.js';
+import type { PhaseRunOptions } from './types.js';
+
+/** The host uid/gid the sandbox runs as (mapped to the persona's uid inside); owns nothing else. */
+export const SANDBOX_HOST_UID = 61234;
+
+export interface PreparedRun {
+  id: string;
+  /** Private to the host (0700): trace, sink log, CA key. */
+  hostDir: string;
+  /** The run's tmpfs (or plain directory when tmpfs could not be mounted). */
+  runRoot: string;
+  mounted: boolean;
+  persona: Persona;
+  honeytokens: HoneytokenSet;
+  ca: PemPair;
+  packageDirInSandbox: string;
+  runnerConfig: RunnerConfig;
+  details: string[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const RUNNER_SOURCE = join(here, 'runtime', 'sandbox-runner.js');
+export const SINK_MAIN = join(here, 'runtime', 'sink-main.js');
+
+let supportCache: { hostDir: string; name: string }[] | undefined;
+
+/** happy-dom and its runtime dependencies, as directories on the host (bound read-only). */
+export function supportPackages(): { hostDir: string; name: string }[] {
+  if (supportCache) return supportCache;
+  const out: { hostDir: string; name: string }[] = [];
+  const visit = (name: string, fromDir: string): void => {
+    if (name.startsWith('@types/') || out.some((p) => p.name === name)) return;
+    const dir = findPackageDir(name, fromDir);
+    const manifestPath = join(dir, 'package.json');
+    out.push({ hostDir: dir, name });
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir);
+  };
+  visit('happy-dom', here);
+  supportCache = out;
+  return out;
+}
+
+/** Node's node_modules lookup for a package directory (works for packages whose `exports` hide package.json). */
+function findPackageDir(name: string, fromDir: string): string {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`support package ${name} not found from ${fromDir}`);
+  }
+}
+
+function toHost(runRoot: string, path: string): string {
+  for (const [prefix, dir] of [
+    ['/home/', 'home'],
+    ['/etc/', 'etc'],
+    ['/tmp/', 'tmp'],
+  ] as const) {
+    if (path.startsWith(prefix)) return join(runRoot, dir, path.slice(prefix.length));
+  }
+  throw new Error(`no host location for sandbox path ${path}`);
+}
+
+async function writeFiles(runRoot: string, files: SandboxFile[]): Promise<void> {
+  for (const file of files) {
+    const target = toHost(runRoot, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content, { mode: file.mode ?? 0o644 });
+  }
+}
+
+const HOST_ETC_COPIES = [
+  'ld.so.cache',
+  'ld.so.conf',
+  'os-release',
+  'lsb-release',
+  'ssl/openssl.cnf',
+  'protocols',
+  'services',
+  'bash.bashrc',
+  'profile',
+  'inputrc',
+  'localtime',
+  'mime.types',
+  'debian_version',
+  'issue',
+];
+
+async function copyHostEtc(etcDir: string): Promise<void> {
+  for (const rel of HOST_ETC_COPIES) {
+    const source = `/etc/${rel}`;
+    if (!existsSync(source) || !statSync(source).isFile()) continue;
+    await mkdir(dirname(join(etcDir, rel)), { recursive: true });
+    await copyFile(source, join(etcDir, rel));
+  }
+  if (existsSync('/etc/ld.so.conf.d'))
+    await cp('/etc/ld.so.conf.d', join(etcDir, 'ld.so.conf.d'), { recursive: true });
+  await mkdir(join(etcDir, 'alternatives'), { recursive: true });
+}
+
+function readManifest(dir: string): Manifest {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+  } catch (error) {
+    throw new Error(`cannot read package.json in ${dir}: ${(error as Error).message}`);
+  }
+}
+
+export async function prepareRun(options: PhaseRunOptions): Promise<PreparedRun> {
+  const id = randomBytes(6).toString('hex');
+  const details: string[] = [];
+  const manifest = readManifest(options.packageDir);
+  const hostDir = await mkdtemp('/tmp/sr-host-');
+  await chmod(hostDir, 0o700);
+  const runRoot = `/tmp/sr-fs-${id}`;
+  await mkdir(runRoot, { mode: 0o755 });
+  const mounted = await mountTmpfs(runRoot, { sizeMb: options.diskMb ?? 256, uid: 0, gid: 0 });
+  if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
+  try {
+    return await stage({ id, hostDir, runRoot, mounted, details, manifest, options });
+  } catch (error) {
+    await cleanupRun({ hostDir, runRoot, mounted }, unmount);
+    throw error;
+  }
+}
+
+async function stage(ctx: {
+  id: string;
+  hostDir: string;
+  runRoot: string;
+  mounted: boolean;
+  details: string[];
+  manifest: Manifest;
+  options: PhaseRunOptions;
+}): Promise<PreparedRun> {
+  const { id, hostDir, runRoot, mounted, details, manifest, options } = ctx;
+  const persona = createPersona();
+  const honeytokens = createHoneytokens({ home: persona.home, projectDir: persona.projectDir });
+  const packageDirInSandbox = `${persona.projectDir}/node_modules/${options.packageName}`;
+  const ca = await createCertificateAuthority();
+
+  const systemBundle = await readFile('/etc/ssl/certs/ca-certificates.crt', 'utf8').catch(() => '');
+  await mkdir(join(runRoot, 'tmp'), { recursive: true });
+  await writeFiles(runRoot, [
+    ...etcFiles(persona, `${systemBundle}\n# Acme Corp Root CA G2\n${ca.certPem}`),
+    ...homeFiles(persona, honeytokens),
+    ...projectFiles(persona, honeytokens, { name: options.packageName, version: options.packageVersion }),
+  ]);
+  await copyHostEtc(join(runRoot, 'etc'));
+  const nodeModules = join(runRoot, 'home', persona.projectDir.slice('/home/'.length), 'node_modules');
+  for (const dep of options.dependencies ?? []) {
+    await cp(dep.dir, join(nodeModules, dep.name), { recursive: true, verbatimSymlinks: true });
+  }
+  await cp(options.packageDir, join(nodeModules, options.packageName), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+
+  // /usr/local: node (bind target), decoys, and the runner disguised as npm.
+  const usrLocal = join(runRoot, 'usrlocal');
+  const npmDir = join(usrLocal, 'lib/node_modules/npm');
+  await mkdir(join(usrLocal, 'bin'), { recursive: true });
+  await mkdir(join(usrLocal, 'etc'), { recursive: true });
+  await writeFile(join(usrLocal, 'bin/node'), '');
+  for (const tool of DECOY_TOOLS)
+    await writeFile(join(usrLocal, 'bin', tool), decoyScript(NODE_IN_SANDBOX), { mode: 0o755 });
+  await mkdir(join(npmDir, 'bin'), { recursive: true });
+  await mkdir(join(npmDir, 'lib'), { recursive: true });
+  await writeFile(
+    join(npmDir, 'package.json'),
+    JSON.stringify({ name: 'npm', version: '10.9.3', type: 'module' }),
+  );
+  await copyFile(RUNNER_SOURCE, join(npmDir, 'bin/npm-cli.js'));
+  for (const support of supportPackages())
+    await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
+
+  const isFile = (rel: string): boolean => {
+    try {
+      return (
+        lstatSync(join(options.packageDir, rel)).isFile() || statSync(join(options.packageDir, rel)).isFile()
+      );
+    } catch {
+      return false;
+    }
+  };
+  const runnerConfig: RunnerConfig = {
+    phase: options.phase,
+    packageDir: packageDirInSandbox,
+    projectDir: persona.projectDir,
+    scripts: options.phase === 'install' ? lifecycleScripts(manifest, isFile) : [],
+    entries:
+      options.phase === 'import'
+        ? importEntries(manifest, isFile).map((f) => `${packageDirInSandbox}/${f}`)
+        : [],
+    browserEntry:
+      options.phase === 'browser'
+        ? withPrefix(packageDirInSandbox, browserEntry(manifest, isFile))
+        : undefined,
+    happyDomPath: '/usr/local/lib/node_modules/npm/node_modules/happy-dom',
+  };
+  await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
+  await runCommand('chown', [
+    '-R',
+    `${SANDBOX_HOST_UID}:${SANDBOX_HOST_UID}`,
+    join(runRoot, 'home'),
+    join(runRoot, 'tmp'),
+  ]);
+  await chmod(join(runRoot, 'tmp'), 0o1777);
+  return {
+    id,
+    hostDir,
+    runRoot,
+    mounted,
+    persona,
+    honeytokens,
+    ca,
+    packageDirInSandbox,
+    runnerConfig,
+    details,
+  };
+}
+
+const withPrefix = (prefix: string, file: string | undefined): string | undefined =>
+  file === undefined ? undefined : `${prefix}/${file}`;
+
+/** Host paths of top-level system directories, recreated as symlinks or bound read-only. */
+export function systemEntries(): { path: string; symlinkTarget?: string }[] {
+  const out: { path: string; symlinkTarget?: string }[] = [];
+  for (const path of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    try {
+      const stat = lstatSync(path);
+      if (stat.isSymbolicLink()) out.push({ path, symlinkTarget: readlinkSync(path) });
+      else if (stat.isDirectory()) out.push({ path });
+    } catch {
+      // absent on this system
+    }
+  }
+  return out;
+}
+
+export async function cleanupRun(
+  run: Pick<PreparedRun, 'hostDir' | 'runRoot' | 'mounted'>,
+  unmountFn: (dir: string) => Promise<void>,
+): Promise<void> {
+  if (run.mounted) await unmountFn(run.runRoot);
+  await rm(run.runRoot, { recursive: true, force: true });
+  await rm(run.hostDir, { recursive: true, force: true });
+}

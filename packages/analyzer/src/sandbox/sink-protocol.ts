@@ -1,0 +1,36 @@
+// What the fake-internet sink writes to its log (one JSON object per line), and its configuration.
+
+export interface SinkConfig {
+  logPath: string;
+  caCertPem: string;
+  caKeyPem: string;
+  /** The single TCP port every other TCP destination is DNAT-ed to. */
+  tcpPort: number;
+  decoyPort: number;
+  dnsPort: number;
+  /** Bytes of a body or stream to keep. */
+  maxCapture: number;
+}
+
+export type SinkRecord =
+  | { t: 'dns'; ts: number; name: string; qtype: string; answer?: string; transport: 'udp' | 'tcp' }
+  | {
+      t: 'http';
+      ts: number;
+      method: string;
+      host: string;
+      path: string;
+      tls: boolean;
+      headers: Record<string, string>;
+      body: string;
+      bodySize: number;
+      address: string;
+      port: number;
+    }
+  | { t: 'tcp'; ts: number; address: string; port: number; data: string }
+  | { t: 'tls'; ts: number; sni: string; intercepted: boolean; address: string; port: number }
+  | { t: 'conn'; ts: number; address: string; port: number; clientPort: number }
+  | { t: 'decoy'; ts: number; tool: string; argv: string[]; cwd?: string };
+
+export const SINK_TCP_PORT = 15001;
+export const SINK_READY_LINE = 'sink-ready';

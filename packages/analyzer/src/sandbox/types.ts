@@ -1,0 +1,39 @@
+import type { Phase, TraceEvent } from '@secure-registry/shared';
+import type { Honeytoken } from './honeytokens.js';
+
+export interface PhaseRunOptions {
+  phase: Phase;
+  packageName: string;
+  packageVersion: string;
+  /** The extracted package on the host. */
+  packageDir: string;
+  /** Already extracted dependencies, placed in the project's node_modules. */
+  dependencies?: { name: string; dir: string }[];
+  /** Wall-clock limit for the phase's main process. Default 30 000. */
+  timeoutMs?: number;
+  /** How long to keep the sandbox alive after the main process is done (delayed payloads). Default 3 000. */
+  graceMs?: number;
+  /** Default 1024. */
+  memoryMb?: number;
+  /** Default 256. */
+  maxProcesses?: number;
+  /** Size of the run's tmpfs (HOME, project, /tmp). Default 256. */
+  diskMb?: number;
+  /** The Node binary to bind into the sandbox. Default: the running Node (process.execPath). */
+  nodePath?: string;
+}
+
+export interface PhaseRun {
+  status: 'completed' | 'timeout' | 'crashed' | 'error';
+  error?: string;
+  durationMs: number;
+  exitCode?: number;
+  events: TraceEvent[];
+  honeytokens: Honeytoken[];
+  /** Paths as seen inside the sandbox. */
+  home: string;
+  projectDir: string;
+  packageDir: string;
+  /** Limits that could not be applied, parse statistics and other notes about the run. */
+  details: string[];
+}
