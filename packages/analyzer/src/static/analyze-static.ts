@@ -3,7 +3,7 @@ import { CODE_PATTERNS, SCRIPT_DOWNLOAD_PATTERN, shellPatterns } from './code-pa
 import { type CodeHit, excerptAt, LineIndex, scanText } from './code-scan.js';
 import { installCommands, isRecord, parseManifest } from './manifest.js';
 import { previousInstallCommands, readMetadata, versionDoc } from './metadata.js';
-import { reachableFiles, resolveFile } from './reachability.js';
+import { extractSpecifiers, reachableFiles, resolveFile } from './reachability.js';
 import { parseScriptCommand } from './script-parse.js';
 import { readTarball } from './tar-reader.js';
 import { detectTyposquat } from './typosquat.js';
@@ -97,7 +97,20 @@ function planScripts(
           plan.shellFiles.push(resolved);
         }
       }
-      for (const code of targets.inlineJs) plan.inline.push({ file: label, code, shell: false });
+      for (const code of targets.inlineJs) {
+        plan.inline.push({ file: label, code, shell: false });
+        // `node -e "require('./postinstall')"`: what the inline code requires runs at install too.
+        for (const spec of extractSpecifiers(code)) {
+          const resolved =
+            spec.startsWith('./') || spec.startsWith('../')
+              ? resolveFile(spec, allPaths, dirMain)
+              : undefined;
+          if (resolved) {
+            files.push(resolved);
+            plan.installRoots.push(resolved);
+          }
+        }
+      }
       for (const code of targets.inlineShell) plan.inline.push({ file: label, code, shell: true });
       for (const run of targets.npmRuns) {
         const next = scripts[run];

@@ -15,7 +15,7 @@ export interface VersionDoc {
 
 function versionsOf(packument: unknown): Record<string, VersionDoc> {
   if (!isRecord(packument) || !isRecord(packument.versions)) return {};
-  const out: Record<string, VersionDoc> = {};
+  const out = Object.create(null) as Record<string, VersionDoc>;
   for (const [version, doc] of Object.entries(packument.versions))
     if (isRecord(doc)) out[version] = doc as VersionDoc;
   return out;

@@ -47,17 +47,29 @@ function split(name: string): { scope?: string; bare: string } {
   return match ? { scope: match[1]!, bare: match[2]! } : { bare: name };
 }
 
-function scopeConfusion(name: string, target: string): boolean {
-  const t = split(target);
+interface Candidate {
+  name: string;
+  plain: string;
+  glyphs: string;
+  scope?: string;
+  bare: string;
+}
+
+function candidate(name: string): Candidate {
+  return { name, plain: withoutSeparators(name), glyphs: deglyph(name), ...split(name) };
+}
+
+const TARGETS: Candidate[] = POPULAR.map(candidate);
+
+function scopeConfusion(n: Candidate, t: Candidate): boolean {
   if (t.scope === undefined) return false;
-  const n = split(name);
   if (n.scope === undefined) {
     return [
       `${t.scope}-${t.bare}`,
       `${t.scope}${t.bare}`,
       `${t.scope}.${t.bare}`,
       `${t.scope}_${t.bare}`,
-    ].includes(name);
+    ].includes(n.name);
   }
   return (
     n.scope !== t.scope &&
@@ -71,17 +83,13 @@ function scopeConfusion(name: string, target: string): boolean {
 export function detectTyposquat(rawName: string): TyposquatSignal | null {
   const name = rawName.toLowerCase();
   if (POPULAR_SET.has(name)) return null;
-  for (const target of POPULAR)
-    if (scopeConfusion(name, target)) return { target, technique: 'scope-confusion' };
-  for (const target of POPULAR) {
-    if (withoutSeparators(name) === withoutSeparators(target)) return { target, technique: 'separator' };
-  }
-  for (const target of POPULAR) {
-    if (deglyph(name) === deglyph(target)) return { target, technique: 'homoglyph' };
-  }
-  for (const target of POPULAR) {
-    if (target.length >= 5 && damerauLevenshtein(name, target, 1) === 1)
-      return { target, technique: 'edit-distance' };
+  const n = candidate(name);
+  for (const t of TARGETS) if (scopeConfusion(n, t)) return { target: t.name, technique: 'scope-confusion' };
+  for (const t of TARGETS) if (n.plain === t.plain) return { target: t.name, technique: 'separator' };
+  for (const t of TARGETS) if (n.glyphs === t.glyphs) return { target: t.name, technique: 'homoglyph' };
+  for (const t of TARGETS) {
+    if (t.name.length >= 5 && damerauLevenshtein(name, t.name, 1) === 1)
+      return { target: t.name, technique: 'edit-distance' };
   }
   return null;
 }
