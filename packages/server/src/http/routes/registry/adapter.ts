@@ -13,6 +13,8 @@ export interface RegistryAdapterOptions {
   artifacts: Pick<ArtifactStore, 'read'>;
   /** Queue never-vetted versions for analysis when they are requested. */
   vetOnDemand?: boolean | undefined;
+  /** Called after a job was queued on demand (e.g. `() => pool.wake()`). */
+  onJobQueued?: (() => void) | undefined;
   authorize?: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
   publicUrl?: ((request: FastifyRequest) => string) | undefined;
   tarballCacheBytes?: number | undefined;
@@ -30,7 +32,13 @@ export function registryDepsFrom(options: RegistryAdapterOptions): RegistryDeps 
       }
     },
     readArtifact: (storagePath) => options.artifacts.read(storagePath),
-    vetOnDemand: options.vetOnDemand ? (job) => options.store.enqueueJob(job) : undefined,
+    vetOnDemand: options.vetOnDemand
+      ? async (job) => {
+          const queued = await options.store.enqueueJob(job);
+          options.onJobQueued?.();
+          return queued;
+        }
+      : undefined,
     authorize: options.authorize,
     publicUrl: options.publicUrl,
     tarballCacheBytes: options.tarballCacheBytes,
