@@ -12,31 +12,32 @@ import type { Store } from './store.js';
 export class KyselyStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
   readonly #ctx: StoreContext;
-  readonly #migrationSchema: string | undefined;
+  readonly #opened: OpenedDatabase;
   #closed = false;
 
   constructor(opened: OpenedDatabase, clock: () => number) {
     this.kind = opened.kind;
     this.#ctx = { db: opened.db, kind: opened.kind, clock };
-    this.#migrationSchema = opened.migrationSchema;
+    this.#opened = opened;
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({
-      db: this.#ctx.db,
-      provider: migrationProvider,
-      ...(this.#migrationSchema === undefined ? {} : { migrationTableSchema: this.#migrationSchema }),
-    });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error !== undefined) {
+    await this.#opened.withSetupLock(async (db, schema) => {
+      const migrator = new Migrator({
+        db,
+        provider: migrationProvider,
+        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error === undefined) return;
       const failed = results?.find((result) => result.status === 'Error')?.migrationName;
       const message = error instanceof Error ? error.message : String(error);
       throw new SecureRegistryError(
         'ERR_SR_DATABASE_MIGRATION',
-        `database migration ${failed ?? ''} failed: ${message}`.replace('  ', ' '),
+        `database migration${failed ? ` ${failed}` : ''} failed: ${message}`,
         { hint: 'a database written by a newer version cannot be opened by an older one', cause: error },
       );
-    }
+    });
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { RemoteError, UserError } from '@secure-registry/shared';
 import { NodeSqliteDialect } from './node-sqlite-dialect.js';
@@ -15,8 +15,12 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export interface OpenedDatabase {
   db: Kysely<Database>;
   kind: 'sqlite' | 'postgres';
-  /** Where Kysely keeps its migration tables (PostgreSQL schema); undefined for SQLite. */
-  migrationSchema: string | undefined;
+  /**
+   * Runs schema setup (migrations) on one connection, exclusive of every other process setting up
+   * the same database; `schema` is where Kysely keeps its migration tables (PostgreSQL only). On
+   * SQLite the setup is one transaction: `body` must throw to roll it back.
+   */
+  withSetupLock<T>(body: (db: Kysely<Database>, schema: string | undefined) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -43,10 +47,24 @@ export async function openSqlite(dataDir: string): Promise<OpenedDatabase> {
       },
     );
   }
+  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database) });
   return {
-    db: new Kysely<Database>({ dialect: new NodeSqliteDialect(database) }),
+    db,
     kind: 'sqlite',
-    migrationSchema: undefined,
+    // Kysely runs SQLite migrations outside a transaction; one immediate transaction around
+    // the whole setup makes it atomic (a killed process leaves no half schema) and exclusive.
+    withSetupLock: (body) =>
+      db.connection().execute(async (connection) => {
+        await sql`BEGIN IMMEDIATE`.execute(connection);
+        try {
+          const result = await body(connection, undefined);
+          await sql`COMMIT`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`ROLLBACK`.execute(connection);
+          throw error;
+        }
+      }),
   };
 }
 
@@ -90,13 +108,10 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedData
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   pool.on('error', (error) => options.onIdleError?.(error));
-  let currentSchema: string;
   try {
     const client = await pool.connect();
     try {
-      if (options.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
-      const result = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-      currentSchema = result.rows[0]?.schema ?? 'public';
+      await client.query('SELECT 1');
     } finally {
       client.release();
     }
@@ -109,7 +124,28 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedData
     );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', migrationSchema: currentSchema };
+  const lockKey = `secure-registry:setup:${options.schema ?? ''}`;
+  return {
+    db,
+    kind: 'postgres',
+    // A session advisory lock: servers starting together on a fresh database would otherwise
+    // race creating the schema and Kysely's migration tables.
+    withSetupLock: (body) =>
+      db.connection().execute(async (connection) => {
+        await sql`SELECT pg_advisory_lock(hashtext(${lockKey}))`.execute(connection);
+        try {
+          if (options.schema !== undefined) {
+            await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(connection);
+          }
+          const result = await sql<{ schema: string | null }>`SELECT current_schema() AS schema`.execute(
+            connection,
+          );
+          return await body(connection, result.rows[0]?.schema ?? 'public');
+        } finally {
+          await sql`SELECT pg_advisory_unlock(hashtext(${lockKey}))`.execute(connection);
+        }
+      }),
+  };
 }
 
 function messageOf(error: unknown): string {

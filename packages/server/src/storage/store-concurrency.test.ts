@@ -10,20 +10,27 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BACKENDS, withDatabase } from './test-support/backends.js';
 import { EMPTY_GRAPH } from './test-support/fixtures.js';
+import type { Store } from './store.js';
 import type { MixedResult, StoreWorkerTask } from './test-support/store-worker.js';
 
 const WORKER = fileURLToPath(new URL('./test-support/store-worker.js', import.meta.url));
 
-/** Starts one thread per task, releases them together, and returns what each posted. */
-async function runThreads<T>(tasks: StoreWorkerTask[]): Promise<T[]> {
+/**
+ * Starts one thread per task; each opens (and so migrates) the database at the same time. Once
+ * all are open, `seed` runs, then the threads are released together. Returns what each posted.
+ */
+async function runThreads<T>(tasks: StoreWorkerTask[], seed: () => Promise<void>): Promise<T[]> {
   const workers = tasks.map((task) => new Worker(WORKER, { workerData: task }));
+  // `once` rejects when the worker emits 'error' first.
+  const nextMessage = async (worker: Worker): Promise<unknown> =>
+    ((await once(worker, 'message')) as [unknown])[0];
   try {
-    await Promise.all(workers.map((worker) => once(worker, 'message')));
-    const results = workers.map(async (worker) => {
-      const [result] = (await Promise.race([once(worker, 'message'), once(worker, 'error')])) as [unknown];
-      if (result instanceof Error) throw result;
-      return result as T;
-    });
+    await Promise.all(workers.map(nextMessage));
+    const ready = workers.map(nextMessage);
+    for (const worker of workers) worker.postMessage('open');
+    await Promise.all(ready);
+    await seed();
+    const results = workers.map(async (worker) => (await nextMessage(worker)) as T);
     for (const worker of workers) worker.postMessage('go');
     return await Promise.all(results);
   } finally {
@@ -33,14 +40,18 @@ async function runThreads<T>(tasks: StoreWorkerTask[]): Promise<T[]> {
 
 for (const backend of BACKENDS) {
   describe(`storage across connections (${backend.kind})`, () => {
-    test('4 threads at once: one shared job, each job claimed once, consecutive event numbers', () =>
+    test('4 threads at once: concurrent migration, one shared job, each job claimed once, consecutive event numbers', () =>
       withDatabase(backend, async (database) => {
-        const store = await database.open();
-        await store.createScan({ id: 'ev', label: undefined, graph: EMPTY_GRAPH, packages: [] });
         const total = 40;
-        for (let index = 0; index < total; index++) {
-          await store.enqueueJob({ name: `p${index}`, version: '1.0.0', integrity: `sha512-${index}` });
-        }
+        let opened: Store | undefined;
+        const seed = async () => {
+          const store = await database.open();
+          opened = store;
+          await store.createScan({ id: 'ev', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+          for (let index = 0; index < total; index++) {
+            await store.enqueueJob({ name: `p${index}`, version: '1.0.0', integrity: `sha512-${index}` });
+          }
+        };
         const results = await runThreads<MixedResult>(
           Array.from({ length: 4 }, (_, index) => ({
             kind: 'mixed' as const,
@@ -50,7 +61,10 @@ for (const backend of BACKENDS) {
             enqueues: 10,
             appends: 25,
           })),
+          seed,
         );
+        const store = opened;
+        assert.ok(store);
         const shared = new Set(results.flatMap((result) => result.enqueued));
         assert.equal(shared.size, 1, 'concurrent enqueues of one artifact share one job');
         const claimed = results.flatMap((result) => result.claimed);

@@ -25,6 +25,28 @@ for (const backend of BACKENDS) {
         );
         assert.equal((await reopened.getJob(job.id))?.status, 'queued');
       }));
+
+    test('stores opening a fresh database at once all migrate it', () =>
+      withDatabase(backend, async (database) => {
+        // SQLite: one store per process (see createStore); the threaded test covers SQLite.
+        const count = backend.kind === 'postgres' ? 4 : 1;
+        const stores = await Promise.all(Array.from({ length: count }, () => database.open()));
+        for (const store of stores) assert.equal(await store.countJobs('queued'), 0);
+      }));
+
+    test('a database migrated by a newer version is refused', () =>
+      withDatabase(backend, async (database) => {
+        const store = await database.open();
+        await store.close();
+        await database.execute(
+          "INSERT INTO kysely_migration (name, timestamp) VALUES ('9999-from-the-future', '2099-01-01T00:00:00.000Z')",
+        );
+        await assert.rejects(database.open(), (error: Error) => {
+          assert.equal((error as { code?: string }).code, 'ERR_SR_DATABASE_MIGRATION');
+          assert.match(error.message, /9999-from-the-future/);
+          return true;
+        });
+      }));
   });
 }
 

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { createStore, type CreateStoreOptions } from '../index.js';
+import { SQLITE_FILE_NAME, createStore, type CreateStoreOptions } from '../index.js';
 import type { Store } from '../store.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,6 +20,8 @@ export interface TestDatabase {
   readonly options: CreateStoreOptions;
   /** Opens a store on this database (several may be open at once on PostgreSQL). */
   open(extra?: Pick<CreateStoreOptions, 'clock' | 'poolSize'>): Promise<Store>;
+  /** Runs raw SQL on the database outside any store (to tamper with it). */
+  execute(sqlText: string): Promise<void>;
   /** Closes every store opened here and deletes the database. */
   dispose(): Promise<void>;
 }
@@ -31,12 +34,14 @@ export interface Backend {
 function tracking(
   kind: TestDatabase['kind'],
   base: CreateStoreOptions,
+  execute: (sqlText: string) => Promise<void>,
   cleanup: () => Promise<void>,
 ): TestDatabase {
   const opened: Store[] = [];
   return {
     kind,
     options: base,
+    execute,
     async open(extra = {}) {
       const store = await createStore({ ...base, ...extra });
       opened.push(store);
@@ -53,7 +58,15 @@ export const sqliteBackend: Backend = {
   kind: 'sqlite',
   async create() {
     const dataDir = await mkdtemp(join(tmpdir(), 'sr-storage-'));
-    return tracking('sqlite', { dataDir }, () => rm(dataDir, { recursive: true, force: true }));
+    const execute = async (sqlText: string) => {
+      const database = new DatabaseSync(join(dataDir, SQLITE_FILE_NAME));
+      try {
+        database.exec(sqlText);
+      } finally {
+        database.close();
+      }
+    };
+    return tracking('sqlite', { dataDir }, execute, () => rm(dataDir, { recursive: true, force: true }));
   },
 };
 
@@ -61,15 +74,20 @@ export const postgresBackend: Backend = {
   kind: 'postgres',
   async create() {
     const schema = `t_${randomBytes(6).toString('hex')}`;
-    return tracking('postgres', { dataDir: '', databaseUrl: TEST_DATABASE_URL, schema }, async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const run = async (sqlText: string) => {
+      const client = new pg.Client({
+        connectionString: TEST_DATABASE_URL,
+        options: `-c search_path=${schema}`,
+      });
       await client.connect();
       try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.query(sqlText);
       } finally {
         await client.end();
       }
-    });
+    };
+    const options = { dataDir: '', databaseUrl: TEST_DATABASE_URL, schema };
+    return tracking('postgres', options, run, () => run(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   },
 };
 

@@ -2,8 +2,9 @@
  * A worker thread (or child process) with its own store on a shared database, so tests exercise
  * separate connections: on SQLite, separate `DatabaseSync` handles on one file.
  *
- * As a worker thread: `workerData` is a `mixed` task; it posts 'ready', waits for 'go', then
- * enqueues, claims and appends at once with the other threads, and posts a `MixedResult`. As a child process (`node store-worker.js '<json task>'`): task
+ * As a worker thread: `workerData` is a `mixed` task; it posts 'loaded', waits for a message to
+ * open its store (all threads at once), posts 'ready', waits for 'go', then enqueues, claims and
+ * appends at once with the other threads, and posts a `MixedResult`. As a child process (`node store-worker.js '<json task>'`): task
  * `append-forever` appends events and prints each sequence number until it is killed.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -35,6 +36,8 @@ async function runThread(
   task: Extract<StoreWorkerTask, { kind: 'mixed' }>,
   port: NonNullable<typeof parentPort>,
 ) {
+  port.postMessage('loaded');
+  await once(port, 'message');
   const store = await createStore(task.options);
   try {
     port.postMessage('ready');
