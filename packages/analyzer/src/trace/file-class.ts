@@ -45,7 +45,7 @@ const WALLET_EXTENSIONS = [
   'egjidjbpglichdcondbcbdnbeeppgdph',
 ]; // prettier-ignore
 const CI_FILES =
-  /(^|\/)(\.github\/workflows\/|\.github\/actions\/|\.gitlab-ci\.yml$|\.circleci\/|\.travis\.yml$|azure-pipelines\.yml$|Jenkinsfile$|\.buildkite\/|bitbucket-pipelines\.yml$|\.drone\.yml$)/;
+  /(^|\/)(\.github\/(workflows|actions)(\/|$)|\.gitlab-ci\.yml$|\.circleci(\/|$)|\.travis\.yml$|azure-pipelines\.yml$|Jenkinsfile$|\.buildkite(\/|$)|bitbucket-pipelines\.yml$|\.drone\.yml$)/;
 
 function matchesHome(rel: string, list: readonly string[]): boolean {
   return list.some((p) => (p.endsWith('/') ? rel.startsWith(p) || `${rel}/` === p : rel === p));

@@ -91,7 +91,6 @@ export const BUILD_TOOLS = new Set([
   'clang++',
   'python3',
   'python',
-  'node-gyp',
 ]);
 
 /** UNIX sockets the C library probes on its own (name service cache, journald). */

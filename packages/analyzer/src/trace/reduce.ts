@@ -21,7 +21,6 @@ import {
   isKnownNoise,
   NOISE_UNIX_SOCKETS,
   pathPattern,
-  processKey,
 } from './noise.js';
 import { basename } from './paths.js';
 
@@ -66,7 +65,7 @@ function isBuildNoise(
 ): boolean {
   const exe = basename(e.argv[0] ?? e.path);
   if (COMPILER_INTERNALS.has(exe)) return true;
-  if (!BUILD_TOOLS.has(exe) && processKey(e.argv) !== 'node-gyp') return false;
+  if (!BUILD_TOOLS.has(exe)) return false;
   // Only under a node-gyp build: walk up the process tree.
   let p = e.ppid;
   for (let depth = 0; p !== undefined && depth < 16; depth++) {
@@ -75,7 +74,7 @@ function isBuildNoise(
     if (parent.key === 'node-gyp' || parent.key === 'npm rebuild' || parent.key === 'make') return true;
     p = parent.ppid;
   }
-  return processKey(e.argv) === 'node-gyp' && e.argv.includes('rebuild');
+  return false;
 }
 
 export function reduceEvents(input: ReduceInput): BehaviourReport {
