@@ -4,11 +4,14 @@ import {
   decodeBase32,
   findHoneytokens,
   findHoneytokensInDnsName,
-  type Honeytoken,
+  type TraceHoneytoken,
 } from './honeytoken-scan.js';
 
-const NPM: Honeytoken = { name: 'NPM_TOKEN', value: 'npm_Q7x9Lk2PzR4tV8wY1bN3mC5dF6gH0jK' };
-const AWS: Honeytoken = { name: 'AWS_SECRET_ACCESS_KEY', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq81a7d' };
+const NPM: TraceHoneytoken = { name: 'NPM_TOKEN', value: 'npm_Q7x9Lk2PzR4tV8wY1bN3mC5dF6gH0jK' };
+const AWS: TraceHoneytoken = {
+  name: 'AWS_SECRET_ACCESS_KEY',
+  value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq81a7d',
+};
 const tokens = [NPM, AWS];
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const names = (text: string): string[] =>

@@ -2,7 +2,8 @@
 // base64 (standard and URL-safe, any alignment inside a larger blob, nested: the Nx loot was
 // triple base64), base32 and hex split over DNS labels, and reversal.
 
-export interface Honeytoken {
+/** A planted secret (same shape as the sandbox's `Honeytoken`). */
+export interface TraceHoneytoken {
   name: string;
   value: string;
   path?: string;
@@ -44,7 +45,7 @@ interface Needle {
   lower: boolean;
 }
 
-function needlesFor(tokens: readonly Honeytoken[]): Needle[] {
+function needlesFor(tokens: readonly TraceHoneytoken[]): Needle[] {
   const out: Needle[] = [];
   for (const t of tokens) {
     if (t.value.length < MIN_TOKEN) continue;
@@ -101,7 +102,7 @@ export function decodeBase32(s: string): string {
 }
 
 /** Finds honeytoken values in `text`; one match per token, the shallowest decoding wins. */
-export function findHoneytokens(text: string, tokens: readonly Honeytoken[]): TokenMatch[] {
+export function findHoneytokens(text: string, tokens: readonly TraceHoneytoken[]): TokenMatch[] {
   const needles = needlesFor(tokens);
   if (needles.length === 0 || text.length === 0) return [];
   const found = new Map<string, TokenMatch>();
@@ -150,7 +151,7 @@ export function findHoneytokens(text: string, tokens: readonly Honeytoken[]): To
  * DNS exfiltration splits data over labels under an attacker domain (`<hex>.<hex>.evil.test`):
  * scans the name, the joined labels, and the joined labels decoded as base32.
  */
-export function findHoneytokensInDnsName(name: string, tokens: readonly Honeytoken[]): TokenMatch[] {
+export function findHoneytokensInDnsName(name: string, tokens: readonly TraceHoneytoken[]): TokenMatch[] {
   const labels = name.split('.');
   const data = labels.slice(0, Math.max(1, labels.length - 2)).join('');
   const out = new Map<string, TokenMatch>();

@@ -3,7 +3,7 @@
 // - Attribution is the caller's: events whose `package` is another package are ignored, events
 //   without `package` are kept (single-package runs need not attribute).
 // - Noise is removed by the commented rules in noise.ts and the learned baseline; never by package name.
-// - Honeytoken hits are computed on ALL egress events of the package, before any noise filtering.
+// - TraceHoneytoken hits are computed on ALL egress events of the package, before any noise filtering.
 import { createHash } from 'node:crypto';
 import type { BehaviourReport, Phase, RunStatus, TraceEvent, TraceEventOf } from '@secure-registry/shared';
 import { BaselineIndex, identityTracker, reportOps, type Baseline } from './baseline.js';
@@ -12,7 +12,7 @@ import {
   excerptAround,
   findHoneytokens,
   findHoneytokensInDnsName,
-  type Honeytoken,
+  type TraceHoneytoken,
 } from './honeytoken-scan.js';
 import {
   argvPattern,
@@ -31,7 +31,7 @@ export interface ReduceInput {
   packageDir: string;
   home: string;
   projectDir: string;
-  honeytokens: readonly Honeytoken[];
+  honeytokens: readonly TraceHoneytoken[];
   baseline?: Baseline;
   status: RunStatus;
   durationMs: number;
