@@ -1,2 +1,3 @@
 export * from './static/index.js';
 export * from './sandbox/index.js';
+export * from './trace/index.js';
