@@ -154,7 +154,8 @@ export const CODE_PATTERNS: CodePattern[] = [
     pattern: 'stringify-process-env',
     hints: ['process.env'],
     strength: 'strong',
-    regex: /JSON\.stringify\(\s*process\.env\s*[,)]/g,
+    // The whole environment (not one variable) inside a stringify call, also wrapped in an object.
+    regex: /JSON\.stringify\([^;\n]{0,100}?\bprocess\.env\b(?![.[\w])/g,
   },
   {
     kind: 'env-dump',

@@ -104,6 +104,12 @@ describe('scanText browser hooks, credentials, environment, network, droppers', 
 
   test('environment dumps and host fingerprints', () => {
     assert.ok(patterns('send(JSON.stringify(process.env))').includes('stringify-process-env'));
+    assert.ok(
+      patterns('send(JSON.stringify({ env: process.env, npmrc }))').includes('stringify-process-env'),
+    );
+    assert.ok(
+      !patterns('log(JSON.stringify({ debug: process.env.DEBUG }))').includes('stringify-process-env'),
+    );
     assert.ok(patterns('for (const k of Object.keys(process.env)) {}').includes('iterate-process-env'));
     assert.ok(patterns('const h = os.hostname();').includes('host-fingerprint'));
     assert.deepEqual(
