@@ -25,6 +25,11 @@ export interface CreateStoreOptions {
   clock?: (() => number) | undefined;
 }
 
+/**
+ * Opens the database and applies pending migrations (exclusively: stores starting together on a
+ * fresh database are safe). SQLite: open one store per file per process; other processes may
+ * share the file (WAL, busy timeout). The caller closes the store.
+ */
 export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const url = options.databaseUrl;
   if (url !== undefined && url !== '' && !/^postgres(ql)?:\/\//i.test(url)) {
