@@ -27,7 +27,10 @@ export async function runPipeline(
   deps: PipelineDeps,
   signal: AbortSignal,
 ): Promise<PipelineResult> {
-  const packument = await fetchPackument(deps.registry, job.name, signal);
+  let packument = await fetchPackument(deps.registry, job.name, signal);
+  if (!packument.versions?.[job.version]) {
+    packument = await fetchPackument(deps.registry, job.name, signal, { fresh: true });
+  }
   const manifest = packument.versions?.[job.version];
   if (!manifest || typeof manifest !== 'object') {
     throw new PermanentStageError(`${job.name}@${job.version} does not exist upstream`);
@@ -61,9 +64,10 @@ async function fetchPackument(
   registry: RegistryClient,
   name: string,
   signal: AbortSignal,
+  options: { fresh?: boolean } = {},
 ): Promise<Packument> {
   try {
-    return await registry.getPackument(name, { signal });
+    return await registry.getPackument(name, { signal, ...options });
   } catch (error) {
     if (error instanceof UpstreamHttpError && error.status === 404) {
       throw new PermanentStageError(`${name} does not exist upstream (404)`);

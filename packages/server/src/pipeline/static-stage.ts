@@ -1,12 +1,25 @@
-// Interim: the static analysis (`analyzeStatic`, @secure-registry/analyzer) and the rule set
-// (`evaluateArtifact`, ../rules) are being written; until they are wired here every artifact fails
-// closed as `review` with an `analysis-failed` finding. Never an approval.
+import { analyzeStatic } from '@secure-registry/analyzer';
+import { evaluateArtifact } from '../rules/index.js';
 import type { ArtifactAnalyzer } from './types.js';
 
+/**
+ * The first analysis stage: static and metadata signals (`analyzeStatic`) judged by the rule set
+ * (`evaluateArtifact`). A `pending` evaluation (nothing decided) is held for review.
+ */
 export function createStaticAnalyzer(): ArtifactAnalyzer {
   return {
-    analyze: async () => {
-      throw new Error('static analysis is not wired in this build');
+    async analyze({ name, version, tarball, packument, signal }) {
+      const report = await analyzeStatic({ name, version, tarball, packument });
+      signal.throwIfAborted();
+      const evaluation = evaluateArtifact({ name, version, static: report });
+      const undecided = evaluation.verdict === 'pending';
+      return {
+        verdict: undecided ? 'review' : (evaluation.verdict as 'approved' | 'rejected' | 'review'),
+        reason: undecided ? (evaluation.reason ?? 'the rules reached no decision') : evaluation.reason,
+        findings: evaluation.findings,
+        reports: { static: report },
+        ruleSetVersion: evaluation.ruleSetVersion,
+      };
     },
   };
 }

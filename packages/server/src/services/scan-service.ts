@@ -237,9 +237,10 @@ export class ScanService {
     const packages = await store.listScanPackages(scanId);
     if (!isSettled(packages)) return;
     const completedAt = new Date().toISOString();
-    await store.setScanStatus(scanId, 'completed', completedAt);
     const summary = toScanSummary({ ...scan, status: 'completed', completedAt }, packages);
+    // The event first: a reader that sees the status `completed` finds the event in the log.
     await store.appendScanEvent(scanId, { type: 'scan.completed', scan: summary });
+    await store.setScanStatus(scanId, 'completed', completedAt);
     this.deps.hub.notify(scanId);
   }
 

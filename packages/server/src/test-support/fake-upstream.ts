@@ -64,6 +64,7 @@ export class FakeUpstream {
   /** Request counts by path. */
   readonly hits = new Map<string, number>();
   url = '';
+  private readonly pendingDelays = new Set<() => void>();
 
   constructor() {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -76,6 +77,7 @@ export class FakeUpstream {
   }
 
   async close(): Promise<void> {
+    for (const release of this.pendingDelays) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -125,7 +127,17 @@ export class FakeUpstream {
     const normalized = path.replace(/%2F/g, '%2f');
     this.hits.set(normalized, this.count(normalized) + 1);
     const rule = this.rules.get(normalized);
-    if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+    if (rule?.delayMs) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.pendingDelays.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, rule.delayMs);
+        this.pendingDelays.add(done);
+      });
+    }
     if (rule?.status) {
       res.writeHead(rule.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'injected failure' }));

@@ -99,10 +99,16 @@ export class RegistryClient {
     return this.baseUrl + encodeRegistryName(name);
   }
 
-  /** The full packument of `name` (cached for a short time, single flight). */
-  async getPackument(name: string, options: { signal?: AbortSignal } = {}): Promise<Packument> {
+  /**
+   * The full packument of `name` (cached for a short time, single flight). `fresh` skips the
+   * cache (a version published since it was cached).
+   */
+  async getPackument(
+    name: string,
+    options: { signal?: AbortSignal; fresh?: boolean } = {},
+  ): Promise<Packument> {
     const cached = this.cache.get(name);
-    if (cached && cached.expires > Date.now()) return cached.value;
+    if (cached && cached.expires > Date.now() && !options.fresh) return cached.value;
     const running = this.inflight.get(name);
     if (running) return running;
     const promise = this.fetchPackument(name, options.signal).finally(() => this.inflight.delete(name));
@@ -174,12 +180,12 @@ export class RegistryClient {
       );
     }
     if (response.statusCode !== 200) {
-      response.body.resume();
+      discard(response.body);
       throw new UpstreamHttpError(response.statusCode, url);
     }
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
-      response.body.destroy();
+      discard(response.body);
       throw new RemoteError(
         'ERR_SR_UPSTREAM_TOO_LARGE',
         `upstream response for ${url} exceeds ${options.maxBytes} bytes`,
@@ -191,7 +197,7 @@ export class RegistryClient {
       for await (const chunk of response.body) {
         total += (chunk as Buffer).length;
         if (total > options.maxBytes) {
-          response.body.destroy();
+          discard(response.body);
           throw new RemoteError(
             'ERR_SR_UPSTREAM_TOO_LARGE',
             `upstream response for ${url} exceeds ${options.maxBytes} bytes`,
@@ -219,4 +225,10 @@ export class RegistryClient {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Drops a response body without letting its abort surface as an unhandled error. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }

@@ -78,8 +78,10 @@ export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRou
           const completed = stored.find((entry) => entry.event.type === 'scan.completed');
           if (completed) last = completed.seq - 1;
         }
+        let finished = false;
         while (!closed) {
           const batch = await deps.store.listScanEvents(scanId, last);
+          if (finished && batch.length === 0) return;
           for (const entry of batch) {
             if (closed) return;
             raw.write(formatSseEvent(entry.seq, entry.event));
@@ -88,7 +90,12 @@ export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRou
           }
           if (batch.length === 0) {
             const current = await deps.store.getScan(scanId);
-            if (!current || current.status !== 'running') return;
+            if (!current) return;
+            // Completed: the log holds everything (the completion is appended before the status).
+            if (current.status !== 'running') {
+              finished = true;
+              continue;
+            }
             await new Promise<void>((resolve) => {
               const timer = setTimeout(done, deps.pollMs ?? 1000);
               function done(): void {
