@@ -104,6 +104,19 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
     );
   });
 
+  test('a patch release that adds an install script is flagged as new since the previous version', async () => {
+    const dir = await project('new-script', { 'fixture-dropper': '2.3.1' });
+    const home = await makeCliHome();
+    const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
+    assert.equal(result.code, 1, describeResult(result));
+    const dropper = findPackage(parseScanJson(result), 'fixture-dropper', '2.3.1');
+    assert.equal(stateOf(dropper), 'rejected');
+    const rules = dropper.findings.map((f) => f.rule);
+    // 2.3.0 has no `scripts` at all, as many small packages do: the postinstall is new in a patch.
+    assert.ok(rules.includes('install-script-new'), `install-script-new missing: ${rules.join(', ')}`);
+    assert.ok(rules.includes('maintainer-change'), `maintainer-change missing: ${rules.join(', ')}`);
+  });
+
   test('a package held for review exits 2, with the finding that holds it', async () => {
     const dir = await project('review', { expresss: '^4.18.3', 'fixture-strpad': '^1.1.0' });
     const home = await makeCliHome();
