@@ -6,3 +6,4 @@ export * from './integrity.js';
 export * from './package-id.js';
 export * from './report.js';
 export * from './verdict.js';
+export * from './review.js';
