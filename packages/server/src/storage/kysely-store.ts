@@ -6,6 +6,7 @@ import { migrationProvider } from './migrations/index.js';
 import type { OpenedDatabase } from './open-database.js';
 import * as artifacts from './store-artifacts.js';
 import * as jobs from './store-jobs.js';
+import * as reviews from './reviews.js';
 import * as scans from './store-scans.js';
 import type { Store } from './store.js';
 
@@ -76,4 +77,10 @@ export class KyselyStore implements Store {
 
   createToken: Store['createToken'] = (token) => artifacts.createToken(this.#ctx, token);
   findTokenByHash: Store['findTokenByHash'] = (hash) => artifacts.findTokenByHash(this.#ctx, hash);
+
+  appendReviewDecision: Store['appendReviewDecision'] = (decision) =>
+    reviews.appendReviewDecision(this.#ctx, decision);
+  listReviewDecisions: Store['listReviewDecisions'] = (query) => reviews.listReviewDecisions(this.#ctx, query);
+  listArtifactsByVerdict: Store['listArtifactsByVerdict'] = (verdict, limit) =>
+    reviews.listArtifactsByVerdict(this.#ctx, verdict, limit);
 }

@@ -2,10 +2,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { RemoteError, UserError } from '@secure-registry/shared';
 import { NodeSqliteDialect } from './node-sqlite-dialect.js';
+import { SchemaScopedPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 
 export const SQLITE_FILE_NAME = 'secure-registry.db';
@@ -123,7 +124,7 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedData
       { hint: 'check DATABASE_URL, that the server is running and that the user may connect', cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
   const lockKey = `secure-registry:setup:${options.schema ?? ''}`;
   return {
     db,

@@ -7,6 +7,7 @@ import type {
   DependencyGraph,
   Finding,
   PackageState,
+  ReviewRecord,
   Role,
   ScanEvent,
   ScanStatus,
@@ -93,6 +94,17 @@ export interface StoredScanEvent {
   event: ScanEvent;
 }
 
+/** A review decision to append; the store adds its id and time. */
+export type NewReviewDecision = Omit<ReviewRecord, 'id' | 'createdAt'>;
+
+export interface ReviewQuery {
+  name?: string | undefined;
+  version?: string | undefined;
+  integrity?: string | undefined;
+  /** Default 1000. */
+  limit?: number | undefined;
+}
+
 export interface Store {
   /** `sqlite` or `postgres`. */
   readonly kind: 'sqlite' | 'postgres';
@@ -170,4 +182,11 @@ export interface Store {
   // Tokens (only the SHA-256 of a token is stored)
   createToken(token: { id: string; hash: string; role: Role; label?: string }): Promise<TokenRecord>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+
+  // Review decisions: append-only (no update or delete exists)
+  appendReviewDecision(decision: NewReviewDecision): Promise<ReviewRecord>;
+  /** Decisions matching the query, oldest first. */
+  listReviewDecisions(query: ReviewQuery): Promise<ReviewRecord[]>;
+  /** Artifacts with this verdict (e.g. `review`: held for a person), oldest decision first. */
+  listArtifactsByVerdict(verdict: Verdict, limit?: number): Promise<ArtifactRecord[]>;
 }
