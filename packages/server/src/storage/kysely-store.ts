@@ -80,7 +80,8 @@ export class KyselyStore implements Store {
 
   appendReviewDecision: Store['appendReviewDecision'] = (decision) =>
     reviews.appendReviewDecision(this.#ctx, decision);
-  listReviewDecisions: Store['listReviewDecisions'] = (query) => reviews.listReviewDecisions(this.#ctx, query);
+  listReviewDecisions: Store['listReviewDecisions'] = (query) =>
+    reviews.listReviewDecisions(this.#ctx, query);
   listArtifactsByVerdict: Store['listArtifactsByVerdict'] = (verdict, limit) =>
     reviews.listArtifactsByVerdict(this.#ctx, verdict, limit);
 }

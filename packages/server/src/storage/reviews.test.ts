@@ -80,7 +80,10 @@ for (const backend of BACKENDS) {
 }
 
 test('the review module has no UPDATE or DELETE code path', async () => {
-  const source = await readFile(fileURLToPath(new URL('../../src/storage/reviews.ts', import.meta.url)), 'utf8');
+  const source = await readFile(
+    fileURLToPath(new URL('../../src/storage/reviews.ts', import.meta.url)),
+    'utf8',
+  );
   assert.doesNotMatch(source, /updateTable|deleteFrom|\bUPDATE\b|\bDELETE\b/);
   assert.match(source, /insertInto\('review_decisions'\)/);
 });
