@@ -102,10 +102,14 @@ export class ScanService {
     }
   }
 
-  /** Applies an artifact's decision to every running scan that contains it. */
+  /**
+   * Applies an artifact's decision to every running scan that contains it, to the packages in one
+   * of the `from` states (default: still open; a person's review decision also moves held ones).
+   */
   async applyArtifactDecision(
     key: ArtifactKey,
     decision: { verdict: Verdict; reason: string | undefined; findings: Finding[] },
+    from: readonly PackageState[] = ['pending', 'analyzing'],
   ): Promise<void> {
     if (decision.verdict === 'pending') return;
     const update: PackageUpdate = {
@@ -115,7 +119,7 @@ export class ScanService {
     };
     for (const { scanId, keys } of await this.deps.store.findRunningScansWithArtifact(key)) {
       const updates = new Map(keys.map((k) => [k, update]));
-      await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
+      await this.withLock(scanId, () => this.applyUpdates(scanId, updates, from));
     }
   }
 
