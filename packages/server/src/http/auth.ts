@@ -10,6 +10,8 @@ export interface Principal {
   /** Token id, or `local` in tokenless local mode. */
   id: string;
   role: Role;
+  /** The token's label, when it has one (shown as the reviewer of decisions). */
+  label?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -84,6 +86,6 @@ export function requireRole(options: { store: Store; mode: AuthMode }, roles: re
     if (!roles.includes(record.role)) {
       throw new HttpError(403, 'ERR_SR_FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
-    request.principal = { id: record.id, role: record.role };
+    request.principal = { id: record.id, role: record.role, label: record.label };
   };
 }
