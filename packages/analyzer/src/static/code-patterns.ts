@@ -194,7 +194,7 @@ export const CODE_PATTERNS: CodePattern[] = [
     pattern: 'exfil-endpoint',
     strength: 'strong',
     regex:
-      /discord(?:app)?\.com\/api\/webhooks|api\.telegram\.org\/bot|webhook\.site|pastebin\.com|hastebin|requestbin|pipedream\.net|\.ngrok(?:-free)?\.(?:io|app)|\boast\.(?:fun|me|site|live|pro)|burpcollaborator|interact\.sh|transfer\.sh/gi,
+      /discord(?:app)?\.com\/api\/webhooks|api\.telegram\.org\/bot|\bwebhook\.site\b|\bpastebin\.com\b|\bhastebin\.com\b|\brequestbin\.(?:com|net|io)\b|\bpipedream\.net\b|\.ngrok(?:-free)?\.(?:io|app)\b|\boast\.(?:fun|me|site|live|pro)\b|\bburpcollaborator\.net\b|\binteract\.sh\b|\btransfer\.sh\b/gi,
   },
   // Shell droppers and reverse shells, in scripts, shell files and command strings in code.
   ...shellPatterns(),

