@@ -2,3 +2,4 @@ export { analyzeStatic, type AnalyzeStaticInput } from './analyze-static.js';
 export { detectTyposquat, damerauLevenshtein } from './typosquat.js';
 export { POPULAR_PACKAGES } from './popular-packages.js';
 export * from './types.js';
+export { readTarball, type KeptFile, type TarballContents, type ReadTarballOptions } from './tar-reader.js';
