@@ -32,7 +32,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: deps.logger ?? false,
     // Scoped names arrive as `@scope%2fname`; parameters up to a long name plus version.
-    maxParamLength: 600,
+    routerOptions: { maxParamLength: 600 },
     // Open event streams must not keep `close()` waiting.
     forceCloseConnections: true,
   });

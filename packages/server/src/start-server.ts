@@ -15,6 +15,12 @@ import type { Store } from './storage/store.js';
 import { configuredRegistry } from './upstream/npmrc.js';
 import { RegistryClient } from './upstream/registry-client.js';
 import { createStaticAnalyzer } from './pipeline/static-stage.js';
+import { resolvePolicy } from './rules/policy-file.js';
+import type { LoadedPolicy } from './rules/policy-file.js';
+import { llmConfigFromEnv } from './reviewers/llm-config.js';
+import type { LlmConfig } from './reviewers/llm-config.js';
+import { withPolicy } from './reviewers/policy-analyzer.js';
+import { createServerReviewer } from './reviewers/server-reviewer.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_LEASE_MS = 30_000;
@@ -42,6 +48,10 @@ export interface StartServerOptions {
   analyzer?: ArtifactAnalyzer;
   /** PostgreSQL only: work in this schema (tests). */
   databaseSchema?: string | undefined;
+  /** The verdict policy. Default: the file named by $POLICY_FILE, else the built-in policy. */
+  policy?: LoadedPolicy | undefined;
+  /** The LLM investigator's model; `null` turns it off. Default: from SR_LLM_* (off when unset). */
+  llm?: LlmConfig | null | undefined;
 }
 
 export interface RunningServer {
@@ -63,6 +73,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UserError('ERR_SR_CONFIG', `concurrency must be a positive integer, got ${concurrency}`);
   }
+  // Verdict policy and LLM investigator (../rules/policy-file.ts, ../reviewers): read before opening anything.
+  const policy = options.policy ?? (await resolvePolicy({ env: process.env, cwd: process.cwd() }));
+  const llm = options.llm === undefined ? llmConfigFromEnv(process.env) : (options.llm ?? undefined);
   const registry = new RegistryClient({
     baseUrl: options.upstream ?? configuredRegistry({ env: process.env, cwd: process.cwd() }),
     ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
@@ -88,13 +101,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const pipeline = {
     registry,
     artifacts: new ArtifactStore(options.dataDir),
-    analyzer: options.analyzer ?? createStaticAnalyzer(),
+    analyzer: options.analyzer ?? withPolicy(createStaticAnalyzer(), policy),
   };
+  const reviewer = llm
+    ? createServerReviewer({ llm, policy: policy.policy, store, scans, auth, baseUrl: () => url })
+    : undefined;
   const pool: WorkerPool = new WorkerPool({
     store,
     concurrency,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-    handle: (job, signal) => runJob(job, { store, scans, retry, log, pipeline }, signal),
+    handle: (job, signal) => runJob(job, { store, scans, retry, log, pipeline, reviewer }, signal),
     onError: (error, job) =>
       app.log.error(
         { err: String(error), job: job ? `${job.name}@${job.version}` : undefined },
@@ -102,6 +118,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ),
   });
   let address: string;
+  let url = '';
   try {
     address = await app.listen({ host, port: options.port ?? 0 });
   } catch (error) {
@@ -109,8 +126,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await Promise.all([registry.close(), store.close()]);
     throw error;
   }
+  url = address;
   pool.start();
-  const url = address;
   let closing: Promise<void> | undefined;
   return {
     url,

@@ -1,10 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { JobRecord, Store } from '../storage/store.js';
+import type { ArtifactRecord, JobRecord, Store } from '../storage/store.js';
 import type { ScanService } from '../services/scan-service.js';
 import { isDecided } from '../services/scan-planner.js';
 import { analysisFailedDecision, runPipeline } from '../pipeline/run-pipeline.js';
 import type { PipelineDeps, PipelineResult } from '../pipeline/run-pipeline.js';
 import { PermanentStageError } from '../pipeline/types.js';
+import type { ArtifactReviewer } from '../reviewers/llm-reviewer.js';
 
 export interface RetryPolicy {
   /** Attempts of the stages within one claim of the job. */
@@ -23,6 +24,8 @@ export interface JobRunnerDeps {
   pipeline: PipelineDeps;
   retry: RetryPolicy;
   log?: (message: string) => void;
+  /** Looks at the stored decision and may change it (the LLM investigator, ../reviewers). */
+  reviewer?: ArtifactReviewer | undefined;
 }
 
 /**
@@ -51,12 +54,13 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
   }
   signal.throwIfAborted();
   const { storagePath, ...decision } = result;
-  await store.upsertArtifact(key, {
+  const stored = await store.upsertArtifact(key, {
     ...decision,
     ...(storagePath !== undefined ? { storagePath } : {}),
     decidedAt: new Date().toISOString(),
   });
-  await scans.applyArtifactDecision(key, decision);
+  const reviewed = await reviewStored(stored, deps, signal);
+  await scans.applyArtifactDecision(key, reviewed ?? decision);
   const failed = decision.findings.find((finding) => finding.rule === 'analysis-failed');
   await store.completeJob(
     job.id,
@@ -64,6 +68,28 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
     failed ? decision.reason : undefined,
     job.workerId,
   );
+}
+
+/** Runs the reviewer hook on a stored decision; its failure keeps the stored decision (held stays held). */
+async function reviewStored(
+  stored: ArtifactRecord,
+  deps: JobRunnerDeps,
+  signal: AbortSignal,
+): Promise<Pick<ArtifactRecord, 'verdict' | 'reason' | 'findings'> | undefined> {
+  if (!deps.reviewer) return undefined;
+  let patch;
+  try {
+    patch = await deps.reviewer(stored, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    deps.log?.(`${stored.name}@${stored.version}: reviewer failed: ${String(error)}`);
+    return undefined;
+  }
+  if (!patch) return undefined;
+  signal.throwIfAborted();
+  const key = { name: stored.name, version: stored.version, integrity: stored.integrity };
+  const updated = await deps.store.upsertArtifact(key, patch);
+  return { verdict: updated.verdict, reason: updated.reason, findings: updated.findings };
 }
 
 async function runWithRetries(

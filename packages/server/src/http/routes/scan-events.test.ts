@@ -140,6 +140,42 @@ describe('scan events (SSE)', () => {
     );
   });
 
+  test('connecting to a scan a crash left behind repairs it (decided artifacts applied, lost jobs re-enqueued)', async () => {
+    const decided = { name: 'repaired', version: '1.0.0', integrity: 'sha512-cmVwYWlyZWQ=' };
+    await server.store.upsertArtifact(decided, { verdict: 'approved', findings: [], reports: {} });
+    const orphan = await upstream.add({ name: 'orphan', version: '1.0.0' });
+    const graph = makeGraph([decided, { name: 'orphan', version: '1.0.0', integrity: orphan.integrity }]);
+    const pending = (name: string, integrity: string) => ({
+      key: `node_modules/${name}`,
+      name,
+      version: '1.0.0',
+      integrity,
+      source: 'registry' as const,
+      dev: false,
+      state: 'pending' as const,
+      reason: undefined,
+      findings: [],
+      blockedBy: undefined,
+    });
+    // As a crash would leave it: the scan stored, no job for `orphan`, `repaired` decided but not applied.
+    await server.store.createScan({
+      id: 'crashed-scan',
+      label: undefined,
+      graph,
+      packages: [pending('repaired', decided.integrity), pending('orphan', orphan.integrity)],
+    });
+    const stream = await readSse(`${server.url}/api/v1/scans/crashed-scan/events`);
+    assert.equal(stream.messages.at(-1)?.event, 'scan.completed');
+    const result = await server.json<{ packages: { name: string; state: string }[] }>(
+      'GET',
+      '/api/v1/scans/crashed-scan',
+    );
+    assert.deepEqual(result.body.packages.map((p) => `${p.name}:${p.state}`).sort(), [
+      'orphan:approved',
+      'repaired:approved',
+    ]);
+  });
+
   test('unknown scans are a JSON 404, a bad Last-Event-ID a 400', async () => {
     const missing = await server.json<{ code: string }>('GET', '/api/v1/scans/nope/events');
     assert.equal(missing.status, 404);

@@ -46,6 +46,16 @@ export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRou
       const resumeAfter = parseLastEventId(request.headers['last-event-id']);
       const scan = await deps.store.getScan(scanId);
       if (!scan) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);
+      if (scan.status === 'running') {
+        // A client (re)connecting is the moment to repair a scan a crash left behind: decisions
+        // recorded but not applied, packages whose job was lost.
+        deps.scans.reconcileScan(scanId, { enqueue: true }).catch((error: unknown) => {
+          request.log.error(
+            { err: error instanceof Error ? error.message : String(error) },
+            'reconcile failed',
+          );
+        });
+      }
 
       reply.hijack();
       const raw = reply.raw;
