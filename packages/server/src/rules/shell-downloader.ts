@@ -10,10 +10,11 @@ function isShellText(signal: CodeSignal): boolean {
 }
 
 /**
- * Droppers and reverse shells. In a script or a shell file run at install: `critical`. As a string
- * in JavaScript run at install: `high` (CLIs print `curl … | sh` hints too). In import code:
- * `medium`. A bare curl/wget in an install script is how some prebuilt binaries are fetched:
- * `medium`, named as such; the sandbox decides what it really downloads.
+ * Droppers and reverse shells. In a script or a shell file run at install: `critical`. In
+ * JavaScript run at install, handed directly to exec/spawn: `critical`; only present as a string
+ * (installers print `curl … | bash` as advice, e.g. bun's install.js): `medium`, the sandbox sees
+ * whether it runs. In import code: `medium`. A bare curl/wget in an install script is how some
+ * prebuilt binaries are fetched: `medium`, named as such.
  */
 export const shellDownloader: Rule = {
   id: 'shell-downloader',
@@ -24,6 +25,7 @@ export const shellDownloader: Rule = {
     const hits: RuleHit[] = [];
     const inScripts = strong.filter((s) => s.reach.install && isShellText(s));
     const inInstallJs = strong.filter((s) => s.reach.install && !isShellText(s));
+    const executed = inInstallJs.filter((s) => s.pattern === 'exec-dropper');
     const inImport = strong.filter((s) => !s.reach.install && s.reach.import);
     const describe = (list: CodeSignal[]): string => [...new Set(list.map((s) => s.pattern))].join(', ');
     if (inScripts.length > 0) {
@@ -34,11 +36,18 @@ export const shellDownloader: Rule = {
         evidence: evidenceOf(inScripts),
       });
     }
-    if (inInstallJs.length > 0) {
+    if (executed.length > 0) {
       hits.push({
         rule: this.id,
-        severity: 'high',
-        message: `code run at install contains a shell dropper command (${describe(inInstallJs)})`,
+        severity: 'critical',
+        message: 'code run at install executes a shell dropper command',
+        evidence: evidenceOf(executed),
+      });
+    } else if (inInstallJs.length > 0) {
+      hits.push({
+        rule: this.id,
+        severity: 'medium',
+        message: `code run at install contains a shell dropper command string (${describe(inInstallJs)})`,
         evidence: evidenceOf(inInstallJs),
       });
     }
