@@ -84,13 +84,15 @@ async function browser(config: RunnerConfig): Promise<number> {
   const browserEvent = (api: string, action: string, detail: string): void =>
     send({ type: 'browser', api, action, detail: detail.slice(0, 2000) });
   const origFetch = window.fetch as Fn;
+  const PROBE = 'https://api.acme-corp.example/v1/wallet';
+  const reached = { fetch: false, ethereum: false };
   const fetchOriginal: Fn = function (this: unknown, ...args: unknown[]) {
     const input = args[0];
-    browserEvent(
-      'fetch',
-      'called',
-      typeof input === 'string' ? input : String((input as { url?: string })?.url ?? input),
-    );
+    const url = typeof input === 'string' ? input : String((input as { url?: string })?.url ?? input);
+    reached.fetch = true;
+    browserEvent('fetch', 'called', url);
+    // Our own probe never goes on the wire: it only shows what a wrapper does with a request.
+    if (url === PROBE) return Promise.resolve(new (window.Response as new (body: string) => unknown)('{}'));
     return origFetch.apply(window, args);
   };
   window.fetch = fetchOriginal;
@@ -116,6 +118,7 @@ async function browser(config: RunnerConfig): Promise<number> {
   const accounts = ['0x3f5ce5fbfe3e9af3971dd833d26ba9b5c936f0be'];
   const ethCall = (how: string): Fn =>
     function (...args: unknown[]) {
+      reached.ethereum = true;
       browserEvent('ethereum', 'called', `${how} ${JSON.stringify(args).slice(0, 1500)}`);
       return Promise.resolve(accounts);
     };
@@ -176,18 +179,22 @@ async function browser(config: RunnerConfig): Promise<number> {
     to: '0x742d35cc6634c0532925a3b844bc454e4438f44e',
     value: '0x2386f26fc10000',
   };
+  // A replacement that still reaches the original is a wrapper.
   try {
-    if (currentEth && currentEth.request !== ethOriginals.request)
+    if (currentEth && currentEth.request !== ethOriginals.request) {
+      reached.ethereum = false;
       await (currentEth.request as Fn)({ method: 'eth_sendTransaction', params: [tx] });
+      if (reached.ethereum) browserEvent('ethereum', 'wrapped', 'window.ethereum.request wraps the original');
+    }
   } catch {
     /* the wrapper's own failure is not our concern */
   }
   try {
-    if (window.fetch !== fetchOriginal)
-      await (window.fetch as Fn)('https://api.acme-corp.example/v1/wallet', {
-        method: 'POST',
-        body: JSON.stringify(tx),
-      });
+    if (window.fetch !== fetchOriginal) {
+      reached.fetch = false;
+      await (window.fetch as Fn)(PROBE, { method: 'POST', body: JSON.stringify(tx) });
+      if (reached.fetch) browserEvent('fetch', 'wrapped', 'window.fetch wraps the original');
+    }
   } catch {
     /* ditto */
   }

@@ -8,7 +8,7 @@ import type { PhaseRun, PhaseRunOptions } from '../types.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../../../');
 export const MALICIOUS = join(repoRoot, 'fixtures/packages/malicious');
-export const BENIGN = join(repoRoot, 'fixtures/packages/benign');
+export const BENIGN = join(repoRoot, 'fixtures/packages/malicious/benign');
 
 export const timings: { fixture: string; phase: string; ms: number; status: string }[] = [];
 
