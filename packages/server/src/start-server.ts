@@ -9,6 +9,7 @@ import { DEFAULT_RETRY, runJob } from './scheduler/job-runner.js';
 import type { RetryPolicy } from './scheduler/job-runner.js';
 import { WorkerPool } from './scheduler/worker-pool.js';
 import { ScanEventHub } from './services/scan-event-hub.js';
+import { InvestigationService } from './services/investigation-service.js';
 import { ScanService } from './services/scan-service.js';
 import { createStore } from './storage/index.js';
 import type { Store } from './storage/store.js';
@@ -88,7 +89,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const hub = new ScanEventHub();
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const scans = new ScanService({ store, registry, hub, onJobsEnqueued: () => pool.wake() });
+  const artifacts = new ArtifactStore(options.dataDir);
+  const investigation = new InvestigationService({
+    store,
+    scans,
+    registry,
+    artifacts,
+    onJobsEnqueued: () => pool.wake(),
+  });
   const app = buildServer({
+    investigation,
     store,
     scans,
     hub,
@@ -100,7 +110,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = (message: string): void => app.log.warn(message);
   const pipeline = {
     registry,
-    artifacts: new ArtifactStore(options.dataDir),
+    artifacts,
     analyzer: options.analyzer ?? withPolicy(createStaticAnalyzer(), policy),
   };
   const reviewer = llm

@@ -3,9 +3,11 @@ export { RULES, RULES_REVISION, RULE_SET_VERSION, ruleSetVersionOf } from './reg
 export {
   activeExceptions,
   DEFAULT_POLICY,
+  LlmPolicy,
   parsePolicy,
   Policy,
   PolicyException,
   policyVersion,
+  resolveLlmPolicy,
 } from './policy.js';
 export type { Rule, RuleContext, RuleHit } from './types.js';

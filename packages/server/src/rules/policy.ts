@@ -28,6 +28,26 @@ export const PolicyException = z.object({
 });
 export type PolicyException = z.infer<typeof PolicyException>;
 
+/**
+ * What the LLM investigator does and what its opinions may decide. Optional in the policy so that
+ * policies without it keep their version; `resolveLlmPolicy` fills the defaults.
+ */
+export const LlmPolicy = z.object({
+  /** `review`: packages the rules hold; `review-and-install-scripts`: also approved ones with install scripts. */
+  investigate: z.enum(['review', 'review-and-install-scripts']).default('review'),
+  /** Whether an LLM `reject` rejects on its own (else the package stays held for a person). */
+  mayReject: z.boolean().default(true),
+  /** Whether an LLM `approve` of a package the rules held approves it without a person. */
+  mayApproveFlagged: z.boolean().default(false),
+  /** Model round trips per investigation. */
+  maxSteps: z.number().int().min(1).max(100).default(12),
+  /** Input plus output tokens per investigation, as the provider reports them. */
+  maxTokens: z.number().int().min(1000).max(10_000_000).default(200_000),
+  /** Wall-clock limit of one investigation in milliseconds. */
+  timeoutMs: z.number().int().min(1000).max(3_600_000).default(180_000),
+});
+export type LlmPolicy = z.infer<typeof LlmPolicy>;
+
 export const Policy = z
   .object({
     thresholds: z
@@ -43,6 +63,8 @@ export const Policy = z
     minReleaseAgeHours: z.number().nonnegative().default(0),
     /** Whether an analysis error holds the artifact (closed) or is ignored (open). */
     onError: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+    /** The LLM investigator's settings (see `LlmPolicy`); defaults when omitted. */
+    llm: LlmPolicy.optional(),
   })
   .refine((p) => severityRank(p.thresholds.review) <= severityRank(p.thresholds.rejected), {
     message: 'thresholds.review must not be above thresholds.rejected',
@@ -51,6 +73,11 @@ export const Policy = z
 export type Policy = z.infer<typeof Policy>;
 
 export const DEFAULT_POLICY: Policy = Policy.parse({});
+
+/** The LLM settings of a policy with every default filled in. */
+export function resolveLlmPolicy(policy: Policy): LlmPolicy {
+  return LlmPolicy.parse(policy.llm ?? {});
+}
 
 /** Parses a policy document; throws zod's error with the offending paths on bad input. */
 export function parsePolicy(input: unknown): Policy {

@@ -65,7 +65,8 @@ export async function startMcpFixture(data: {
         res.writeHead(405).end();
         return;
       }
-      const body: unknown = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      const body: unknown =
+        chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
       const mcp = build();
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on('close', () => {
