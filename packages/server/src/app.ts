@@ -6,7 +6,11 @@ import { registerErrorHandlers } from './http/errors.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerPackageRoutes } from './http/routes/packages.js';
 import { registerScanEventRoutes } from './http/routes/scan-events.js';
+import { registerReviewRoutes } from './http/routes/reviews.js';
 import { registerScanRoutes } from './http/routes/scans.js';
+import { registerMcpRoute } from './mcp/http-route.js';
+import type { InvestigationService } from './services/investigation-service.js';
+import { ReviewService } from './services/review-service.js';
 import type { ScanEventHub } from './services/scan-event-hub.js';
 import type { ScanService } from './services/scan-service.js';
 import type { Store } from './storage/store.js';
@@ -24,6 +28,8 @@ export interface ServerDeps {
   logger?: FastifyServerOptions['logger'];
   /** Interval of SSE heartbeat comments (default 15 s). */
   heartbeatMs?: number;
+  /** The investigation tools; when given, MCP is served at `/mcp`. */
+  investigation?: InvestigationService | undefined;
 }
 
 /** The HTTP API over the given services. Does not listen. */
@@ -51,5 +57,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     heartbeatMs: deps.heartbeatMs ?? 15_000,
   });
   registerPackageRoutes(app, { store: deps.store, canRead });
+  const reviews = new ReviewService({ store: deps.store, scans: deps.scans });
+  registerReviewRoutes(app, { reviews, canReview: requireRole(auth, ['admin', 'reviewer']) });
+  if (deps.investigation) {
+    registerMcpRoute(app, { investigation: deps.investigation, reviews, canUse: canRead });
+  }
   return app;
 }

@@ -79,7 +79,8 @@ export class ReviewService {
         'recording a review decision needs the role reviewer or admin',
       );
     }
-    const artifact = await this.findArtifact(request);
+    const apply = options.apply ?? isPerson;
+    const artifact = await this.findArtifact(request, { allowPending: !apply });
     const { store } = this.deps;
     const record = await store.appendReviewDecision({
       name: artifact.name,
@@ -92,7 +93,7 @@ export class ReviewService {
       evidence: request.evidence ?? artifact.findings.map((finding) => `finding:${finding.rule}`),
       ruleSetVersion: artifact.ruleSetVersion,
     });
-    if (!(options.apply ?? isPerson)) {
+    if (!apply) {
       return { record, verdict: artifact.verdict, scansUpdated: 0 };
     }
     const key = { name: artifact.name, version: artifact.version, integrity: artifact.integrity };
@@ -110,7 +111,10 @@ export class ReviewService {
     return { record, verdict: updated.verdict, scansUpdated: running.length };
   }
 
-  private async findArtifact(request: ReviewDecisionRequest): Promise<ArtifactRecord> {
+  private async findArtifact(
+    request: ReviewDecisionRequest,
+    options: { allowPending: boolean },
+  ): Promise<ArtifactRecord> {
     const { store } = this.deps;
     const label = formatPackageVersion(request.name, request.version);
     const candidates = (await store.listArtifactsByName(request.name)).filter(
@@ -123,7 +127,10 @@ export class ReviewService {
         hint: 'only packages the server has analysed can be reviewed; scan a project that uses it first',
       });
     }
-    const decided = candidates.filter((artifact) => artifact.verdict !== 'pending');
+    // An opinion that is only recorded may come while the artifact is still being decided.
+    const decided = options.allowPending
+      ? candidates
+      : candidates.filter((artifact) => artifact.verdict !== 'pending');
     if (decided.length === 0) {
       throw new HttpError(409, 'ERR_SR_NOT_ANALYSED', `${label} is still being analysed`, {
         hint: 'wait for the analysis to finish, then decide',

@@ -56,12 +56,12 @@ function diffOps(a: string[], b: string[]): Op[] {
       ops.push({ type: ' ', line: midA[i]! });
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i * width + j + 1]! >= lcs[(i + 1) * width + j]!)) {
-      ops.push({ type: '+', line: midB[j]! });
-      j++;
-    } else {
+    } else if (i < n && (j === m || lcs[(i + 1) * width + j]! >= lcs[i * width + j + 1]!)) {
       ops.push({ type: '-', line: midA[i]! });
       i++;
+    } else {
+      ops.push({ type: '+', line: midB[j]! });
+      j++;
     }
   }
   for (const line of a.slice(endA)) ops.push({ type: ' ', line });

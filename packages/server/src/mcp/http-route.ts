@@ -1,0 +1,64 @@
+/**
+ * MCP over streamable HTTP at `/mcp`: stateless (a server and transport per request), JSON
+ * responses, behind the same bearer tokens as the API (tokenless only in local mode).
+ */
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { InvestigationService } from '../services/investigation-service.js';
+import type { ReviewService } from '../services/review-service.js';
+import { HttpError } from '../http/errors.js';
+import { createMcpServer } from './mcp-server.js';
+
+export const MCP_PATH = '/mcp';
+
+export interface McpRouteDeps {
+  investigation: InvestigationService;
+  reviews: ReviewService;
+  /** Any authenticated role. */
+  canUse: preHandlerAsyncHookHandler;
+}
+
+export function registerMcpRoute(app: FastifyInstance, deps: McpRouteDeps): void {
+  app.post(MCP_PATH, { preHandler: deps.canUse }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = request.principal;
+    if (!principal) throw new HttpError(401, 'ERR_SR_UNAUTHORIZED', 'authentication required');
+    const server = createMcpServer({
+      investigation: deps.investigation,
+      reviews: deps.reviews,
+      actor: { reviewer: principal.label ?? principal.id, role: principal.role },
+    });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    reply.hijack();
+    reply.raw.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    } catch (error) {
+      request.log.error({ err: String(error) }, 'MCP request failed');
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            error: { code: -32603, message: 'internal server error' },
+            id: null,
+          }),
+        );
+      }
+    }
+  });
+  // Stateless: no server-initiated streams and no sessions to end.
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .status(405)
+      .header('allow', 'POST')
+      .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+  app.get(MCP_PATH, { preHandler: deps.canUse }, notAllowed);
+  app.delete(MCP_PATH, { preHandler: deps.canUse }, notAllowed);
+}
