@@ -19,7 +19,7 @@ const restrictSideEffects = (allowed) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.tsbuildinfo', 'e2e/fixtures/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.tsbuildinfo', 'fixtures/**', '**/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -52,7 +52,10 @@ export default tseslint.config(
     ],
     rules: {
       'no-console': 'error',
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'exit only from entry points' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'exit only from entry points' },
+      ],
     },
   },
 );

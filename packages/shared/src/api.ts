@@ -100,7 +100,11 @@ export type PackageVerdictResponse = z.infer<typeof PackageVerdictResponse>;
 export const Role = z.enum(['admin', 'reviewer', 'ci']);
 export type Role = z.infer<typeof Role>;
 
-export const ErrorBody = z.object({ error: z.string(), code: z.string().optional(), hint: z.string().optional() });
+export const ErrorBody = z.object({
+  error: z.string(),
+  code: z.string().optional(),
+  hint: z.string().optional(),
+});
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const HealthResponse = z.object({ ok: z.boolean(), version: z.string(), storage: z.string() });

@@ -27,13 +27,25 @@ export const BehaviourReport = z.object({
   error: z.string().optional(),
   durationMs: z.number().nonnegative(),
   exitCode: z.number().int().optional(),
-  processes: z.array(z.object({ pid: z.number().int(), argv: z.array(z.string()), cwd: z.string().optional(), ...evidenceRef })),
+  processes: z.array(
+    z.object({
+      pid: z.number().int(),
+      argv: z.array(z.string()),
+      cwd: z.string().optional(),
+      ...evidenceRef,
+    }),
+  ),
   files: z.array(
     z.object({ op: z.enum(['read', 'write', 'delete']), path: z.string(), class: FileClass, ...evidenceRef }),
   ),
   dns: z.array(z.object({ name: z.string(), qtype: z.string(), ...evidenceRef })),
   connections: z.array(
-    z.object({ address: z.string(), port: z.number().int().optional(), host: z.string().optional(), ...evidenceRef }),
+    z.object({
+      address: z.string(),
+      port: z.number().int().optional(),
+      host: z.string().optional(),
+      ...evidenceRef,
+    }),
   ),
   http: z.array(
     z.object({
@@ -48,7 +60,13 @@ export const BehaviourReport = z.object({
   ),
   /** Every place a honeytoken value appeared in egress (HTTP, DNS, raw TCP). */
   honeytokenHits: z.array(
-    z.object({ token: z.string(), channel: z.enum(['http', 'dns', 'tcp']), destination: z.string(), excerpt: z.string(), ...evidenceRef }),
+    z.object({
+      token: z.string(),
+      channel: z.enum(['http', 'dns', 'tcp']),
+      destination: z.string(),
+      excerpt: z.string(),
+      ...evidenceRef,
+    }),
   ),
   decoys: z.array(z.object({ tool: z.string(), argv: z.array(z.string()), ...evidenceRef })),
   browser: z.array(z.object({ api: z.string(), action: z.string(), detail: z.string(), ...evidenceRef })),
