@@ -67,6 +67,7 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 export interface Cgroups {
   dirs: string[];
   memoryDir?: string;
+  pidsLimited: boolean;
   details: string[];
 }
 
@@ -75,7 +76,7 @@ export async function createCgroups(
   name: string,
   limits: { memoryMb: number; maxProcesses: number },
 ): Promise<Cgroups> {
-  const result: Cgroups = { dirs: [], details: [] };
+  const result: Cgroups = { dirs: [], pidsLimited: false, details: [] };
   const v2 = await readFile(`${CGROUP_ROOT}/cgroup.controllers`, 'utf8').catch(() => undefined);
   const attempts: { dir: string; file: string; value: string; memory: boolean }[] =
     v2 !== undefined
@@ -113,6 +114,7 @@ export async function createCgroups(
       await writeFile(`${attempt.dir}/${attempt.file}`, attempt.value);
       if (!result.dirs.includes(attempt.dir)) result.dirs.push(attempt.dir);
       if (attempt.memory) result.memoryDir = attempt.dir;
+      else result.pidsLimited = true;
     } catch (error) {
       result.details.push(`cgroup ${attempt.file} unavailable: ${(error as Error).message}`);
     }

@@ -161,9 +161,8 @@ async function execute(
     env,
     cwd: persona.projectDir,
   });
-  const nproc = cgroups.dirs.some((d) => d.includes('pids') || !d.includes('memory'))
-    ? []
-    : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
+  // Without a pids cgroup, RLIMIT_NPROC on the dedicated sandbox uid bounds the process count.
+  const nproc = cgroups.pidsLimited ? [] : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
   const joinCgroups = cgroups.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ') || 'true';
   const args = [
     '-c', `${joinCgroups} && exec "$@"`, 'sh',
