@@ -5,6 +5,8 @@ import type { AuthMode } from './http/auth.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerPackageRoutes } from './http/routes/packages.js';
+import { registerRegistryRoutes } from './http/routes/registry/index.js';
+import type { RegistryDeps } from './http/routes/registry/index.js';
 import { registerScanEventRoutes } from './http/routes/scan-events.js';
 import { registerReviewRoutes } from './http/routes/reviews.js';
 import { registerScanRoutes } from './http/routes/scans.js';
@@ -30,6 +32,8 @@ export interface ServerDeps {
   heartbeatMs?: number;
   /** The investigation tools; when given, MCP is served at `/mcp`. */
   investigation?: InvestigationService | undefined;
+  /** The vetted npm registry's read side (packuments, tarballs, audit); served at `/`. */
+  registry?: RegistryDeps | undefined;
 }
 
 /** The HTTP API over the given services. Does not listen. */
@@ -62,5 +66,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   if (deps.investigation) {
     registerMcpRoute(app, { investigation: deps.investigation, reviews, canUse: canRead });
   }
+  // Last: the registry's catch-all `GET /*` must not shadow the fixed routes above.
+  if (deps.registry)
+    registerRegistryRoutes(app, { ...deps.registry, authorize: deps.registry.authorize ?? canRead });
   return app;
 }

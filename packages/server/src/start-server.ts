@@ -11,6 +11,7 @@ import { WorkerPool } from './scheduler/worker-pool.js';
 import { ScanEventHub } from './services/scan-event-hub.js';
 import { InvestigationService } from './services/investigation-service.js';
 import { ScanService } from './services/scan-service.js';
+import { registryDepsFrom } from './http/routes/registry/adapter.js';
 import { createStore } from './storage/index.js';
 import type { Store } from './storage/store.js';
 import { configuredRegistry } from './upstream/npmrc.js';
@@ -53,6 +54,8 @@ export interface StartServerOptions {
   policy?: LoadedPolicy | undefined;
   /** The LLM investigator's model; `null` turns it off. Default: from SR_LLM_* (off when unset). */
   llm?: LlmConfig | null | undefined;
+  /** Queue analysis when the registry is asked for a tarball that was never vetted (default off). */
+  vetOnDemand?: boolean | undefined;
 }
 
 export interface RunningServer {
@@ -99,6 +102,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const app = buildServer({
     investigation,
+    registry: registryDepsFrom({
+      store,
+      registry,
+      artifacts,
+      vetOnDemand: options.vetOnDemand ?? false,
+      onJobQueued: () => pool.wake(),
+    }),
     store,
     scans,
     hub,

@@ -29,6 +29,7 @@ export const ENV_HELP: readonly [string, string][] = [
     'JOB_LEASE_MS',
     `job lease in milliseconds (default ${DEFAULT_LEASE_MS}); a dead worker's job is reclaimed after it`,
   ],
+  ['VET_ON_DEMAND', '1 to queue analysis when the registry is asked for a never-vetted tarball (default 0)'],
   ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent'],
 ];
 
@@ -98,6 +99,9 @@ export function parseServeEnv(
   } catch {
     throw configError('UPSTREAM_REGISTRY', `expected an http(s) URL, got ${JSON.stringify(upstreamRaw)}`);
   }
+  const vetRaw = env.VET_ON_DEMAND?.trim() || '0';
+  if (vetRaw !== '0' && vetRaw !== '1')
+    throw configError('VET_ON_DEMAND', `expected 0 or 1, got ${JSON.stringify(vetRaw)}`);
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.has(logLevel))
     throw configError('LOG_LEVEL', `expected one of ${[...LOG_LEVELS].join(', ')}`);
@@ -110,6 +114,7 @@ export function parseServeEnv(
     ...parseDataEnv(env, cwd),
     bodyLimit: integer(env, 'BODY_LIMIT', { min: 1024, max: 2 ** 31 - 1 }),
     leaseMs: integer(env, 'JOB_LEASE_MS', { min: 500, max: 24 * 3600 * 1000 }),
+    vetOnDemand: vetRaw === '1',
     logLevel,
   };
 }
