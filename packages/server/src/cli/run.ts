@@ -5,6 +5,8 @@ import { startServer } from '../start-server.js';
 import { createStore } from '../storage/index.js';
 import { SERVER_VERSION } from '../version.js';
 import { ENV_HELP, parseDataEnv, parseServeEnv } from './env.js';
+import { reevaluateCommand } from './reevaluate.js';
+import { VERDICT_ENV_HELP } from '../reviewers/llm-config.js';
 
 /** Exit codes of `secure-registry-server`. */
 export const EXIT = {
@@ -29,10 +31,12 @@ const USAGE = `Usage:
   secure-registry-server [serve]                       start the server (configured by environment)
   secure-registry-server token create --role <role> [--label <text>]
                                                        print a new API token (role: admin, reviewer, ci)
+  secure-registry-server reevaluate [--policy <file>] [--all] [--dry-run] [--json]
+                                                       re-decide stored verdicts under the current rules and policy
   secure-registry-server --version | --help
 
 Environment:
-${ENV_HELP.map(([name, text]) => `  ${name.padEnd(18)} ${text}`).join('\n')}
+${[...ENV_HELP, ...VERDICT_ENV_HELP].map(([name, text]) => `  ${name.padEnd(18)} ${text}`).join('\n')}
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database or port unavailable.
 `;
@@ -53,6 +57,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
       return await serve(env, io);
     }
     if (command === 'token') return await tokenCommand(rest, env, io);
+    if (command === 'reevaluate') return await reevaluateCommand(rest, env, io);
     throw usageError(`unknown command ${command}`);
   } catch (error) {
     return reportError(error, io);

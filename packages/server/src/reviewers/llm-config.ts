@@ -35,6 +35,12 @@ export const LLM_ENV_HELP: readonly [string, string][] = [
   ['ANTHROPIC_API_KEY', 'key for the anthropic provider (optional for a custom SR_LLM_BASE_URL)'],
 ];
 
+/** Environment variables of the verdict policy and the LLM investigator (for --help). */
+export const VERDICT_ENV_HELP: readonly [string, string][] = [
+  ['POLICY_FILE', 'verdict policy (JSON; see docs/policy.md); default: the built-in policy'],
+  ...LLM_ENV_HELP,
+];
+
 function configError(name: string, message: string): UserError {
   return new UserError('ERR_SR_CONFIG', `${name}: ${message}`, {
     hint: 'see `secure-registry-server --help`',
