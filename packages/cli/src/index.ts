@@ -1,1 +1,11 @@
-export {};
+export { ApiClient } from './api-client.js';
+export { ExitCode, FAIL_ON, DEFAULT_FAIL_ON, exitCodeFor } from './exit-codes.js';
+export type { FailOn } from './exit-codes.js';
+export { buildJsonReport } from './output/json.js';
+export type { JsonReport } from './output/json.js';
+export { buildSarif } from './output/sarif.js';
+export { loadLockfile, findLockfile } from './services/lockfile.js';
+export { graphFromArboristTree } from './services/graph-arborist.js';
+export { graphFromLockfileData } from './services/graph-lockfile.js';
+export { classifySource } from './services/source-kind.js';
+export { SseParser } from './services/sse.js';

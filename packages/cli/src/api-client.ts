@@ -1,0 +1,172 @@
+import { Agent, request } from 'undici';
+import {
+  API_PREFIX,
+  CreateScanRequest,
+  ErrorBody,
+  RemoteError,
+  ScanResult,
+  ScanSummary,
+  UserError,
+  redact,
+} from '@secure-registry/shared';
+import type { z } from 'zod';
+
+export interface ApiClientOptions {
+  server: string;
+  token?: string | undefined;
+  /** Per-request timeout for headers (the SSE body itself may stay open). */
+  timeoutMs?: number;
+}
+
+/** The only HTTP user in the CLI: talks to a secure-registry server's `/api/v1`. */
+export class ApiClient {
+  readonly server: string;
+  readonly #token: string | undefined;
+  readonly #dispatcher: Agent;
+
+  constructor(options: ApiClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.server);
+    } catch {
+      throw new UserError(
+        'ERR_SR_BAD_SERVER_URL',
+        `not a valid server URL: ${JSON.stringify(options.server)}`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new UserError('ERR_SR_BAD_SERVER_URL', `the server URL must be http(s): ${options.server}`);
+    }
+    this.server = url.href.replace(/\/+$/, '');
+    this.#token = options.token;
+    const timeout = options.timeoutMs ?? 30_000;
+    this.#dispatcher = new Agent({ headersTimeout: timeout, connectTimeout: timeout, bodyTimeout: 0 });
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      accept: 'application/json',
+      ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
+      ...extra,
+    };
+  }
+
+  async #call(method: 'GET' | 'POST', path: string, body?: unknown) {
+    const url = `${this.server}${API_PREFIX}${path}`;
+    try {
+      return await request(url, {
+        method,
+        dispatcher: this.#dispatcher,
+        headers: this.#headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw networkError(url, error);
+    }
+  }
+
+  async #json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    const response = await this.#call(method, path, body);
+    const text = await response.body.text().catch((error: unknown) => {
+      throw networkError(`${this.server}${API_PREFIX}${path}`, error);
+    });
+    if (response.statusCode >= 400) throw httpError(response.statusCode, method, path, text);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new RemoteError('ERR_SR_BAD_RESPONSE', `${method} ${path}: the server sent invalid JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new RemoteError(
+        'ERR_SR_BAD_RESPONSE',
+        `${method} ${path}: unexpected response shape (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+      );
+    }
+    return parsed.data;
+  }
+
+  createScan(body: CreateScanRequest): Promise<ScanSummary> {
+    return this.#json('POST', '/scans', ScanSummary, CreateScanRequest.parse(body));
+  }
+
+  getScan(id: string): Promise<ScanResult> {
+    return this.#json('GET', `/scans/${encodeURIComponent(id)}`, ScanResult);
+  }
+
+  /**
+   * Opens the scan's event stream and yields decoded text chunks until the server closes it.
+   * Throws RemoteError when the connection cannot be made or fails mid-stream.
+   */
+  async *streamEvents(
+    id: string,
+    lastEventId: string | undefined,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string> {
+    const path = `/scans/${encodeURIComponent(id)}/events`;
+    const url = `${this.server}${API_PREFIX}${path}`;
+    let response;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        headers: this.#headers({
+          accept: 'text/event-stream',
+          ...(lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}),
+        }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw networkError(url, error);
+    }
+    if (response.statusCode >= 400) {
+      throw httpError(response.statusCode, 'GET', path, await response.body.text().catch(() => ''));
+    }
+    response.body.setEncoding('utf8');
+    try {
+      for await (const chunk of response.body) yield chunk as string;
+    } catch (error) {
+      throw networkError(url, error);
+    }
+  }
+}
+
+function networkError(url: string, error: unknown): RemoteError {
+  const cause = error as { code?: string; message?: string } | undefined;
+  const detail = cause?.code ?? cause?.message ?? String(error);
+  return new RemoteError('ERR_SR_NETWORK', redact(`cannot reach the server at ${url}: ${detail}`), {
+    hint: 'check the server URL (`secure-registry login --server …` or SECURE_REGISTRY_SERVER) and that it is running',
+    cause: error,
+  });
+}
+
+function httpError(status: number, method: string, path: string, text: string) {
+  let message = text.slice(0, 500);
+  const parsed = ErrorBody.safeParse(safeJson(text));
+  if (parsed.success) message = parsed.data.error;
+  const summary = redact(`${method} ${API_PREFIX}${path} failed with HTTP ${status}: ${message}`);
+  if (status === 401 || status === 403) {
+    return new RemoteError('ERR_SR_UNAUTHORIZED', summary, {
+      hint: 'log in with `secure-registry login --server URL --token T` or set SECURE_REGISTRY_TOKEN',
+    });
+  }
+  if (status === 413) {
+    return new RemoteError('ERR_SR_TOO_LARGE', summary, {
+      hint: 'the dependency graph exceeds the server limit',
+    });
+  }
+  return new RemoteError(status >= 500 ? 'ERR_SR_SERVER' : 'ERR_SR_REQUEST', summary);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

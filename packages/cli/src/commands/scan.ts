@@ -1,0 +1,150 @@
+import { basename, relative } from 'node:path';
+import { createElement } from 'react';
+import { render } from 'ink';
+import type { Instance } from 'ink';
+import { UserError } from '@secure-registry/shared';
+import type { ScanEvent, ScanResult } from '@secure-registry/shared';
+import { ApiClient } from '../api-client.js';
+import { DEFAULT_FAIL_ON, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
+import type { FailOn } from '../exit-codes.js';
+import { buildJsonReport } from '../output/json.js';
+import { plainEventLines, plainSummaryLines } from '../output/plain.js';
+import { buildSarif } from '../output/sarif.js';
+import { openConfigStore, resolveTarget } from '../services/config.js';
+import { startLocalServer } from '../services/local-server.js';
+import type { RunningServer } from '../services/local-server.js';
+import { loadLockfile } from '../services/lockfile.js';
+import { submitAndFollowScan } from '../services/scan-follow.js';
+import { resolveUpstream } from '../services/upstream.js';
+import { ScanView } from '../ui/ScanView.js';
+import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
+import type { ScanViewState } from '../ui/scan-state.js';
+import { wantsInteractive, writeOut } from './io.js';
+import type { CommandIo } from './io.js';
+
+export interface ScanFlags {
+  json?: boolean;
+  sarif?: boolean;
+  failOn?: string;
+  upstream?: string;
+  verbose?: boolean;
+}
+
+/** `secure-registry scan [dir]`: lockfile → graph → server → streamed verdicts → exit code. */
+export async function runScan(
+  dir: string,
+  flags: ScanFlags,
+  io: CommandIo,
+  toolVersion: string,
+): Promise<number> {
+  const failOn: FailOn = flags.failOn === undefined ? DEFAULT_FAIL_ON : parseFailOn(flags.failOn);
+  if (flags.json && flags.sarif) {
+    throw new UserError('ERR_SR_USAGE', '--json and --sarif cannot be combined: each prints one document');
+  }
+  const lockfile = await loadLockfile(dir);
+  const target = resolveTarget(openConfigStore(io.env).store, io.env);
+  if (target.mode === 'hosted' && flags.upstream) {
+    throw new UserError(
+      'ERR_SR_USAGE',
+      '--upstream applies to local mode only; the hosted server has its own upstream',
+    );
+  }
+
+  let server: RunningServer | undefined;
+  let client: ApiClient | undefined;
+  let view: { instance: Instance; state: ScanViewState } | undefined;
+  const mode = flags.json || flags.sarif ? 'document' : wantsInteractive(io) ? 'ink' : 'plain';
+  const plain = (lines: string[]) => {
+    if (mode === 'plain' && lines.length) io.stdout.write(`${lines.join('\n')}\n`);
+  };
+  try {
+    if (target.mode === 'local') {
+      const upstream = await resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
+      if (flags.verbose) io.stderr.write(`local mode: data in ${target.dataDir}, upstream ${upstream}\n`);
+      server = await startLocalServer({ dataDir: target.dataDir, upstream });
+      client = new ApiClient({ server: server.url });
+    } else {
+      client = new ApiClient({ server: target.server, token: target.token });
+    }
+    plain([
+      `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → ${client.server}`,
+    ]);
+    if (mode === 'ink') {
+      const state = initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length);
+      view = {
+        state,
+        instance: render(createElement(ScanView, { state }), {
+          stdout: io.stdout,
+          stderr: io.stderr,
+          patchConsole: false,
+          exitOnCtrlC: true,
+        }),
+      };
+    }
+    const onEvent = (event: ScanEvent) => {
+      if (view) {
+        view.state = reduceScanEvent(view.state, event);
+        view.instance.rerender(createElement(ScanView, { state: view.state }));
+      }
+      plain(plainEventLines(event));
+    };
+    const result = await submitAndFollowScan({
+      client,
+      graph: lockfile.graph,
+      label: basename(lockfile.dir),
+      onEvent,
+    });
+    const exitCode = exitCodeFor(result.packages, failOn);
+    const format = flags.sarif ? 'sarif' : flags.json ? 'json' : undefined;
+    await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion });
+    return exitCode;
+  } finally {
+    view?.instance.unmount();
+    await client?.close();
+    await server?.close();
+  }
+}
+
+async function renderResult(input: {
+  result: ScanResult;
+  exitCode: number;
+  failOn: FailOn;
+  io: CommandIo;
+  format: 'json' | 'sarif' | undefined;
+  view: { instance: Instance; state: ScanViewState } | undefined;
+  lockfile: { path: string; fileName: string; lockfileVersion: number | undefined };
+  toolVersion: string;
+}): Promise<void> {
+  const { result, exitCode, io, lockfile } = input;
+  if (input.view) {
+    input.view.state = withResult(input.view.state, result, exitCode);
+    input.view.instance.rerender(createElement(ScanView, { state: input.view.state }));
+    return;
+  }
+  if (input.format === undefined) {
+    await writeOut(io.stdout, `${plainSummaryLines(result, exitCode).join('\n')}\n`);
+    return;
+  }
+  const lockfileUri = relative(process.cwd(), lockfile.path).split('\\').join('/') || lockfile.fileName;
+  const body =
+    input.format === 'sarif'
+      ? buildSarif({ result, lockfileUri, toolVersion: input.toolVersion })
+      : buildJsonReport({
+          result,
+          exitCode,
+          failOn: input.failOn,
+          lockfilePath: lockfile.path,
+          lockfileVersion: lockfile.lockfileVersion,
+        });
+  await writeOut(io.stdout, `${JSON.stringify(body, null, 2)}\n`);
+}
+
+function parseFailOn(value: string): FailOn {
+  if (!isFailOn(value)) {
+    throw new UserError(
+      'ERR_SR_USAGE',
+      `--fail-on must be one of ${FAIL_ON.join(', ')} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}

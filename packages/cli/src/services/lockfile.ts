@@ -1,0 +1,120 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '@secure-registry/shared';
+import type { DependencyGraph } from '@secure-registry/shared';
+import { graphFromArboristTree } from './graph-arborist.js';
+import { countLockfileEntries, graphFromLockfileData } from './graph-lockfile.js';
+
+export const LOCKFILE_NAMES = ['npm-shrinkwrap.json', 'package-lock.json'] as const;
+
+/** Above this many entries the linear reader is used instead of Arborist (see graph-lockfile.ts). */
+export const ARBORIST_MAX_ENTRIES = 5_000;
+const MAX_LOCKFILE_BYTES = 512 * 1024 * 1024;
+
+export interface LoadedLockfile {
+  dir: string;
+  path: string;
+  fileName: string;
+  lockfileVersion: number | undefined;
+  entries: number;
+  reader: 'arborist' | 'direct';
+  graph: DependencyGraph;
+}
+
+/** Finds the lockfile npm would use in `dir` (a shrinkwrap wins over package-lock). */
+export async function findLockfile(dir: string): Promise<string> {
+  const absolute = resolve(dir);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new UserError('ERR_SR_NO_PROJECT_DIR', `${absolute} is not a directory`);
+  }
+  for (const name of LOCKFILE_NAMES) {
+    const path = join(absolute, name);
+    if ((await stat(path).catch(() => undefined))?.isFile()) return path;
+  }
+  throw new UserError('ERR_SR_NO_LOCKFILE', `no package-lock.json or npm-shrinkwrap.json in ${absolute}`, {
+    hint: `create one without installing anything: cd ${JSON.stringify(absolute)} && npm install --package-lock-only`,
+  });
+}
+
+/** Parses and sanity-checks lockfile text; every problem is a UserError naming the file. */
+export function parseLockfileText(text: string, path: string): Record<string, unknown> {
+  if (text.trim() === '') throw new UserError('ERR_SR_LOCKFILE_INVALID', `${path} is empty`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new UserError('ERR_SR_LOCKFILE_INVALID', `${path} is not valid JSON (${detail})`, {
+      hint: 'the file may be truncated or have merge conflict markers; regenerate it with `npm install --package-lock-only`',
+    });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UserError('ERR_SR_LOCKFILE_INVALID', `${path} is not a lockfile: expected a JSON object`);
+  }
+  const record = data as Record<string, unknown>;
+  const version = record.lockfileVersion;
+  if (version !== undefined && (typeof version !== 'number' || ![1, 2, 3].includes(version))) {
+    throw new UserError(
+      'ERR_SR_LOCKFILE_UNSUPPORTED',
+      `${path} has unsupported lockfileVersion ${JSON.stringify(version)}`,
+      {
+        hint: 'supported: lockfileVersion 1, 2 and 3 (npm 5 and later)',
+      },
+    );
+  }
+  const hasPackages =
+    typeof record.packages === 'object' && record.packages !== null && !Array.isArray(record.packages);
+  const hasDependencies =
+    typeof record.dependencies === 'object' &&
+    record.dependencies !== null &&
+    !Array.isArray(record.dependencies);
+  if (!hasPackages && !hasDependencies) {
+    throw new UserError(
+      'ERR_SR_LOCKFILE_INVALID',
+      `${path} has neither "packages" nor "dependencies": not an npm lockfile`,
+    );
+  }
+  return record;
+}
+
+/** Reads the project's lockfile into the shared dependency graph. */
+export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
+  const path = await findLockfile(dir);
+  const size = (await stat(path)).size;
+  if (size > MAX_LOCKFILE_BYTES) {
+    throw new UserError(
+      'ERR_SR_LOCKFILE_TOO_LARGE',
+      `${path} is ${size} bytes; the limit is ${MAX_LOCKFILE_BYTES}`,
+    );
+  }
+  const data = parseLockfileText(await readFile(path, 'utf8'), path);
+  const entries = countLockfileEntries(data);
+  const lockfileVersion = typeof data.lockfileVersion === 'number' ? data.lockfileVersion : undefined;
+  const base = {
+    dir: resolve(dir),
+    path,
+    fileName: path.slice(resolve(dir).length + 1),
+    lockfileVersion,
+    entries,
+  };
+  if (entries > ARBORIST_MAX_ENTRIES) {
+    return { ...base, reader: 'direct', graph: graphFromLockfileData(data) };
+  }
+  const { default: Arborist } = await import('@npmcli/arborist');
+  let tree;
+  try {
+    tree = await new Arborist({ path: base.dir }).loadVirtual();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new UserError(
+      'ERR_SR_LOCKFILE_UNREADABLE',
+      `npm's lockfile reader (Arborist) could not load ${path}: ${detail}`,
+      {
+        hint: 'check package.json and the lockfile are consistent; `npm install --package-lock-only` regenerates it',
+        cause: error,
+      },
+    );
+  }
+  return { ...base, reader: 'arborist', graph: graphFromArboristTree(tree, lockfileVersion) };
+}

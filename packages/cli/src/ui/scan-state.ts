@@ -1,0 +1,84 @@
+import type { Finding, ScanCounts, ScanEvent, ScanPackage, ScanResult } from '@secure-registry/shared';
+
+export interface ArrivedFinding {
+  pkg: string;
+  finding: Finding;
+}
+
+/** What the live scan view shows; built from events by `reduceScanEvent`. */
+export interface ScanViewState {
+  scanId: string | undefined;
+  lockfile: string;
+  counts: ScanCounts;
+  /** `name@version` of packages in the `analyzing` state, in arrival order. */
+  analyzing: string[];
+  findings: ArrivedFinding[];
+  result: ScanResult | undefined;
+  exitCode: number | undefined;
+}
+
+const emptyCounts = (total: number): ScanCounts => ({
+  total,
+  pending: total,
+  analyzing: 0,
+  approved: 0,
+  rejected: 0,
+  review: 0,
+  blocked: 0,
+  unvettable: 0,
+});
+
+export function initialScanViewState(lockfile: string, total: number): ScanViewState {
+  return {
+    scanId: undefined,
+    lockfile,
+    counts: emptyCounts(total),
+    analyzing: [],
+    findings: [],
+    result: undefined,
+    exitCode: undefined,
+  };
+}
+
+const MAX_FINDINGS = 200;
+
+export function reduceScanEvent(state: ScanViewState, event: ScanEvent): ScanViewState {
+  switch (event.type) {
+    case 'scan.snapshot': {
+      const scan = event.scan;
+      return {
+        ...state,
+        scanId: scan.id,
+        counts: scan.counts,
+        analyzing: scan.packages.filter((pkg) => pkg.state === 'analyzing').map(label),
+        findings: scan.packages
+          .flatMap((pkg) => pkg.findings.map((finding) => ({ pkg: label(pkg), finding })))
+          .slice(-MAX_FINDINGS),
+      };
+    }
+    case 'package.state': {
+      const id = label(event);
+      const analyzing = state.analyzing.filter((entry) => entry !== id);
+      if (event.state === 'analyzing') analyzing.push(id);
+      const findings = event.findings.length
+        ? [...state.findings, ...event.findings.map((finding) => ({ pkg: id, finding }))].slice(-MAX_FINDINGS)
+        : state.findings;
+      return { ...state, counts: event.counts, analyzing, findings };
+    }
+    case 'scan.completed':
+      return { ...state, scanId: event.scan.id, counts: event.scan.counts, analyzing: [] };
+  }
+}
+
+export function withResult(state: ScanViewState, result: ScanResult, exitCode: number): ScanViewState {
+  return { ...state, scanId: result.id, counts: result.counts, analyzing: [], result, exitCode };
+}
+
+function label(pkg: Pick<ScanPackage, 'name' | 'version'>): string {
+  return `${pkg.name}@${pkg.version}`;
+}
+
+/** Packages with a decision (everything but pending / analyzing). */
+export function decidedCount(counts: ScanCounts): number {
+  return counts.approved + counts.rejected + counts.review + counts.blocked + counts.unvettable;
+}
