@@ -1,0 +1,112 @@
+import type { Finding } from '@secure-registry/shared';
+
+export type Label = 'malicious' | 'benign';
+
+export interface EvalRow {
+  corpus: 'fixtures' | 'npm';
+  label: Label;
+  name: string;
+  version: string;
+  installScript: boolean;
+  /** The package's state in the scan: approved, rejected, review, … */
+  verdict: string;
+  reason: string | undefined;
+  findings: Finding[];
+}
+
+export interface EvalTotals {
+  malicious: number;
+  maliciousBlocked: number;
+  maliciousRejected: number;
+  benign: number;
+  benignRejected: number;
+  benignHeld: number;
+  npm: { total: number; installScripts: number; rejected: number; held: number };
+  goals: { name: string; met: boolean; detail: string }[];
+}
+
+const pct = (part: number, whole: number): string =>
+  whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)}%`;
+
+/** Totals and goals of the issue: every malicious fixture blocked, ≥ 90 % rejected; no benign rejected; ≤ 5 % held. */
+export function computeTotals(rows: readonly EvalRow[]): EvalTotals {
+  const malicious = rows.filter((r) => r.label === 'malicious');
+  const benign = rows.filter((r) => r.label === 'benign');
+  const npm = rows.filter((r) => r.corpus === 'npm');
+  const blocked = malicious.filter((r) => r.verdict === 'rejected' || r.verdict === 'review').length;
+  const rejected = malicious.filter((r) => r.verdict === 'rejected').length;
+  const benignRejected = benign.filter((r) => r.verdict === 'rejected').length;
+  const benignHeld = benign.filter((r) => r.verdict !== 'approved' && r.verdict !== 'rejected').length;
+  return {
+    malicious: malicious.length,
+    maliciousBlocked: blocked,
+    maliciousRejected: rejected,
+    benign: benign.length,
+    benignRejected,
+    benignHeld,
+    npm: {
+      total: npm.length,
+      installScripts: npm.filter((r) => r.installScript).length,
+      rejected: npm.filter((r) => r.verdict === 'rejected').length,
+      held: npm.filter((r) => r.verdict !== 'approved' && r.verdict !== 'rejected').length,
+    },
+    goals: [
+      {
+        name: 'every malicious package blocked',
+        met: malicious.length > 0 && blocked === malicious.length,
+        detail: `${blocked}/${malicious.length}`,
+      },
+      {
+        name: 'at least 90% of malicious rejected outright',
+        met: malicious.length > 0 && rejected / malicious.length >= 0.9,
+        detail: `${rejected}/${malicious.length} (${pct(rejected, malicious.length)})`,
+      },
+      {
+        name: 'no benign package rejected',
+        met: benignRejected === 0,
+        detail: `${benignRejected}/${benign.length}`,
+      },
+      {
+        name: 'at most 5% of benign held',
+        met: benign.length > 0 && benignHeld / benign.length <= 0.05,
+        detail: `${benignHeld}/${benign.length} (${pct(benignHeld, benign.length)})`,
+      },
+    ],
+  };
+}
+
+function topFinding(row: EvalRow): string {
+  const top = row.findings[0];
+  if (!top) return row.reason ?? '';
+  return `${top.severity} ${top.rule}: ${top.message}`;
+}
+
+function cell(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
+}
+
+/** The per-package table, malicious first, then benign; unexpected outcomes are marked with `!`. */
+export function formatTable(rows: readonly EvalRow[]): string {
+  const sorted = [...rows].sort(
+    (a, b) =>
+      a.label.localeCompare(b.label) * -1 || a.corpus.localeCompare(b.corpus) || a.name.localeCompare(b.name),
+  );
+  const header = `  ${cell('label', 10)} ${cell('corpus', 8)} ${cell('package', 44)} ${cell('inst', 4)} ${cell('verdict', 9)} top finding`;
+  const lines = sorted.map((row) => {
+    const unexpected = row.label === 'malicious' ? row.verdict === 'approved' : row.verdict !== 'approved';
+    return `${unexpected ? '!' : ' '} ${cell(row.label, 10)} ${cell(row.corpus, 8)} ${cell(`${row.name}@${row.version}`, 44)} ${cell(row.installScript ? 'yes' : '', 4)} ${cell(row.verdict, 9)} ${cell(topFinding(row), 110)}`.trimEnd();
+  });
+  return [header, ...lines].join('\n');
+}
+
+export function formatTotals(totals: EvalTotals): string {
+  return [
+    `malicious: ${totals.malicious}, blocked (rejected or held) ${totals.maliciousBlocked} (${pct(totals.maliciousBlocked, totals.malicious)}), rejected outright ${totals.maliciousRejected} (${pct(totals.maliciousRejected, totals.malicious)})`,
+    `benign:    ${totals.benign}, rejected ${totals.benignRejected} (${pct(totals.benignRejected, totals.benign)}), held ${totals.benignHeld} (${pct(totals.benignHeld, totals.benign)})`,
+    `  of which real npm packages: ${totals.npm.total} (${totals.npm.installScripts} with install scripts), rejected ${totals.npm.rejected}, held ${totals.npm.held} (${pct(totals.npm.held, totals.npm.total)})`,
+    'goals:',
+    ...totals.goals.map((goal) => `  [${goal.met ? 'met ' : 'MISS'}] ${goal.name}: ${goal.detail}`),
+    'reference: DataDog GuardDog reports 91.3% recall and 49 false positives on the top 1,000 npm packages.',
+  ].join('\n');
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run eval`: the whole pipeline (the server started in-process, local mode) on
+ * (a) the fixture corpus (malicious imitations and benign look-alikes, served by the e2e fixture
+ *     registry on 127.0.0.1) and
+ * (b) popular real packages from registry.npmjs.org (bench/eval-corpus/benign.json, exact versions).
+ * Prints per package the verdict and top finding, and the totals against the goals of the issue.
+ * Usage: node bench/dist/eval/run-eval.js [--only fixtures|npm] [--concurrency N] [--out results.json] [--check]
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
+import { computeTotals, formatTable, formatTotals } from './eval-report.js';
+import type { EvalRow, Label } from './eval-report.js';
+import { scanCorpus } from './scan-corpus.js';
+import type { CorpusPackage } from './scan-corpus.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CORPUS_DIR = path.join(REPO_ROOT, 'bench', 'eval-corpus');
+const NPM_REGISTRY = 'https://registry.npmjs.org/';
+
+interface FixtureLabels {
+  dirs: string[];
+  labels: Record<string, Label>;
+}
+interface BenignList {
+  packages: { name: string; version: string; installScript: boolean }[];
+}
+
+async function readJson<T>(file: string): Promise<T> {
+  return JSON.parse(await readFile(path.join(CORPUS_DIR, file), 'utf8')) as T;
+}
+
+async function runFixtures(concurrency: number): Promise<EvalRow[]> {
+  const { dirs, labels } = await readJson<FixtureLabels>('fixtures.json');
+  const registry = await startFixtureRegistry({
+    packages: { dir: dirs.map((dir) => path.join(REPO_ROOT, dir)) },
+  });
+  try {
+    const served = registry.packages().filter((pkg) => labels[`${pkg.name}@${pkg.version}`] !== undefined);
+    const missing = Object.keys(labels).filter(
+      (id) => !served.some((pkg) => `${pkg.name}@${pkg.version}` === id),
+    );
+    if (missing.length > 0) console.error(`warning: labelled fixtures not found: ${missing.join(', ')}`);
+    const packages: CorpusPackage[] = served.map((pkg) => ({
+      name: pkg.name,
+      version: pkg.version,
+      integrity: pkg.integrity,
+      installScript: pkg.hasInstallScript,
+    }));
+    const result = await scanCorpus({
+      upstream: registry.url,
+      packages,
+      concurrency,
+      timeoutMs: 5 * 60_000,
+      label: 'eval fixtures',
+    });
+    console.error(`fixtures: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
+    return result.packages.map((pkg) => ({
+      corpus: 'fixtures',
+      label: labels[`${pkg.name}@${pkg.version}`]!,
+      name: pkg.name,
+      version: pkg.version,
+      installScript:
+        packages.find((p) => p.name === pkg.name && p.version === pkg.version)?.installScript ?? false,
+      verdict: pkg.state,
+      reason: pkg.reason,
+      findings: pkg.findings,
+    }));
+  } finally {
+    await registry.close();
+  }
+}
+
+async function npmIntegrity(name: string, version: string): Promise<{ integrity: string; resolved: string }> {
+  const url = `${NPM_REGISTRY}${name.replace('/', '%2f')}/${encodeURIComponent(version)}`;
+  const response = await request(url, { headers: { accept: 'application/json' } });
+  const body = (await response.body.json()) as { dist?: { integrity?: string; tarball?: string } };
+  if (response.statusCode !== 200 || !body.dist?.integrity || !body.dist.tarball) {
+    throw new Error(`${name}@${version}: registry answered ${response.statusCode} without dist.integrity`);
+  }
+  return { integrity: body.dist.integrity, resolved: body.dist.tarball };
+}
+
+async function runNpm(concurrency: number): Promise<EvalRow[]> {
+  const { packages: list } = await readJson<BenignList>('benign.json');
+  const packages: CorpusPackage[] = await Promise.all(
+    list.map(async (pkg) => ({ ...pkg, ...(await npmIntegrity(pkg.name, pkg.version)) })),
+  );
+  const result = await scanCorpus({
+    upstream: NPM_REGISTRY,
+    packages,
+    concurrency,
+    timeoutMs: 15 * 60_000,
+    label: 'eval npm',
+  });
+  console.error(`npm: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
+  return result.packages.map((pkg) => ({
+    corpus: 'npm',
+    label: 'benign',
+    name: pkg.name,
+    version: pkg.version,
+    installScript: list.find((p) => p.name === pkg.name && p.version === pkg.version)?.installScript ?? false,
+    verdict: pkg.state,
+    reason: pkg.reason,
+    findings: pkg.findings,
+  }));
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      concurrency: { type: 'string', default: '2' },
+      out: { type: 'string' },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  if (values.only !== undefined && values.only !== 'fixtures' && values.only !== 'npm') {
+    console.error('--only must be fixtures or npm');
+    return 2;
+  }
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    console.error('--concurrency must be a positive integer');
+    return 2;
+  }
+  const rows: EvalRow[] = [];
+  if (values.only !== 'npm') rows.push(...(await runFixtures(concurrency)));
+  if (values.only !== 'fixtures') rows.push(...(await runNpm(concurrency)));
+  const totals = computeTotals(rows);
+  console.log(formatTable(rows));
+  console.log('');
+  console.log(
+    'analysis stages: as wired in startServer (see the server README); no LLM investigator (llm: null)',
+  );
+  console.log(formatTotals(totals));
+  if (values.out) await writeFile(values.out, `${JSON.stringify({ rows, totals }, null, 2)}\n`);
+  return values.check && totals.goals.some((goal) => !goal.met) ? 1 : 0;
+}
+
+process.exitCode = await main();

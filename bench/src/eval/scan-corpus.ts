@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { request } from 'undici';
+import { startServer } from '@secure-registry/server';
+import type { DependencyGraph, Finding, ScanResult } from '@secure-registry/shared';
+
+export interface CorpusPackage {
+  name: string;
+  version: string;
+  integrity: string;
+  resolved?: string;
+  installScript: boolean;
+}
+
+export interface ScannedPackage {
+  name: string;
+  version: string;
+  state: string;
+  reason: string | undefined;
+  findings: Finding[];
+}
+
+/** A graph with every package as a direct dependency of the root (each judged on its own). */
+export function corpusGraph(packages: readonly CorpusPackage[]): DependencyGraph {
+  const nodes = packages.map((pkg) => ({
+    key: `eval/${pkg.name}@${pkg.version}`,
+    name: pkg.name,
+    version: pkg.version,
+    integrity: pkg.integrity,
+    ...(pkg.resolved ? { resolved: pkg.resolved } : {}),
+    source: 'registry' as const,
+    dev: false,
+    optional: false,
+    peer: false,
+    hasInstallScript: pkg.installScript,
+  }));
+  return {
+    root: { name: 'eval', version: '0.0.0' },
+    lockfileVersion: 3,
+    nodes,
+    edges: nodes.map((node) => ({ from: '', to: node.key, type: 'prod' as const })),
+  };
+}
+
+/**
+ * Starts the server in-process (local mode: loopback, tokenless, SQLite in a temp dir) against
+ * `upstream`, submits one scan of the corpus and waits for every verdict.
+ */
+export async function scanCorpus(options: {
+  upstream: string;
+  packages: readonly CorpusPackage[];
+  concurrency: number;
+  timeoutMs: number;
+  label: string;
+}): Promise<{ packages: ScannedPackage[]; durationMs: number }> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'sr-eval-'));
+  const started = Date.now();
+  const server = await startServer({
+    dataDir,
+    upstream: options.upstream,
+    concurrency: options.concurrency,
+    llm: null,
+    logger: false,
+  });
+  try {
+    const created = await request(`${server.url}/api/v1/scans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ graph: corpusGraph(options.packages), label: options.label }),
+    });
+    const summary = (await created.body.json()) as { id?: string; error?: string };
+    if (created.statusCode !== 201 || !summary.id) {
+      throw new Error(`the server refused the scan: HTTP ${created.statusCode} ${JSON.stringify(summary)}`);
+    }
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const response = await request(`${server.url}/api/v1/scans/${summary.id}`);
+      const result = (await response.body.json()) as ScanResult;
+      if (result.status !== 'running') {
+        return {
+          packages: result.packages.map((pkg) => ({
+            name: pkg.name,
+            version: pkg.version,
+            state: pkg.state,
+            reason: pkg.reason,
+            findings: pkg.findings,
+          })),
+          durationMs: Date.now() - started,
+        };
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the ${options.label} scan did not finish in ${options.timeoutMs} ms`);
+      await delay(250);
+    }
+  } finally {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
