@@ -13,7 +13,7 @@ import { connectMcpTools } from './mcp-tools.js';
 
 /**
  * The LLM investigator as the server runs it: an MCP client of the server's own `/mcp` endpoint
- * (over real HTTP, with an internal reviewer token in token mode), recording each approve/reject
+ * (over real HTTP, with an internal ci token in token mode: it reads, it cannot decide), recording each approve/reject
  * opinion in the append-only decision log as `llm:<model>` (recorded, not applied: the policy
  * applies it) and every investigation in `reports.llm`.
  */
@@ -31,7 +31,7 @@ export function createServerReviewer(options: {
   let token: Promise<string> | undefined;
   const tokenFor = (): Promise<string | undefined> => {
     if (options.auth === 'none') return Promise.resolve(undefined);
-    token ??= issueToken(options.store, { role: 'reviewer', label: 'llm-investigator (internal)' }).then(
+    token ??= issueToken(options.store, { role: 'ci', label: 'llm-investigator (internal)' }).then(
       (issued) => issued.token,
     );
     return token;
