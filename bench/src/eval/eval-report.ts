@@ -12,6 +12,7 @@ export interface EvalRow {
   verdict: string;
   reason: string | undefined;
   findings: Finding[];
+  stages: string[];
 }
 
 export interface EvalTotals {
@@ -98,6 +99,14 @@ export function formatTable(rows: readonly EvalRow[]): string {
     return `${unexpected ? '!' : ' '} ${cell(row.label, 10)} ${cell(row.corpus, 8)} ${cell(`${row.name}@${row.version}`, 44)} ${cell(row.installScript ? 'yes' : '', 4)} ${cell(row.verdict, 9)} ${cell(topFinding(row), 110)}`.trimEnd();
   });
   return [header, ...lines].join('\n');
+}
+
+/** How many packages each analysis stage produced a report for. */
+export function formatStages(rows: readonly EvalRow[]): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) for (const stage of row.stages) counts.set(stage, (counts.get(stage) ?? 0) + 1);
+  const list = [...counts].map(([stage, count]) => `${stage} ${count}/${rows.length}`).join(', ');
+  return `analysis stages with stored reports: ${list || 'none'}`;
 }
 
 export function formatTotals(totals: EvalTotals): string {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
-import { computeTotals, formatTable, formatTotals } from './eval-report.js';
+import { computeTotals, formatStages, formatTable, formatTotals } from './eval-report.js';
 import type { EvalRow, Label } from './eval-report.js';
 import { scanCorpus } from './scan-corpus.js';
 import type { CorpusPackage } from './scan-corpus.js';
@@ -68,6 +68,7 @@ async function runFixtures(concurrency: number): Promise<EvalRow[]> {
       verdict: pkg.state,
       reason: pkg.reason,
       findings: pkg.findings,
+      stages: pkg.stages,
     }));
   } finally {
     await registry.close();
@@ -106,6 +107,7 @@ async function runNpm(concurrency: number): Promise<EvalRow[]> {
     verdict: pkg.state,
     reason: pkg.reason,
     findings: pkg.findings,
+    stages: pkg.stages,
   }));
 }
 
@@ -133,9 +135,7 @@ async function main(): Promise<number> {
   const totals = computeTotals(rows);
   console.log(formatTable(rows));
   console.log('');
-  console.log(
-    'analysis stages: as wired in startServer (see the server README); no LLM investigator (llm: null)',
-  );
+  console.log(`${formatStages(rows)}; LLM investigator off (llm: null)`);
   console.log(formatTotals(totals));
   if (values.out) await writeFile(values.out, `${JSON.stringify({ rows, totals }, null, 2)}\n`);
   return values.check && totals.goals.some((goal) => !goal.met) ? 1 : 0;

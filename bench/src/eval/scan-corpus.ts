@@ -20,6 +20,8 @@ export interface ScannedPackage {
   state: string;
   reason: string | undefined;
   findings: Finding[];
+  /** The analysis stages whose reports are stored for the artifact (`static`, `install`, …). */
+  stages: string[];
 }
 
 /** A graph with every package as a direct dependency of the root (each judged on its own). */
@@ -79,16 +81,25 @@ export async function scanCorpus(options: {
       const response = await request(`${server.url}/api/v1/scans/${summary.id}`);
       const result = (await response.body.json()) as ScanResult;
       if (result.status !== 'running') {
-        return {
-          packages: result.packages.map((pkg) => ({
+        const packages: ScannedPackage[] = [];
+        for (const pkg of result.packages) {
+          const stored = pkg.integrity
+            ? await server.store.getArtifact({
+                name: pkg.name,
+                version: pkg.version,
+                integrity: pkg.integrity,
+              })
+            : undefined;
+          packages.push({
             name: pkg.name,
             version: pkg.version,
             state: pkg.state,
             reason: pkg.reason,
             findings: pkg.findings,
-          })),
-          durationMs: Date.now() - started,
-        };
+            stages: Object.keys(stored?.reports ?? {}).filter((key) => key !== 'decision' && key !== 'llm'),
+          });
+        }
+        return { packages, durationMs: Date.now() - started };
       }
       if (Date.now() > deadline)
         throw new Error(`the ${options.label} scan did not finish in ${options.timeoutMs} ms`);
