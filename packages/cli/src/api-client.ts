@@ -4,6 +4,9 @@ import {
   CreateScanRequest,
   ErrorBody,
   RemoteError,
+  ReviewDecisionRequest,
+  ReviewDecisionResponse,
+  ReviewListResponse,
   ScanResult,
   ScanSummary,
   UserError,
@@ -97,6 +100,16 @@ export class ApiClient {
 
   getScan(id: string): Promise<ScanResult> {
     return this.#json('GET', `/scans/${encodeURIComponent(id)}`, ScanResult);
+  }
+
+  /** Packages held for review, with their evidence (reviewer or admin role). */
+  listReviews(): Promise<ReviewListResponse> {
+    return this.#json('GET', '/reviews', ReviewListResponse);
+  }
+
+  /** Records a review decision (reviewer or admin role); appended, never replaced. */
+  decideReview(body: ReviewDecisionRequest): Promise<ReviewDecisionResponse> {
+    return this.#json('POST', '/reviews', ReviewDecisionResponse, ReviewDecisionRequest.parse(body));
   }
 
   /**

@@ -5,6 +5,8 @@ import { RemoteError, SecureRegistryError, UserError, redact } from '@secure-reg
 import { ExitCode, FAIL_ON } from './exit-codes.js';
 import { processIo } from './commands/io.js';
 import { runLogin, runLogout } from './commands/login.js';
+import { registerMcpCommand } from './commands/mcp.js';
+import { registerReviewCommand } from './commands/review.js';
 import { runScan } from './commands/scan.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -62,6 +64,9 @@ SECURE_REGISTRY_DATA_DIR (local mode), SECURE_REGISTRY_CONFIG_DIR (where login i
     .command('logout')
     .description('forget the stored server and token (scans return to local mode)')
     .action(() => setExit(runLogout(io)));
+
+  registerReviewCommand(program, io, setExit);
+  registerMcpCommand(program, io, setExit);
   return program;
 }
 
