@@ -1,0 +1,227 @@
+/**
+ * `secure-registry install [npm args…]`: an `npm install` that vets first.
+ *
+ *  1. resolve: `npm install <args> --package-lock-only --ignore-scripts` against the upstream
+ *     (writes package-lock.json, and package.json when a package is added; runs nothing);
+ *  2. scan the resulting lockfile (the same scan as `secure-registry scan`);
+ *  3. only when it passes: `npm install <flags>` (or `npm ci <flags>` with --ci) through the
+ *     vetted registry, with `--replace-registry-host=always`.
+ * When the scan or the install fails, package.json and the lockfile are put back as they were.
+ *
+ * Exit codes: 0 installed; 1 rejected/blocked; 2 held/unvettable/undecided (see --fail-on);
+ * 3 usage or input error; 4 server, network or npm failure.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { RemoteError, UserError, redact } from '@secure-registry/shared';
+import { DEFAULT_FAIL_ON, ExitCode, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
+import type { FailOn } from '../exit-codes.js';
+import { plainEventLines, plainSummaryLines } from '../output/plain.js';
+import { openConfigStore, resolveTarget } from '../services/config.js';
+import type { Env } from '../services/config.js';
+import { loadLockfile } from '../services/lockfile.js';
+import { splitNpmArgs } from '../services/npm-args.js';
+import { backupPath, nerfDart, previousRegistry, registryUrlFor } from '../services/npm-config.js';
+import { hasLockfile, npmrcWithToken, restoreProject, snapshotProject } from '../services/npm-project.js';
+import type { ProjectSnapshot } from '../services/npm-project.js';
+import { installThrough, lastLines, npmConfigFile, resolveLockfile } from '../services/npm.js';
+import { submitAndFollowScan } from '../services/scan-follow.js';
+import { openServerSession } from '../services/server-session.js';
+import type { ServerSession } from '../services/server-session.js';
+import { NPM_DEFAULT_REGISTRY, resolveUpstream } from '../services/upstream.js';
+import type { CommandIo } from './io.js';
+
+export interface InstallFlags {
+  ci?: boolean;
+  upstream?: string;
+  failOn?: string;
+}
+
+const NETWORK_ERRORS = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;
+
+function sameRegistry(a: string, b: string): boolean {
+  return registryUrlFor(a) === registryUrlFor(b);
+}
+
+/** The upstream to resolve against: never the vetted registry itself (it hides unvetted versions). */
+async function upstreamFor(options: {
+  flag: string | undefined;
+  projectDir: string;
+  env: Env;
+  vetted: string | undefined;
+  backupFile: string;
+}): Promise<string> {
+  const upstream = await resolveUpstream({
+    flag: options.flag,
+    projectDir: options.projectDir,
+    env: options.env,
+  });
+  if (options.vetted === undefined || !sameRegistry(upstream, options.vetted)) return upstream;
+  // npm is pointed at the vetted registry (`secure-registry use`): resolve against what it replaced.
+  const previous = await previousRegistry(options.backupFile);
+  return previous && !sameRegistry(previous, options.vetted) ? previous : NPM_DEFAULT_REGISTRY;
+}
+
+export async function runInstall(
+  npmArgs: readonly string[],
+  flags: InstallFlags,
+  io: CommandIo,
+  cwd = process.cwd(),
+): Promise<number> {
+  const failOn: FailOn = flags.failOn === undefined ? DEFAULT_FAIL_ON : parseFailOn(flags.failOn);
+  const { specs, flags: npmFlags } = splitNpmArgs(npmArgs);
+  if (flags.ci && specs.length > 0) {
+    throw new UserError('ERR_SR_USAGE', '--ci installs the lockfile as it is: it takes no package names');
+  }
+  const projectDir = resolve(cwd);
+  const configStore = openConfigStore(io.env);
+  const target = resolveTarget(configStore.store, io.env);
+  const backupFile = backupPath(configStore.path);
+  const upstream = await upstreamFor({
+    flag: flags.upstream,
+    projectDir,
+    env: io.env,
+    vetted: target.mode === 'hosted' ? target.server : undefined,
+    backupFile,
+  });
+
+  const snapshot = await snapshotProject(projectDir);
+  if (flags.ci && !hasLockfile(snapshot)) {
+    throw new UserError('ERR_SR_NO_LOCKFILE', `--ci needs a package-lock.json in ${projectDir}`);
+  }
+  let session: ServerSession | undefined;
+  let done = false;
+  try {
+    if (!flags.ci) {
+      io.stdout.write(`resolving against ${upstream} (npm install --package-lock-only --ignore-scripts)\n`);
+      const resolved = await resolveLockfile({
+        cwd: projectDir,
+        env: io.env,
+        registry: upstream,
+        args: npmArgs,
+      });
+      if (resolved.exitCode !== 0) {
+        const output = redact(lastLines(`${resolved.stderr}\n${resolved.stdout}`, 15));
+        const ErrorType = NETWORK_ERRORS.test(output) ? RemoteError : UserError;
+        throw new ErrorType('ERR_SR_RESOLVE_FAILED', `npm could not resolve the dependencies:\n${output}`);
+      }
+    }
+    const lockfile = await loadLockfile(projectDir);
+    session = await openServerSession({ env: io.env, projectDir, upstream });
+    io.stdout.write(
+      `scanning ${lockfile.graph.nodes.length} packages from ${lockfile.fileName} → ${session.url}\n`,
+    );
+    const result = await submitAndFollowScan({
+      client: session.client,
+      graph: lockfile.graph,
+      label: basename(projectDir),
+      onEvent: (event) => {
+        const lines = plainEventLines(event);
+        if (lines.length) io.stdout.write(`${lines.join('\n')}\n`);
+      },
+    });
+    const exitCode = exitCodeFor(result.packages, failOn);
+    io.stdout.write(`${plainSummaryLines(result, exitCode).join('\n')}\n`);
+    if (exitCode !== ExitCode.Ok) {
+      io.stderr.write('not installed: the scan did not pass (package.json and the lockfile are unchanged)\n');
+      return exitCode;
+    }
+    const code = await installThroughVetted({ session, flags, npmFlags, projectDir, io });
+    done = code === ExitCode.Ok;
+    return code;
+  } finally {
+    await session?.close().catch(() => undefined);
+    if (!done) await restore(snapshot, io);
+  }
+}
+
+async function installThroughVetted(options: {
+  session: ServerSession;
+  flags: InstallFlags;
+  npmFlags: string[];
+  projectDir: string;
+  io: CommandIo;
+}): Promise<number> {
+  const { session, io, projectDir } = options;
+  const registry = registryUrlFor(session.url);
+  const command = options.flags.ci ? 'ci' : 'install';
+  let scratch: string | undefined;
+  const env: Record<string, string | undefined> = { ...io.env };
+  try {
+    if (session.token) {
+      // The read token goes in a one-off copy of the user's npmrc, never on the command line.
+      scratch = await mkdtemp(join(tmpdir(), 'secure-registry-npmrc-'));
+      env.npm_config_userconfig = await npmrcWithToken({
+        dir: scratch,
+        userConfigFile: await npmConfigFile({ location: 'user', cwd: projectDir, env: io.env }),
+        nerfDart: nerfDart(registry),
+        token: session.token,
+      });
+    }
+    io.stdout.write(`scan passed: npm ${command} through ${registry}\n`);
+    const result = await installThrough({
+      cwd: projectDir,
+      env,
+      registry,
+      command,
+      args: options.npmFlags,
+      stdio: 'inherit',
+    });
+    if (result.exitCode !== 0) {
+      io.stderr.write(`npm ${command} failed (exit ${result.exitCode})\n`);
+      return ExitCode.RemoteError;
+    }
+    return ExitCode.Ok;
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function restore(snapshot: ProjectSnapshot, io: CommandIo): Promise<void> {
+  const changed = await restoreProject(snapshot);
+  if (changed.length) io.stderr.write(`restored ${changed.join(', ')} to what it was before\n`);
+}
+
+function parseFailOn(value: string): FailOn {
+  if (!isFailOn(value)) {
+    throw new UserError(
+      'ERR_SR_USAGE',
+      `--fail-on must be one of ${FAIL_ON.join(', ')} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+export function registerInstallCommand(
+  program: Command,
+  io: CommandIo,
+  setExit: (code: number) => void,
+): Command {
+  return program
+    .command('install')
+    .description('resolve, scan, and only then npm install through the vetted registry')
+    .argument('[npm-args...]', 'arguments for npm install (packages to add, npm flags)')
+    .option('--ci', 'install the existing lockfile with npm ci (no resolution)')
+    .option('--upstream <url>', 'registry to resolve against (default: npm config registry)')
+    .addOption(
+      new Option('--fail-on <level>', 'least severe outcome that stops the install (exit 1/2)')
+        .choices(FAIL_ON)
+        .default(DEFAULT_FAIL_ON),
+    )
+    .allowUnknownOption()
+    .helpOption('-h, --help')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  secure-registry install                 install package.json's dependencies
+  secure-registry install lodash@^4 -D    add a dev dependency
+  secure-registry install --ci            npm ci of the lockfile as it is
+
+In local mode (no server configured) the install goes through a registry started for the run.`,
+    )
+    .action(async (args: string[], flags: InstallFlags) => setExit(await runInstall(args, flags, io)));
+}
