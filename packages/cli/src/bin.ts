@@ -5,9 +5,12 @@ import { RemoteError, SecureRegistryError, UserError, redact } from '@secure-reg
 import { ExitCode, FAIL_ON } from './exit-codes.js';
 import { processIo } from './commands/io.js';
 import { runLogin, runLogout } from './commands/login.js';
+import { registerHookCommand } from './commands/hook.js';
+import { registerInstallCommand } from './commands/install.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerReviewCommand } from './commands/review.js';
 import { runScan } from './commands/scan.js';
+import { registerUseCommand } from './commands/use.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -67,6 +70,9 @@ SECURE_REGISTRY_DATA_DIR (local mode), SECURE_REGISTRY_CONFIG_DIR (where login i
 
   registerReviewCommand(program, io, setExit);
   registerMcpCommand(program, io, setExit);
+  registerUseCommand(program, io, setExit);
+  registerInstallCommand(program, io, setExit);
+  registerHookCommand(program, io, setExit);
   return program;
 }
 
