@@ -53,12 +53,21 @@ export function registerMcpRoute(app: FastifyInstance, deps: McpRouteDeps): void
       }
     }
   });
-  // Stateless: no server-initiated streams and no sessions to end.
-  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply
-      .status(405)
-      .header('allow', 'POST')
-      .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
-  app.get(MCP_PATH, { preHandler: deps.canUse }, notAllowed);
-  app.delete(MCP_PATH, { preHandler: deps.canUse }, notAllowed);
+  // Stateless: no server-initiated streams and no sessions to end. `GET /mcp` is also the
+  // packument of the npm package `mcp` (registry routes): only an MCP client's event-stream
+  // request is answered here, before any route.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || request.url.split('?')[0] !== MCP_PATH) return;
+    const accept = String(request.headers.accept ?? '');
+    if (!accept.includes('text/event-stream') || accept.includes('application/json')) return;
+    return notAllowed(reply);
+  });
+  app.delete(MCP_PATH, async (_request, reply) => notAllowed(reply));
+}
+
+function notAllowed(reply: FastifyReply) {
+  return reply
+    .status(405)
+    .header('allow', 'POST')
+    .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
 }

@@ -54,6 +54,18 @@ describe('MCP over streamable HTTP on the real server', () => {
     assert.equal(response.status, 401);
   });
 
+  test('GET /mcp: 405 for an MCP event stream, otherwise left to the registry (the npm package "mcp")', async () => {
+    const stream = await s.server.json('GET', '/mcp', undefined, { accept: 'text/event-stream' });
+    assert.equal(stream.status, 405);
+    const packument = await s.server.json<{ code?: string }>('GET', '/mcp', undefined, {
+      ...s.auth(s.tokens.ci),
+      accept: 'application/json',
+    });
+    assert.notEqual(packument.status, 405);
+    assert.notEqual(packument.body?.code, undefined);
+    assert.notEqual(packument.status, 200, 'no version of "mcp" is vetted here');
+  });
+
   test('lists every tool with an input schema', async () => {
     const client = await connect(s.tokens.ci);
     const { tools } = await client.listTools();
