@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { analysisError } from './analysis-error.js';
+import { BEHAVIOUR_RULES } from './behaviour/index.js';
 import { browserHook } from './browser-hook.js';
 import { credentialAccess } from './credential-access.js';
 import { envDump } from './env-dump.js';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   releaseAge,
   maintainerChange,
   provenanceLost,
+  ...BEHAVIOUR_RULES,
 ];
 
 /** Identifies the rule set a verdict was produced with, e.g. `r1-3f2a9c1b`. */
