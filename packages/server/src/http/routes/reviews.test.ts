@@ -84,6 +84,14 @@ describe('review routes (real server, token auth)', () => {
     );
     assert.equal(verdict.body.verdict, 'rejected');
     assert.equal(verdict.body.reason, 'rejected by alice: posts ~/.npmrc');
+    const tarball = await s.server.json<{ error: string }>(
+      'GET',
+      '/risky-lib/-/risky-lib-1.0.0.tgz',
+      undefined,
+      s.auth(s.tokens.ci),
+    );
+    assert.equal(tarball.status, 403);
+    assert.match(tarball.body.error, /rejected/);
     const queue = await s.server.json<ReviewListResponse>(
       'GET',
       '/api/v1/reviews',
@@ -112,6 +120,15 @@ describe('review routes (real server, token auth)', () => {
       ],
     );
     assert.deepEqual(log[0], first.body.record);
+    // The vetted registry now serves the approved version, and still refuses the held one.
+    const packument = await s.server.json<{ versions: Record<string, unknown> }>(
+      'GET',
+      '/risky-lib',
+      undefined,
+      s.auth(s.tokens.ci),
+    );
+    assert.equal(packument.status, 200, JSON.stringify(packument.body));
+    assert.deepEqual(Object.keys(packument.body.versions), ['1.0.0']);
   });
 
   test('a rejection moves a held package of a running scan to rejected', async () => {
