@@ -294,7 +294,7 @@ describe('request validation', () => {
     const scan = await server.json<{ code: string }>('GET', `${SCANS}/does-not-exist`);
     assert.equal(scan.status, 404);
     assert.equal(scan.body.code, 'ERR_SR_SCAN_NOT_FOUND');
-    const route = await server.json<{ code: string }>('GET', '/nope');
+    const route = await server.json<{ code: string }>('GET', '/api/v1/nope');
     assert.equal(route.status, 404);
     assert.equal(route.body.code, 'ERR_SR_NOT_FOUND');
     const health = await server.json<{ ok: boolean; storage: string }>('GET', '/healthz');

@@ -44,6 +44,8 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
   );
 
   app.get('/*', { preHandler }, async (request: FastifyRequest, reply: FastifyReply) => {
+    // The API's and npm's own namespaces are never package names: unknown routes there are 404s.
+    if (/^\/(api|-)\//.test(request.url)) return reply.callNotFound();
     const path = parseRegistryPath(request.url);
     switch (path.kind) {
       case 'packument':
