@@ -18,5 +18,9 @@ export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<v
 /** A TTY that is not CI gets the Ink view; everything else gets plain lines. */
 export function wantsInteractive(io: CommandIo): boolean {
   const ci = io.env.CI;
-  return io.stdout.isTTY === true && (ci === undefined || ci === '' || ci === 'false' || ci === '0');
+  // A terminal that reports no usable width (e.g. `script` without a parent terminal) gets plain lines.
+  const narrow = typeof io.stdout.columns === 'number' && io.stdout.columns < 20;
+  return (
+    io.stdout.isTTY === true && !narrow && (ci === undefined || ci === '' || ci === 'false' || ci === '0')
+  );
 }

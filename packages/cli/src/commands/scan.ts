@@ -1,6 +1,4 @@
 import { basename, relative } from 'node:path';
-import { createElement } from 'react';
-import { render } from 'ink';
 import type { Instance } from 'ink';
 import { UserError } from '@secure-registry/shared';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
@@ -16,7 +14,6 @@ import type { RunningServer } from '../services/local-server.js';
 import { loadLockfile } from '../services/lockfile.js';
 import { submitAndFollowScan } from '../services/scan-follow.js';
 import { resolveUpstream } from '../services/upstream.js';
-import { ScanView } from '../ui/ScanView.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
 import type { ScanViewState } from '../ui/scan-state.js';
 import { wantsInteractive, writeOut } from './io.js';
@@ -52,7 +49,7 @@ export async function runScan(
 
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;
-  let view: { instance: Instance; state: ScanViewState } | undefined;
+  let view: LiveView | undefined;
   const mode = flags.json || flags.sarif ? 'document' : wantsInteractive(io) ? 'ink' : 'plain';
   const plain = (lines: string[]) => {
     if (mode === 'plain' && lines.length) io.stdout.write(`${lines.join('\n')}\n`);
@@ -70,22 +67,10 @@ export async function runScan(
       `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → ${client.server}`,
     ]);
     if (mode === 'ink') {
-      const state = initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length);
-      view = {
-        state,
-        instance: render(createElement(ScanView, { state }), {
-          stdout: io.stdout,
-          stderr: io.stderr,
-          patchConsole: false,
-          exitOnCtrlC: true,
-        }),
-      };
+      view = await openLiveView(io, initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length));
     }
     const onEvent = (event: ScanEvent) => {
-      if (view) {
-        view.state = reduceScanEvent(view.state, event);
-        view.instance.rerender(createElement(ScanView, { state: view.state }));
-      }
+      view?.update(reduceScanEvent(view.state, event));
       plain(plainEventLines(event));
     };
     const result = await submitAndFollowScan({
@@ -111,14 +96,13 @@ async function renderResult(input: {
   failOn: FailOn;
   io: CommandIo;
   format: 'json' | 'sarif' | undefined;
-  view: { instance: Instance; state: ScanViewState } | undefined;
+  view: LiveView | undefined;
   lockfile: { path: string; fileName: string; lockfileVersion: number | undefined };
   toolVersion: string;
 }): Promise<void> {
   const { result, exitCode, io, lockfile } = input;
   if (input.view) {
-    input.view.state = withResult(input.view.state, result, exitCode);
-    input.view.instance.rerender(createElement(ScanView, { state: input.view.state }));
+    input.view.update(withResult(input.view.state, result, exitCode));
     return;
   }
   if (input.format === undefined) {
@@ -137,6 +121,36 @@ async function renderResult(input: {
           lockfileVersion: lockfile.lockfileVersion,
         });
   await writeOut(io.stdout, `${JSON.stringify(body, null, 2)}\n`);
+}
+
+interface LiveView {
+  state: ScanViewState;
+  instance: Instance;
+  update(state: ScanViewState): void;
+}
+
+/** The Ink view, loaded only for TTYs (Ink and React are the slowest modules to load). */
+async function openLiveView(io: CommandIo, state: ScanViewState): Promise<LiveView> {
+  const [{ render }, { createElement }, { ScanView }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../ui/ScanView.js'),
+  ]);
+  const instance = render(createElement(ScanView, { state }), {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    patchConsole: false,
+    exitOnCtrlC: true,
+  });
+  const view: LiveView = {
+    state,
+    instance,
+    update(next) {
+      view.state = next;
+      instance.rerender(createElement(ScanView, { state: next }));
+    },
+  };
+  return view;
 }
 
 function parseFailOn(value: string): FailOn {
