@@ -120,7 +120,7 @@ export interface Scenario {
   dispose(): Promise<void>;
 }
 
-export async function startScenario(): Promise<Scenario> {
+export async function startScenario(options: { backend?: 'sqlite' | 'postgres' } = {}): Promise<Scenario> {
   const upstream = await new FakeUpstream().start();
   await upstream.add({
     name: 'risky-lib',
@@ -148,7 +148,7 @@ export async function startScenario(): Promise<Scenario> {
   await upstream.add({ name: 'slow-lib', version: '1.0.0', files: { 'index.js': 'module.exports = 3;\n' } });
   await upstream.add({ name: 'fresh-lib', version: '3.0.0', files: { 'index.js': 'module.exports = 4;\n' } });
   const analyzer = scenarioAnalyzer();
-  const server = await startTestServer({ auth: 'token', upstream: upstream.url, analyzer });
+  const server = await startTestServer({ auth: 'token', upstream: upstream.url, analyzer, ...options });
   const tokens = {
     ci: (await issueToken(server.store, { role: 'ci', label: 'ci-bot' })).token,
     reviewer: (await issueToken(server.store, { role: 'reviewer', label: 'alice' })).token,
