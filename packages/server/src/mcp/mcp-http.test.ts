@@ -165,6 +165,7 @@ describe('MCP over streamable HTTP on the real server', () => {
     assert.equal(limited.json.events.length, 2);
     assert.equal(limited.json.total, 7);
     assert.equal(limited.json.truncated, true);
+    assert.match(limited.json.note, /3 events were not stored/);
     const tooMany = await q({ limit: 100000 });
     assert.equal(tooMany.isError, true, 'the schema bounds the limit');
     const plain = await call(client, 'query_events', { name: 'plain-lib', version: '2.0.0', kind: 'dns' });

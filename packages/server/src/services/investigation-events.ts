@@ -11,6 +11,8 @@ export interface PhaseData {
   phase: Phase;
   report: BehaviourReport | undefined;
   events: TraceEvent[];
+  /** Events the stage dropped to bound the stored size (`eventsOmitted`). */
+  omitted: number;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -40,13 +42,17 @@ export function dynamicPhases(reports: Record<string, unknown>): PhaseData[] {
     if (stored === undefined) continue;
     let report: BehaviourReport | undefined;
     let events: TraceEvent[] = [];
+    let omitted = 0;
     if (Array.isArray(stored)) {
       events = parseEvents(stored);
     } else if (isRecord(stored)) {
+      // The dynamic stage stores `{ ...report, events, eventsOmitted }`; `{ report, events }` too.
       report = parseReport(stored.report) ?? parseReport(stored.behaviour) ?? parseReport(stored);
       events = parseEvents(stored.events ?? stored.rawEvents);
+      if (typeof stored.eventsOmitted === 'number' && stored.eventsOmitted > 0)
+        omitted = stored.eventsOmitted;
     }
-    if (report || events.length > 0) found.push({ phase, report, events });
+    if (report || events.length > 0) found.push({ phase, report, events, omitted });
   }
   return found;
 }

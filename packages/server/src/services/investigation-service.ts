@@ -129,7 +129,15 @@ export class InvestigationService {
       };
     }
     const { events, total } = queryEvents(phases, { ...filter, limit });
-    return { events, total, truncated: total > events.length };
+    const omitted = phases.reduce((sum, data) => sum + data.omitted, 0);
+    return {
+      events,
+      total,
+      truncated: total > events.length,
+      ...(omitted > 0
+        ? { note: `${omitted} events were not stored (the analysis keeps a bounded number per phase)` }
+        : {}),
+    };
   }
 
   /** One text file from the stored tarball, at most 64 KiB. */

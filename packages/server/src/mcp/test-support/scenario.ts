@@ -86,7 +86,8 @@ export function scenarioAnalyzer(): ArtifactAnalyzer & { release(): void } {
         ruleSetVersion: 'test-rules-1',
       };
       if (name.startsWith('risky')) {
-        if (version === '1.1.0') base.reports.install = { report: INSTALL_REPORT, events: INSTALL_EVENTS };
+        if (version === '1.1.0')
+          base.reports.install = { ...INSTALL_REPORT, events: INSTALL_EVENTS, eventsOmitted: 3 };
         return {
           ...base,
           verdict: 'review',
