@@ -1,0 +1,137 @@
+/**
+ * Shared set-up of the client e2e tests (clients-*.test.ts): a fixture upstream, a real
+ * `secure-registry-server` process over it (AUTH=none, temp DATA_DIR, SANDBOX=off), and verdicts from a real
+ * scan through the server's API. The tree:
+ *
+ *   cl-app@1.0.0 → cl-lib@^1.0.0 (1.0.0, 1.1.0), @cl-scope/util@^2.0.0 (2.0.0)
+ *   fixture-termcolor 1.0.0 (benign) and 1.0.1 (a hijacked release the static rules reject)
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startFixtureRegistry } from './support/fixture-registry.js';
+import type { FixturePackage, FixtureRegistry, PackedVersion } from './support/fixture-registry.js';
+import { FIXTURE_PACKAGES_DIR } from './support/paths.js';
+import { startServerProcess } from './support/server-process.js';
+import type { ServerProcess } from './support/server-process.js';
+
+export const REJECTED = { name: 'fixture-termcolor', version: '1.0.1' } as const;
+
+function pkg(name: string, version: string, dependencies: Record<string, string> = {}): FixturePackage {
+  return {
+    manifest: { name, version, main: 'index.js', license: 'MIT', dependencies },
+    files: { 'index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` },
+  };
+}
+
+export interface ClientsWorld {
+  upstream: FixtureRegistry;
+  server: ServerProcess;
+  /** The vetted registry (the server URL) with a trailing slash. */
+  vetted: string;
+  tmp: string;
+  /** Verdict by `name@version` from the scan. */
+  verdicts: Map<string, { state: string; reason?: string }>;
+  close(): Promise<void>;
+}
+
+interface ScanBody {
+  id: string;
+  status: string;
+  packages: { name: string; version: string; state: string; reason?: string }[];
+}
+
+async function api<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  assert.ok(response.ok, `${init?.method ?? 'GET'} ${url}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Submits every upstream version as one scan and waits for its verdicts. */
+async function vetEverything(server: string, versions: PackedVersion[]): Promise<ScanBody> {
+  const nodes = versions.map((v) => ({
+    key: `node_modules/${v.name}@${v.version}`,
+    name: v.name,
+    version: v.version,
+    integrity: v.integrity,
+    source: 'registry',
+  }));
+  const graph = { root: { name: 'clients-e2e' }, nodes, edges: nodes.map((n) => ({ from: '', to: n.key })) };
+  const created = await api<ScanBody>(`${server}/api/v1/scans`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ graph, label: 'clients-e2e' }),
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const scan = await api<ScanBody>(`${server}/api/v1/scans/${created.id}`);
+    if (scan.status !== 'running') return scan;
+    assert.ok(Date.now() < deadline, `scan ${created.id} still running after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startClientsWorld(): Promise<ClientsWorld> {
+  const upstream = await startFixtureRegistry({
+    packages: { dir: path.join(FIXTURE_PACKAGES_DIR, 'signals', 'termcolor') },
+    extraPackages: [
+      pkg('cl-app', '1.0.0', { 'cl-lib': '^1.0.0', '@cl-scope/util': '^2.0.0' }),
+      pkg('cl-lib', '1.0.0'),
+      pkg('cl-lib', '1.1.0'),
+      pkg('@cl-scope/util', '2.0.0'),
+    ],
+  });
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'sr-e2e-clients-'));
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServerProcess({
+      AUTH: 'none',
+      DATA_DIR: path.join(tmp, 'data'),
+      UPSTREAM_REGISTRY: upstream.url,
+      // Static analysis and rules only: the sandbox stage takes ~25 s per artifact and these
+      // tests are about the clients (the hijacked release is rejected on static signals).
+      SANDBOX: 'off',
+    });
+    const scan = await vetEverything(server.url, upstream.packages());
+    const verdicts = new Map(
+      scan.packages.map((p) => [`${p.name}@${p.version}`, { state: p.state, reason: p.reason }]),
+    );
+    const started = server;
+    return {
+      upstream,
+      server,
+      vetted: `${server.url}/`,
+      tmp,
+      verdicts,
+      async close() {
+        started.child.kill('SIGTERM');
+        await started.exited;
+        await upstream.close();
+        await rm(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    server?.child.kill('SIGKILL');
+    await upstream.close();
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Asserts the verdicts the client tests rely on, so a rule change fails here and not obscurely. */
+export function assertExpectedVerdicts(world: ClientsWorld): void {
+  for (const [key, verdict] of world.verdicts) {
+    const expected = key === `${REJECTED.name}@${REJECTED.version}` ? 'rejected' : 'approved';
+    assert.equal(verdict.state, expected, `${key}: ${verdict.state} (${verdict.reason ?? ''})`);
+  }
+  assert.equal(world.verdicts.size, 6);
+}
+
+/** The `rejected: …` reason the registry gives for the rejected version. */
+export function rejectionReason(world: ClientsWorld): string {
+  const reason = world.verdicts.get(`${REJECTED.name}@${REJECTED.version}`)?.reason;
+  assert.ok(reason, 'the rejected version has a reason');
+  return reason;
+}
