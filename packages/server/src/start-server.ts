@@ -22,6 +22,9 @@ import type { LoadedPolicy } from './rules/policy-file.js';
 import { llmConfigFromEnv } from './reviewers/llm-config.js';
 import type { LlmConfig } from './reviewers/llm-config.js';
 import { withPolicy } from './reviewers/policy-analyzer.js';
+import { createDynamicStage, withDynamicStage } from './pipeline/dynamic-stage.js';
+import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
+import { sandboxConfigFromEnv } from './pipeline/sandbox-config.js';
 import { createServerReviewer } from './reviewers/server-reviewer.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -48,6 +51,8 @@ export interface StartServerOptions {
   heartbeatMs?: number | undefined;
   /** Replaces the analysis stages (tests). Default: static analysis and the rule set. */
   analyzer?: ArtifactAnalyzer;
+  /** The dynamic stage (sandbox) after the static one; `false` turns it off. Default: from $SANDBOX (on). */
+  sandbox?: DynamicStageOptions | false | undefined;
   /** PostgreSQL only: work in this schema (tests). */
   databaseSchema?: string | undefined;
   /** The verdict policy. Default: the file named by $POLICY_FILE, else the built-in policy. */
@@ -80,6 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Verdict policy and LLM investigator (../rules/policy-file.ts, ../reviewers): read before opening anything.
   const policy = options.policy ?? (await resolvePolicy({ env: process.env, cwd: process.cwd() }));
   const llm = options.llm === undefined ? llmConfigFromEnv(process.env) : (options.llm ?? undefined);
+  const sandbox = options.sandbox === undefined ? sandboxConfigFromEnv(process.env) : options.sandbox;
   const registry = new RegistryClient({
     baseUrl: options.upstream ?? configuredRegistry({ env: process.env, cwd: process.cwd() }),
     ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
@@ -121,7 +127,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const pipeline = {
     registry,
     artifacts,
-    analyzer: options.analyzer ?? withPolicy(createStaticAnalyzer(), policy),
+    analyzer: options.analyzer ?? withPolicy(analysisStages(sandbox), policy),
   };
   const reviewer = llm
     ? createServerReviewer({ llm, policy: policy.policy, store, scans, auth, baseUrl: () => url })
@@ -162,4 +168,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** Static analysis, then (unless turned off) the sandbox phases: ./pipeline/dynamic-stage.ts. */
+function analysisStages(sandbox: DynamicStageOptions | false): ArtifactAnalyzer {
+  const staticStage = createStaticAnalyzer();
+  return sandbox === false ? staticStage : withDynamicStage(staticStage, createDynamicStage(sandbox));
 }

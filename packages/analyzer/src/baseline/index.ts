@@ -1,0 +1,1 @@
+export { CONTROL_PACKAGE, learnControlBaseline, type ControlBaseline } from './control-baseline.js';

@@ -1,0 +1,244 @@
+// The dynamic stage: after the static one, the package's install, import and browser phases run in
+// the honeypot sandbox; each run is reduced to a behaviour report (minus a baseline learned from a
+// control package at start-up) and the rule set judges static and behaviour together.
+import {
+  browserEntry,
+  checkSandboxSupport,
+  importEntries,
+  learnControlBaseline,
+  lifecycleScripts,
+  reduceEvents,
+  runPhase,
+  type Baseline,
+  type ControlBaseline,
+  type PhaseRun,
+  type SandboxSupport,
+  type StaticReport,
+} from '@secure-registry/analyzer';
+import type { BehaviourReport, Phase } from '@secure-registry/shared';
+import { evaluateArtifact } from '../rules/index.js';
+import { writePackageDir } from './package-dir.js';
+import { boundEvents, SANDBOX_RESOLVERS, withoutSandboxPlumbing } from './phase-events.js';
+import { SandboxSlots } from './sandbox-slots.js';
+import type { ArtifactAnalyzer } from './types.js';
+
+export interface DynamicStageOptions {
+  /** Wall-clock limit of one phase with the machine to itself; scaled up under concurrency. Default 60 000. */
+  timeoutMs?: number;
+  /** How long a phase's sandbox stays up after its main process is done (delayed payloads). Default 3 000. */
+  graceMs?: number;
+  /** Sandbox runs at the same time. Default: the number of cores. */
+  concurrency?: number;
+  /** Raw events kept per phase for `query_events`. Default 1 500. */
+  maxEventsPerPhase?: number;
+  /** The support check (default: `checkSandboxSupport`, run once at creation); tests replace it. */
+  checkSupport?: () => Promise<SandboxSupport>;
+}
+
+export interface PhaseSummary {
+  phase: Phase;
+  status: BehaviourReport['status'];
+  durationMs: number;
+  timeoutMs: number;
+  exitCode?: number;
+  events: number;
+  storedEvents: number;
+  details: string[];
+}
+
+/** Which phases a package needs, from its manifest and file list. */
+export function plannedPhases(
+  manifest: Record<string, unknown> | undefined,
+  files: ReadonlySet<string>,
+): Phase[] {
+  if (!manifest) return [];
+  const isFile = (p: string): boolean => files.has(p);
+  const phases: Phase[] = [];
+  if (lifecycleScripts(manifest, isFile).length > 0) phases.push('install');
+  if (importEntries(manifest, isFile).length > 0) phases.push('import');
+  const browser = browserEntry(manifest, isFile);
+  if (browser !== undefined && /\.(c|m)?js$/.test(browser)) phases.push('browser');
+  return phases;
+}
+
+function failedReport(phase: Phase, packageId: string, error: string): BehaviourReport {
+  return {
+    phase,
+    package: packageId,
+    status: 'error',
+    error,
+    durationMs: 0,
+    processes: [],
+    files: [],
+    dns: [],
+    connections: [],
+    http: [],
+    honeytokenHits: [],
+    decoys: [],
+    browser: [],
+  };
+}
+
+export interface DynamicStage {
+  /** Runs the phases; returns the behaviour reports and what to store under `reports`. */
+  run(input: { name: string; version: string; tarball: Uint8Array; signal: AbortSignal }): Promise<{
+    behaviour: BehaviourReport[];
+    reports: Record<string, unknown>;
+  }>;
+  /** Resolves once the support check (and, when supported, the control baseline) is done. */
+  ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
+}
+
+/** Creates the stage and starts, right away, the sandbox support check and the control baseline. */
+export function createDynamicStage(options: DynamicStageOptions = {}): DynamicStage {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const graceMs = options.graceMs ?? 3_000;
+  const maxEvents = options.maxEventsPerPhase ?? 1_500;
+  const slots = new SandboxSlots(options.concurrency ?? Number.POSITIVE_INFINITY, timeoutMs);
+  const state = (async () => {
+    const support = await (options.checkSupport ?? checkSandboxSupport)();
+    if (!support.ok) return { support, control: undefined };
+    const slot = await slots.acquire();
+    try {
+      return { support, control: await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 }) };
+    } finally {
+      slot.release();
+    }
+  })();
+  // The rejection (if any) is handled where the state is awaited.
+  state.catch(() => undefined);
+
+  async function runOne(
+    phase: Phase,
+    input: { name: string; version: string; dir: string },
+    baseline: Baseline | undefined,
+  ): Promise<{ report: BehaviourReport; run: PhaseRun; timeoutMs: number }> {
+    const slot = await slots.acquire();
+    let run: PhaseRun;
+    try {
+      run = await runPhase({
+        phase,
+        packageName: input.name,
+        packageVersion: input.version,
+        packageDir: input.dir,
+        timeoutMs: slot.timeoutMs,
+        graceMs,
+      });
+    } finally {
+      slot.release();
+    }
+    const report = reduceEvents({
+      events: withoutSandboxPlumbing(run.events),
+      phase,
+      packageName: `${input.name}@${input.version}`,
+      packageDir: run.packageDir,
+      home: run.home,
+      projectDir: run.projectDir,
+      honeytokens: run.honeytokens,
+      ...(baseline ? { baseline } : {}),
+      status: run.status,
+      durationMs: run.durationMs,
+      ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+      ...(run.error !== undefined ? { error: run.error } : {}),
+      resolvers: SANDBOX_RESOLVERS,
+    });
+    return { report, run, timeoutMs: slot.timeoutMs };
+  }
+
+  return {
+    ready: () => state,
+    async run({ name, version, tarball, signal }) {
+      const packageId = `${name}@${version}`;
+      const pkg = await writePackageDir(tarball);
+      try {
+        const phases = plannedPhases(pkg.manifest, pkg.files);
+        const reports: Record<string, unknown> = {};
+        const behaviour: BehaviourReport[] = [];
+        const summaries: PhaseSummary[] = [];
+        const { support, control } = await state.catch((error: unknown) => ({
+          support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
+          control: undefined,
+        }));
+        for (const phase of phases) {
+          signal.throwIfAborted();
+          if (!support.ok) {
+            const report = failedReport(
+              phase,
+              packageId,
+              `sandbox unavailable: missing ${support.missing.join(', ')}`,
+            );
+            behaviour.push(report);
+            reports[phase] = report;
+            continue;
+          }
+          const {
+            report,
+            run,
+            timeoutMs: phaseTimeout,
+          } = await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline);
+          const bounded = boundEvents(run.events, report, maxEvents);
+          behaviour.push(report);
+          // The report with the raw events beside it: rules read the report, `query_events` the events.
+          reports[phase] = { ...report, events: bounded.events, eventsOmitted: bounded.omitted };
+          summaries.push({
+            phase,
+            status: run.status,
+            durationMs: run.durationMs,
+            timeoutMs: phaseTimeout,
+            ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+            events: run.events.length,
+            storedEvents: bounded.events.length,
+            details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
+          });
+        }
+        reports.sandbox = {
+          planned: phases,
+          phases: summaries,
+          ...(support.ok ? {} : { unavailable: support.missing }),
+          ...(control ? { baseline: control.runs } : {}),
+          ...(pkg.issues.length > 0 ? { extractionIssues: pkg.issues.slice(0, 20) } : {}),
+        };
+        return { behaviour, reports };
+      } finally {
+        await pkg.cleanup();
+      }
+    },
+  };
+}
+
+function staticReportOf(reports: Record<string, unknown>): StaticReport | undefined {
+  const candidate = reports.static as { schemaVersion?: unknown } | undefined;
+  return candidate && typeof candidate === 'object' && candidate.schemaVersion === 1
+    ? (candidate as StaticReport)
+    : undefined;
+}
+
+/**
+ * The static analyzer followed by the dynamic stage, judged together by the rule set (the policy
+ * wrapper, `withPolicy`, decides again under the configured policy from the same reports).
+ */
+export function withDynamicStage(inner: ArtifactAnalyzer, stage: DynamicStage): ArtifactAnalyzer {
+  return {
+    async analyze(input) {
+      const decision = await inner.analyze(input);
+      const staticReport = staticReportOf(decision.reports);
+      if (!staticReport) return decision;
+      input.signal.throwIfAborted();
+      const dynamic = await stage.run(input);
+      const evaluation = evaluateArtifact({
+        name: input.name,
+        version: input.version,
+        static: staticReport,
+        behaviour: dynamic.behaviour,
+      });
+      const undecided = evaluation.verdict === 'pending';
+      return {
+        verdict: undecided ? 'review' : (evaluation.verdict as 'approved' | 'rejected' | 'review'),
+        reason: undecided ? (evaluation.reason ?? 'the rules reached no decision') : evaluation.reason,
+        findings: evaluation.findings,
+        reports: { ...decision.reports, ...dynamic.reports },
+        ruleSetVersion: evaluation.ruleSetVersion,
+      };
+    },
+  };
+}

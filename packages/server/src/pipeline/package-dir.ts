@@ -1,0 +1,68 @@
+// Writes a stored tarball's files to a fresh temporary directory for the sandbox, through the safe
+// in-memory reader (no path escapes, size and count limits; links and special files are dropped).
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { DEFAULT_LIMITS, readTarball } from '@secure-registry/analyzer';
+
+export interface PackageDir {
+  dir: string;
+  /** The parsed package.json, or undefined when missing or invalid. */
+  manifest: Record<string, unknown> | undefined;
+  /** Package-relative paths of the regular files written. */
+  files: Set<string>;
+  /** Extraction problems (the static stage reports them as findings too). */
+  issues: string[];
+  cleanup(): Promise<void>;
+}
+
+/** Executable when it looks like a program: a `#!` script or an ELF / Mach-O binary. */
+function modeOf(bytes: Buffer): number {
+  const magic = bytes.subarray(0, 4).toString('hex');
+  const program =
+    bytes.subarray(0, 2).toString() === '#!' ||
+    magic === '7f454c46' ||
+    /^(cffaedfe|cefaedfe|cafebabe)$/.test(magic);
+  return program ? 0o755 : 0o644;
+}
+
+export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> {
+  const contents = await readTarball(tarball, { limits: DEFAULT_LIMITS, keep: () => true });
+  const dir = await mkdtemp(join(tmpdir(), 'sr-pkg-'));
+  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const root = resolve(dir);
+    const files = new Set<string>();
+    for (const [path, file] of contents.files) {
+      const target = resolve(root, path);
+      // The reader already refuses escaping paths; this check keeps the write safe on its own.
+      if (!target.startsWith(root + sep)) continue;
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, file.bytes, { mode: modeOf(file.bytes), flag: 'wx' }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST' && error.code !== 'EISDIR' && error.code !== 'ENOTDIR') throw error;
+        },
+      );
+      files.add(path);
+    }
+    let manifest: Record<string, unknown> | undefined;
+    const raw = contents.files.get('package.json');
+    if (raw) {
+      try {
+        const parsed: unknown = JSON.parse(raw.bytes.toString('utf8'));
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+          manifest = parsed as Record<string, unknown>;
+      } catch {
+        manifest = undefined;
+      }
+    }
+    const issues = contents.extraction.issues.map(
+      (i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`,
+    );
+    if (!contents.extraction.complete) issues.push('the archive could not be read to its end');
+    return { dir, manifest, files, issues, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
