@@ -1,0 +1,144 @@
+/**
+ * Yarn berry (the `@yarnpkg/cli-dist` devDependency of e2e, run with this Node) against a real
+ * `secure-registry-server` process whose verdicts come from a real scan.
+ *
+ * Configuration (.yarnrc.yml): `npmRegistryServer` = the vetted registry, `unsafeHttpWhitelist`
+ * for 127.0.0.1, `enableGlobalCache: false`, `nodeLinker: node-modules`, `enableTelemetry: false`.
+ * yarn.lock records `resolution: "<name>@npm:<version>"` and a checksum, never a registry URL, so a
+ * lockfile made against the public registry installs from the configured `npmRegistryServer`.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REJECTED, assertExpectedVerdicts, startClientsWorld } from './clients-setup.js';
+import type { ClientsWorld } from './clients-setup.js';
+import { cleanEnv } from './support/npm-env.js';
+import { runCommand } from './support/project.js';
+
+const YARN = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@yarnpkg/cli-dist/package.json')),
+  'bin',
+  'yarn.js',
+);
+
+function yarnrc(registry: string): string {
+  return [
+    `npmRegistryServer: "${registry.replace(/\/$/, '')}"`,
+    'unsafeHttpWhitelist:',
+    '  - "127.0.0.1"',
+    'enableGlobalCache: false',
+    'nodeLinker: node-modules',
+    'enableTelemetry: false',
+    'enableImmutableInstalls: false',
+    'httpRetry: 0',
+    '',
+  ].join('\n');
+}
+
+async function installedVersion(dir: string, name: string): Promise<string> {
+  const manifest = JSON.parse(
+    await readFile(path.join(dir, 'node_modules', name, 'package.json'), 'utf8'),
+  ) as { version: string };
+  return manifest.version;
+}
+
+describe('yarn berry through the vetted registry (server process, real scan)', () => {
+  let world: ClientsWorld;
+
+  before(async () => {
+    world = await startClientsWorld();
+  });
+  after(async () => world?.close());
+
+  /** Runs yarn with a fresh HOME each time: yarn 4 keeps a global content index under it. */
+  async function yarn(args: string[], cwd: string) {
+    const home = await mkdtemp(path.join(world.tmp, 'yarn-home-'));
+    return runCommand(process.execPath, [YARN, ...args], {
+      cwd,
+      env: cleanEnv({
+        HOME: home,
+        YARN_IGNORE_PATH: '1',
+        YARN_ENABLE_PROGRESS_BARS: '0',
+        FORCE_COLOR: '0',
+      }),
+      timeoutMs: 60_000,
+    });
+  }
+
+  async function project(name: string, registry: string, deps: Record<string, string> = {}): Promise<string> {
+    const dir = path.join(world.tmp, name);
+    await mkdir(dir);
+    await writeFile(
+      path.join(dir, 'package.json'),
+      `${JSON.stringify({ name, version: '1.0.0', private: true, dependencies: deps }, null, 2)}\n`,
+    );
+    await writeFile(path.join(dir, 'yarn.lock'), '');
+    await writeFile(path.join(dir, '.yarnrc.yml'), yarnrc(registry));
+    return dir;
+  }
+
+  /**
+   * Points the project at the vetted registry and drops the project cache that resolving at the
+   * upstream filled (yarn fetches every archive to compute its checksum): what is cached is
+   * installed without asking any registry.
+   */
+  async function switchToVetted(dir: string): Promise<void> {
+    await writeFile(path.join(dir, '.yarnrc.yml'), yarnrc(world.vetted));
+    await rm(path.join(dir, '.yarn'), { recursive: true, force: true });
+  }
+
+  test('the scan approved the tree and rejected the hijacked release', () => {
+    assertExpectedVerdicts(world);
+  });
+
+  test('an approved tree installs; ranges resolve to the highest approved version; scoped works', async () => {
+    const dir = await project('yarn-approved', world.vetted);
+    const result = await yarn(['add', 'cl-app@^1.0.0', 'fixture-termcolor@^1.0.0'], dir);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.equal(await installedVersion(dir, 'cl-lib'), '1.1.0');
+    assert.equal(await installedVersion(dir, '@cl-scope/util'), '2.0.0');
+    assert.equal(await installedVersion(dir, 'fixture-termcolor'), '1.0.0', '1.0.1 is rejected');
+  });
+
+  test('a lockfile resolved at the public registry installs through the vetted one', async () => {
+    const dir = await project('yarn-public-lock', `${world.upstream.url}/`, { 'cl-app': '1.0.0' });
+    const locked = await yarn(['install', '--mode=update-lockfile'], dir);
+    assert.equal(locked.code, 0, locked.stderr + locked.stdout);
+    const lock = await readFile(path.join(dir, 'yarn.lock'), 'utf8');
+    assert.match(lock, /resolution: "cl-lib@npm:1\.1\.0"/);
+    assert.ok(!lock.includes('127.0.0.1'), `yarn.lock names no registry:\n${lock}`);
+    await switchToVetted(dir);
+    const upstreamTarballs = world.upstream.tarballRequests().length;
+    const result = await yarn(['install', '--immutable'], dir);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.equal(await installedVersion(dir, 'cl-lib'), '1.1.0');
+    assert.equal(
+      world.upstream.tarballRequests().length,
+      upstreamTarballs,
+      'no tarball came from the upstream',
+    );
+  });
+
+  test('a lockfile pinning the rejected version fails with 403 on its tarball', async () => {
+    const dir = await project('yarn-rejected', `${world.upstream.url}/`, {
+      [REJECTED.name]: REJECTED.version,
+    });
+    const locked = await yarn(['install', '--mode=update-lockfile'], dir);
+    assert.equal(locked.code, 0, locked.stderr + locked.stdout);
+    await switchToVetted(dir);
+    const result = await yarn(['install', '--immutable'], dir);
+    assert.notEqual(result.code, 0, result.stdout);
+    const output = result.stderr + result.stdout;
+    assert.match(output, /403/);
+    assert.ok(output.includes(`${REJECTED.name}@npm:${REJECTED.version}`), output);
+  });
+
+  test('adding the rejected version by name finds no such version in the vetted packument', async () => {
+    const dir = await project('yarn-add-rejected', world.vetted);
+    const result = await yarn(['add', `${REJECTED.name}@${REJECTED.version}`], dir);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr + result.stdout, /No candidates found/);
+  });
+});
