@@ -130,6 +130,13 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
     assert.match(finding.message, /express\b/);
     assert.ok(finding.evidence.length > 0);
     assert.equal(stateOf(findPackage(json, 'fixture-strpad', '1.1.0')), 'approved');
+    const lenient = await runCli(
+      ['scan', dir, '--json', '--fail-on', 'rejected', '--upstream', registry.url],
+      {
+        home,
+      },
+    );
+    assert.equal(lenient.code, 0, describeResult(lenient));
   });
 
   test('a dependency that cannot be vetted exits 2 (held), with the reason', async () => {
