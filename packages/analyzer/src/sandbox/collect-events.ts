@@ -11,7 +11,11 @@ export interface RunnerMessage {
   [key: string]: unknown;
 }
 
-type Unsequenced = TraceEvent extends infer E ? (E extends TraceEvent ? Omit<E, 'seq'> : never) : never;
+export type Unsequenced = TraceEvent extends infer E
+  ? E extends TraceEvent
+    ? Omit<E, 'seq'>
+    : never
+  : never;
 
 /** Keeps only events of the runner process (from its exec on) and its descendants. */
 export function sandboxEventsOnly(
@@ -39,44 +43,45 @@ export function sinkEvents(records: SinkRecord[]): Unsequenced[] {
   const names = new Map<string, string>();
   const out: Unsequenced[] = [];
   for (const r of records) {
-    const base = { ts: r.ts, pid: 0 };
-    switch (r.t) {
-      case 'dns':
-        if (r.answer) names.set(r.answer, r.name);
-        out.push({ ...base, kind: 'dns', name: r.name, qtype: r.qtype });
-        break;
-      case 'http':
-        out.push({
-          ...base,
-          kind: 'http',
-          method: r.method,
-          host: r.host,
-          path: r.path,
-          tls: r.tls,
-          headers: r.headers,
-          body: r.body,
-          bodySize: r.bodySize,
-        });
-        break;
-      case 'tcp':
-        out.push({ ...base, kind: 'tcp-data', address: r.address, port: r.port, data: r.data });
-        break;
-      case 'tls':
-        out.push({
-          ...base,
-          kind: 'tls',
-          sni: r.sni || names.get(r.address) || r.address,
-          intercepted: r.intercepted,
-        });
-        break;
-      case 'decoy':
-        out.push({ ...base, kind: 'decoy', tool: r.tool, argv: r.argv });
-        break;
-      case 'conn':
-        break;
-    }
+    if (r.t === 'dns' && r.answer) names.set(r.answer, r.name);
+    const event = sinkEvent(r, names);
+    if (event) out.push(event);
   }
   return out;
+}
+
+/** One sink record as a trace event (`pid` 0: the sink does not see the sandbox's processes); none for `conn`. */
+export function sinkEvent(r: SinkRecord, names: Map<string, string>): Unsequenced | undefined {
+  const base = { ts: r.ts, pid: 0 };
+  switch (r.t) {
+    case 'dns':
+      return { ...base, kind: 'dns', name: r.name, qtype: r.qtype };
+    case 'http':
+      return {
+        ...base,
+        kind: 'http',
+        method: r.method,
+        host: r.host,
+        path: r.path,
+        tls: r.tls,
+        headers: r.headers,
+        body: r.body,
+        bodySize: r.bodySize,
+      };
+    case 'tcp':
+      return { ...base, kind: 'tcp-data', address: r.address, port: r.port, data: r.data };
+    case 'tls':
+      return {
+        ...base,
+        kind: 'tls',
+        sni: r.sni || names.get(r.address) || r.address,
+        intercepted: r.intercepted,
+      };
+    case 'decoy':
+      return { ...base, kind: 'decoy', tool: r.tool, argv: r.argv };
+    case 'conn':
+      return undefined;
+  }
 }
 
 /** Names the DNS sink handed out, by address: lets connect events say which host they were for. */

@@ -185,16 +185,20 @@ export function homeFiles(persona: Persona, tokens: HoneytokenSet): SandboxFile[
 export function projectFiles(
   persona: Persona,
   tokens: HoneytokenSet,
-  dependency: { name: string; version: string },
+  dependency: { name: string; version: string } | { name: string; version: string }[],
 ): SandboxFile[] {
   const { projectDir, projectName, githubUser } = persona;
+  const direct = Array.isArray(dependency) ? dependency : [dependency];
   const v = tokens.values;
   const manifest = {
     name: projectName,
     version: '1.4.2',
     private: true,
     scripts: { dev: 'vite', build: 'tsc && vite build', test: 'vitest' },
-    dependencies: { [dependency.name]: `^${dependency.version}`, react: '^18.3.1' },
+    dependencies: {
+      ...Object.fromEntries(direct.map((d) => [d.name, `^${d.version}`])),
+      react: '^18.3.1',
+    },
     devDependencies: { typescript: '^5.6.3', vite: '^5.4.10' },
   };
   return [

@@ -43,6 +43,8 @@ export interface PreparedRun {
 const here = dirname(fileURLToPath(import.meta.url));
 export const RUNNER_SOURCE = join(here, 'runtime', 'sandbox-runner.js');
 export const SINK_MAIN = join(here, 'runtime', 'sink-main.js');
+export const LOAD_ENTRIES_SOURCE = join(here, 'runtime', 'load-entries.js');
+export const BATCH_RUNNER_SOURCE = join(here, 'runtime', 'batch-runner.js');
 
 let supportCache: { hostDir: string; name: string }[] | undefined;
 
@@ -85,7 +87,7 @@ function toHost(runRoot: string, path: string): string {
   throw new Error(`no host location for sandbox path ${path}`);
 }
 
-async function writeFiles(runRoot: string, files: SandboxFile[]): Promise<void> {
+export async function writeFiles(runRoot: string, files: SandboxFile[]): Promise<void> {
   for (const file of files) {
     const target = toHost(runRoot, file.path);
     await mkdir(dirname(target), { recursive: true });
@@ -110,7 +112,7 @@ const HOST_ETC_COPIES = [
   'issue',
 ];
 
-async function copyHostEtc(etcDir: string): Promise<void> {
+export async function copyHostEtc(etcDir: string): Promise<void> {
   for (const rel of HOST_ETC_COPIES) {
     const source = `/etc/${rel}`;
     if (!existsSync(source) || !statSync(source).isFile()) continue;
@@ -122,7 +124,7 @@ async function copyHostEtc(etcDir: string): Promise<void> {
   await mkdir(join(etcDir, 'alternatives'), { recursive: true });
 }
 
-function readManifest(dir: string): Manifest {
+export function readManifest(dir: string): Manifest {
   try {
     return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
   } catch (error) {
@@ -180,23 +182,7 @@ async function stage(ctx: {
     verbatimSymlinks: true,
   });
 
-  // /usr/local: node (bind target), decoys, and the runner disguised as npm.
-  const usrLocal = join(runRoot, 'usrlocal');
-  const npmDir = join(usrLocal, 'lib/node_modules/npm');
-  await mkdir(join(usrLocal, 'bin'), { recursive: true });
-  await mkdir(join(usrLocal, 'etc'), { recursive: true });
-  await writeFile(join(usrLocal, 'bin/node'), '');
-  for (const tool of DECOY_TOOLS)
-    await writeFile(join(usrLocal, 'bin', tool), decoyScript(NODE_IN_SANDBOX), { mode: 0o755 });
-  await mkdir(join(npmDir, 'bin'), { recursive: true });
-  await mkdir(join(npmDir, 'lib'), { recursive: true });
-  await writeFile(
-    join(npmDir, 'package.json'),
-    JSON.stringify({ name: 'npm', version: '10.9.3', type: 'module' }),
-  );
-  await copyFile(RUNNER_SOURCE, join(npmDir, 'bin/npm-cli.js'));
-  for (const support of supportPackages())
-    await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
+  const npmDir = await stageUsrLocal(runRoot, RUNNER_SOURCE);
 
   const isFile = (rel: string): boolean => {
     try {
@@ -242,6 +228,28 @@ async function stage(ctx: {
     runnerConfig,
     details,
   };
+}
+
+/** /usr/local: node (bind target), decoys, and the runner disguised as npm. Returns npm's directory. */
+export async function stageUsrLocal(runRoot: string, runnerSource: string): Promise<string> {
+  const usrLocal = join(runRoot, 'usrlocal');
+  const npmDir = join(usrLocal, 'lib/node_modules/npm');
+  await mkdir(join(usrLocal, 'bin'), { recursive: true });
+  await mkdir(join(usrLocal, 'etc'), { recursive: true });
+  await writeFile(join(usrLocal, 'bin/node'), '');
+  for (const tool of DECOY_TOOLS)
+    await writeFile(join(usrLocal, 'bin', tool), decoyScript(NODE_IN_SANDBOX), { mode: 0o755 });
+  await mkdir(join(npmDir, 'bin'), { recursive: true });
+  await mkdir(join(npmDir, 'lib'), { recursive: true });
+  await writeFile(
+    join(npmDir, 'package.json'),
+    JSON.stringify({ name: 'npm', version: '10.9.3', type: 'module' }),
+  );
+  await copyFile(runnerSource, join(npmDir, 'bin/npm-cli.js'));
+  await copyFile(LOAD_ENTRIES_SOURCE, join(npmDir, 'bin/load-entries.js'));
+  for (const support of supportPackages())
+    await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
+  return npmDir;
 }
 
 const withPrefix = (prefix: string, file: string | undefined): string | undefined =>

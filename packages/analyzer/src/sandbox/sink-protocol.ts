@@ -10,10 +10,21 @@ export interface SinkConfig {
   dnsPort: number;
   /** Bytes of a body or stream to keep. */
   maxCapture: number;
+  /** When set, each connection and DNS query is attributed to the process of this host uid owning it. */
+  ownerUid?: number;
 }
 
 export type SinkRecord =
-  | { t: 'dns'; ts: number; name: string; qtype: string; answer?: string; transport: 'udp' | 'tcp' }
+  | {
+      t: 'dns';
+      ts: number;
+      name: string;
+      qtype: string;
+      answer?: string;
+      transport: 'udp' | 'tcp';
+      /** The querying process (host pid), when the sink could tell. */
+      pid?: number;
+    }
   | {
       t: 'http';
       ts: number;
@@ -26,11 +37,21 @@ export type SinkRecord =
       bodySize: number;
       address: string;
       port: number;
+      clientPort?: number;
     }
-  | { t: 'tcp'; ts: number; address: string; port: number; data: string }
-  | { t: 'tls'; ts: number; sni: string; intercepted: boolean; address: string; port: number }
-  | { t: 'conn'; ts: number; address: string; port: number; clientPort: number }
-  | { t: 'decoy'; ts: number; tool: string; argv: string[]; cwd?: string };
+  | { t: 'tcp'; ts: number; address: string; port: number; data: string; clientPort?: number }
+  | {
+      t: 'tls';
+      ts: number;
+      sni: string;
+      intercepted: boolean;
+      address: string;
+      port: number;
+      clientPort?: number;
+    }
+  /** An accepted connection; `pid` is the connecting process (host pid), when the sink could tell. */
+  | { t: 'conn'; ts: number; address: string; port: number; clientPort: number; pid?: number }
+  | { t: 'decoy'; ts: number; tool: string; argv: string[]; cwd?: string; pid?: number };
 
 export const SINK_TCP_PORT = 15001;
 export const SINK_READY_LINE = 'sink-ready';

@@ -38,6 +38,7 @@ function answer(
   book: AddressBook,
   record: Record,
   transport: 'udp' | 'tcp',
+  pid: number | undefined,
 ): Buffer | undefined {
   let packet: dnsPacket.Packet;
   try {
@@ -50,7 +51,15 @@ function answer(
     let data: string | undefined;
     if (q.type === 'A') data = book.ipv4(q.name);
     else if (q.type === 'AAAA') data = book.ipv6(q.name);
-    record({ t: 'dns', ts: Date.now() / 1000, name: q.name, qtype: q.type, answer: data, transport });
+    record({
+      t: 'dns',
+      ts: Date.now() / 1000,
+      name: q.name,
+      qtype: q.type,
+      answer: data,
+      transport,
+      ...(pid !== undefined ? { pid } : {}),
+    });
     if (data) answers.push({ type: q.type as 'A', name: q.name, ttl: 60, class: 'IN', data });
     else if (q.type === 'TXT')
       answers.push({ type: 'TXT', name: q.name, ttl: 60, class: 'IN', data: ['v=spf1 -all'] });
@@ -68,13 +77,15 @@ export async function startDns(options: {
   port: number;
   book: AddressBook;
   record: Record;
+  /** The sandbox process owning a client socket, by its local port. */
+  ownerOf?: (protocol: 'tcp' | 'udp', port: number) => number | undefined;
 }): Promise<() => void> {
-  const { port, book, record } = options;
+  const { port, book, record, ownerOf } = options;
   const closers: (() => void)[] = [];
   for (const type of ['udp4', 'udp6'] as const) {
     const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
     socket.on('message', (msg, rinfo) => {
-      const reply = answer(msg, book, record, 'udp');
+      const reply = answer(msg, book, record, 'udp', ownerOf?.('udp', rinfo.port));
       if (reply) socket.send(reply, rinfo.port, rinfo.address);
     });
     socket.on('error', () => undefined);
@@ -86,13 +97,14 @@ export async function startDns(options: {
     else if (type === 'udp4') throw new Error(`DNS sink could not bind udp ${port}`);
   }
   const tcp = net.createServer((socket) => {
+    const pid = ownerOf?.('tcp', socket.remotePort ?? 0);
     let buffered = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) break;
-        const reply = answer(buffered.subarray(2, 2 + length), book, record, 'tcp');
+        const reply = answer(buffered.subarray(2, 2 + length), book, record, 'tcp', pid);
         buffered = buffered.subarray(2 + length);
         if (reply) {
           const framed = Buffer.alloc(2 + reply.length);

@@ -7,6 +7,7 @@ import { SINK_READY_LINE, type SinkConfig, type SinkRecord } from '../sink-proto
 import { generateRsaKeyPem } from '../tls-ca.js';
 import { AddressBook, startDns } from './sink-dns.js';
 import { listenDual, startTcpSink } from './sink-tcp.js';
+import { socketOwner } from './socket-owner.js';
 
 async function main(): Promise<void> {
   const configPath = process.argv[2];
@@ -18,15 +19,22 @@ async function main(): Promise<void> {
   const ca = { certPem: config.caCertPem, keyPem: config.caKeyPem };
   const leafKey = await generateRsaKeyPem();
   const book = new AddressBook();
-  const closeDns = await startDns({ port: config.dnsPort, book, record });
+  const uid = config.ownerUid;
+  const ownerOf =
+    uid === undefined
+      ? undefined
+      : (protocol: 'tcp' | 'udp', port: number): number | undefined => socketOwner(protocol, port, uid);
+  const closeDns = await startDns({ port: config.dnsPort, book, record, ownerOf });
   const tcp = await startTcpSink({
     port: config.tcpPort,
     ca,
     leafKey,
     record,
     maxCapture: config.maxCapture,
+    ownerOf,
   });
   const decoys = net.createServer((socket) => {
+    const pid = ownerOf?.('tcp', socket.remotePort ?? 0);
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -43,9 +51,16 @@ async function main(): Promise<void> {
             tool: String(parsed.tool),
             argv: Array.isArray(parsed.argv) ? parsed.argv.map(String) : [],
             cwd: typeof parsed.cwd === 'string' ? parsed.cwd : undefined,
+            ...(pid !== undefined ? { pid } : {}),
           });
         } catch {
-          record({ t: 'decoy', ts: Date.now() / 1000, tool: 'unknown', argv: [line.slice(0, 1000)] });
+          record({
+            t: 'decoy',
+            ts: Date.now() / 1000,
+            tool: 'unknown',
+            argv: [line.slice(0, 1000)],
+            ...(pid !== undefined ? { pid } : {}),
+          });
         }
       }
     });

@@ -13,6 +13,8 @@ type Record = (record: SinkRecord) => void;
 interface Origin {
   address: string;
   port: number;
+  /** The client's local port: joins records of one connection to its `conn` record. */
+  clientPort: number;
 }
 
 const plainAddress = (address: string | undefined): string => (address ?? '').replace(/^::ffff:/, '');
@@ -72,6 +74,7 @@ function makeHttpHandler(record: Record, maxCapture: number, isTls: boolean): ht
         bodySize: size,
         address: origin?.address ?? '',
         port: origin?.port ?? 0,
+        ...(origin ? { clientPort: origin.clientPort } : {}),
       });
       const reply = responseFor(req.url ?? '/');
       res.writeHead(200, { 'content-type': reply.type, server: 'nginx' });
@@ -93,8 +96,10 @@ export async function startTcpSink(options: {
   leafKey: { privateKeyPem: string; publicKeyPem: string };
   record: Record;
   maxCapture: number;
+  /** The sandbox process owning a client socket, by its local port. */
+  ownerOf?: (protocol: 'tcp' | 'udp', port: number) => number | undefined;
 }): Promise<TcpSink> {
-  const { port, ca, leafKey, record, maxCapture } = options;
+  const { port, ca, leafKey, record, maxCapture, ownerOf } = options;
   const contexts = new Map<string, tls.SecureContext>();
   const contextFor = (host: string): tls.SecureContext => {
     let ctx = contexts.get(host);
@@ -132,6 +137,7 @@ export async function startTcpSink(options: {
         intercepted: true,
         address: origin.address,
         port: origin.port,
+        clientPort: origin.clientPort,
       });
       httpsServer.emit('connection', socket);
     });
@@ -145,6 +151,7 @@ export async function startTcpSink(options: {
         intercepted: false,
         address: origin.address,
         port: origin.port,
+        clientPort: origin.clientPort,
       });
     };
     socket.on('error', refused);
@@ -161,6 +168,7 @@ export async function startTcpSink(options: {
       ts: Date.now() / 1000,
       address: entry.origin.address,
       port: entry.origin.port,
+      clientPort: entry.origin.clientPort,
       data: Buffer.concat(entry.chunks).subarray(0, maxCapture).toString('utf8'),
     });
   };
@@ -170,8 +178,17 @@ export async function startTcpSink(options: {
     const origin: Origin = {
       address: plainAddress(socket.localAddress),
       port: originalPort(clientPort, port) ?? socket.localPort ?? 0,
+      clientPort,
     };
-    record({ t: 'conn', ts: Date.now() / 1000, address: origin.address, port: origin.port, clientPort });
+    const pid = ownerOf?.('tcp', clientPort);
+    record({
+      t: 'conn',
+      ts: Date.now() / 1000,
+      address: origin.address,
+      port: origin.port,
+      clientPort,
+      ...(pid !== undefined ? { pid } : {}),
+    });
     socket.on('error', () => undefined);
     // Servers that speak first (SSH, SMTP) get nothing; most clients send within a moment.
     const idle = setTimeout(() => {

@@ -1,0 +1,152 @@
+// Stages one batch on the host: one tmpfs with HOME, /etc, /usr/local and a project whose node_modules
+// holds every package of the batch where npm would put it, and the batch runner's configuration.
+import { randomBytes } from 'node:crypto';
+import { lstatSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { BatchPackage, BatchRunOptions } from './batch-types.js';
+import { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';
+import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
+import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { createPersona, etcFiles, homeFiles, projectFiles, type Persona } from './layout.js';
+import {
+  BATCH_RUNNER_SOURCE,
+  SANDBOX_HOST_UID,
+  cleanupRun,
+  copyHostEtc,
+  readManifest,
+  stageUsrLocal,
+  writeFiles,
+} from './prepare-run.js';
+import type { BatchRunnerConfig, BatchRunnerPackage } from './runtime/batch-runner.js';
+import { npmLifecycleEnv } from './sandbox-env.js';
+import { createCertificateAuthority, type PemPair } from './tls-ca.js';
+
+export interface PreparedBatch {
+  id: string;
+  hostDir: string;
+  runRoot: string;
+  mounted: boolean;
+  persona: Persona;
+  honeytokens: HoneytokenSet;
+  ca: PemPair;
+  /** Sandbox directory of each input package, in input order. */
+  packageDirs: string[];
+  runnerConfig: BatchRunnerConfig;
+  details: string[];
+}
+
+const NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9_.][\w.-]*$/i;
+
+/** The install location of a package relative to the project; refuses names and paths that escape. */
+export function installPath(pkg: BatchPackage): string {
+  if (!NAME.test(pkg.name)) throw new Error(`invalid package name: ${JSON.stringify(pkg.name)}`);
+  const path = posix.normalize(pkg.path ?? `node_modules/${pkg.name}`);
+  if (!path.startsWith('node_modules/') || path.split('/').includes('..') || !path.endsWith(`/${pkg.name}`))
+    throw new Error(`invalid install path for ${pkg.name}: ${JSON.stringify(pkg.path)}`);
+  return path;
+}
+
+export async function prepareBatch(
+  options: BatchRunOptions & { timeoutMs: number; lingerMs: number; concurrency: number },
+): Promise<PreparedBatch> {
+  const id = randomBytes(6).toString('hex');
+  const details: string[] = [];
+  const paths = options.packages.map(installPath);
+  if (new Set(paths).size !== paths.length)
+    throw new Error('two packages of the batch share an install path');
+  const hostDir = await mkdtemp('/tmp/sr-host-');
+  await chmod(hostDir, 0o700);
+  const runRoot = `/tmp/sr-fs-${id}`;
+  await mkdir(runRoot, { mode: 0o755 });
+  const mounted = await mountTmpfs(runRoot, { sizeMb: options.diskMb ?? 4096, uid: 0, gid: 0 });
+  if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
+  try {
+    const persona = createPersona();
+    const honeytokens = createHoneytokens({ home: persona.home, projectDir: persona.projectDir });
+    const ca = await createCertificateAuthority();
+    const systemBundle = await readFile('/etc/ssl/certs/ca-certificates.crt', 'utf8').catch(() => '');
+    await mkdir(join(runRoot, 'tmp'), { recursive: true });
+    const top = options.packages.filter((_, i) => paths[i] === `node_modules/${options.packages[i]?.name}`);
+    await writeFiles(runRoot, [
+      ...etcFiles(persona, `${systemBundle}\n# Acme Corp Root CA G2\n${ca.certPem}`),
+      ...homeFiles(persona, honeytokens),
+      ...projectFiles(persona, honeytokens, top.length > 0 ? top : [{ name: 'react', version: '18.3.1' }]),
+    ]);
+    await copyHostEtc(join(runRoot, 'etc'));
+    const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
+    await copyPackages(
+      options.packages.map((p, i) => ({ from: p.dir, to: join(projectOnHost, paths[i] ?? '') })),
+    );
+    const npmDir = await stageUsrLocal(runRoot, BATCH_RUNNER_SOURCE);
+    const packageDirs = paths.map((p) => `${persona.projectDir}/${p}`);
+    const runnerConfig: BatchRunnerConfig = {
+      phase: options.phase,
+      projectDir: persona.projectDir,
+      happyDomPath: '/usr/local/lib/node_modules/npm/node_modules/happy-dom',
+      timeoutMs: options.timeoutMs,
+      lingerMs: options.lingerMs,
+      concurrency: options.concurrency,
+      packages: options.packages.map((p, i) =>
+        runnerPackage(options.phase, p, packageDirs[i] ?? '', persona),
+      ),
+    };
+    await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
+    const chown = await runCommand(
+      'chown',
+      ['-R', `${SANDBOX_HOST_UID}:${SANDBOX_HOST_UID}`, join(runRoot, 'home'), join(runRoot, 'tmp')],
+      { timeoutMs: 120_000 },
+    );
+    if (chown.code !== 0) throw new Error(`chown failed: ${chown.stderr.trim()}`);
+    await chmod(join(runRoot, 'tmp'), 0o1777);
+    return { id, hostDir, runRoot, mounted, persona, honeytokens, ca, packageDirs, runnerConfig, details };
+  } catch (error) {
+    await cleanupRun({ hostDir, runRoot, mounted }, unmount);
+    throw error;
+  }
+}
+
+function runnerPackage(
+  phase: BatchRunOptions['phase'],
+  pkg: BatchPackage,
+  dir: string,
+  persona: Persona,
+): BatchRunnerPackage {
+  const manifest = readManifest(pkg.dir);
+  const isFile = (rel: string): boolean => {
+    try {
+      return lstatSync(join(pkg.dir, rel)).isFile() || statSync(join(pkg.dir, rel)).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const entry = phase === 'browser' ? browserEntry(manifest, isFile) : undefined;
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    dir,
+    scripts: phase === 'install' ? lifecycleScripts(manifest, isFile) : [],
+    entries: phase === 'import' ? importEntries(manifest, isFile).map((f) => `${dir}/${f}`) : [],
+    ...(entry !== undefined ? { browserEntry: `${dir}/${entry}` } : {}),
+    env:
+      phase === 'install'
+        ? npmLifecycleEnv({
+            persona,
+            packageName: pkg.name,
+            packageVersion: pkg.version,
+            packageDir: dir,
+            nodeVersion: process.version,
+          })
+        : {},
+  };
+}
+
+/** Copies every package with one shell (cp -a keeps modes and symlinks as they are). Trusted host command. */
+async function copyPackages(pairs: { from: string; to: string }[]): Promise<void> {
+  const script = 'while [ $# -gt 1 ]; do mkdir -p "$2" && cp -a "$1/." "$2/" || exit 1; shift 2; done';
+  for (let i = 0; i < pairs.length; i += 500) {
+    const args = pairs.slice(i, i + 500).flatMap((p) => [p.from, p.to]);
+    const result = await runCommand('sh', ['-c', script, 'sh', ...args], { timeoutMs: 300_000 });
+    if (result.code !== 0) throw new Error(`copying packages failed: ${result.stderr.trim().slice(0, 500)}`);
+  }
+}

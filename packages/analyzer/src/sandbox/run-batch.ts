@@ -1,0 +1,307 @@
+// Many packages in ONE sandbox: one tmpfs, one fake internet (netns, sink, CA), one bubblewrap under one
+// strace, one batch runner that plays npm for every package; the events are then attributed to packages
+// (batch-attribution.ts). Fails closed: a package whose turn did not finish is never `completed`.
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseStraceDetailed } from '../trace/strace-parser.js';
+import { attributeBatch, sequencePackageEvents } from './batch-attribution.js';
+import type { BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
+import {
+  addressNames,
+  parseJsonLines,
+  sandboxEventsOnly,
+  translatePidNamespace,
+  type RunnerMessage,
+} from './collect-events.js';
+import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
+import { installPath, prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { SANDBOX_HOST_UID, cleanupRun } from './prepare-run.js';
+import { NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, shellEnv } from './sandbox-env.js';
+import {
+  deadline,
+  killTree,
+  sleep,
+  spawnTracedSandbox,
+  startSink,
+  stopSink,
+  type Sink,
+} from './sandbox-process.js';
+import type { SinkRecord } from './sink-protocol.js';
+import { sandboxSupportOnce } from './support.js';
+import type { PhaseRun, PhaseRunOptions } from './types.js';
+
+interface PackageResult {
+  status: 'completed' | 'timeout' | 'crashed';
+  code?: number;
+  error?: string;
+  ran: boolean;
+  ms: number;
+}
+
+interface BatchOutcome {
+  status: PhaseRun['status'];
+  error?: string;
+  messages: RunnerMessage[];
+  started: Set<number>;
+  results: Map<number, PackageResult>;
+  output: string;
+}
+
+async function executeBatch(
+  batch: PreparedBatch,
+  sink: Sink,
+  cgroups: Cgroups,
+  options: { batchTimeoutMs: number; graceMs: number; maxProcesses: number; nodePath: string },
+): Promise<BatchOutcome> {
+  const messages: RunnerMessage[] = [];
+  const started = new Set<number>();
+  const results = new Map<number, PackageResult>();
+  let onDone: (() => void) | undefined;
+  const sandbox = spawnTracedSandbox({
+    hostDir: batch.hostDir,
+    runRoot: batch.runRoot,
+    persona: batch.persona,
+    env: shellEnv(batch.persona, batch.honeytokens.env, batch.persona.projectDir),
+    nodePath: options.nodePath,
+    sink,
+    cgroups,
+    maxProcesses: options.maxProcesses,
+    onMessage: (m) => {
+      const index = typeof m.index === 'number' ? m.index : undefined;
+      if (m.type === 'start' && index !== undefined) started.add(index);
+      else if (m.type === 'result' && index !== undefined && !results.has(index)) {
+        const status = m.status === 'timeout' || m.status === 'crashed' ? m.status : 'completed';
+        results.set(index, {
+          status,
+          ...(typeof m.code === 'number' ? { code: m.code } : {}),
+          ...(typeof m.error === 'string' ? { error: m.error } : {}),
+          ran: m.ran !== false,
+          ms: typeof m.ms === 'number' ? m.ms : 0,
+        });
+      } else if (m.type === 'done') onDone?.();
+      if (m.type !== 'result' && m.type !== 'start') messages.push(m);
+    },
+  });
+  const done = new Promise<'done'>((resolve) => (onDone = () => resolve('done')));
+  const limit = deadline(options.batchTimeoutMs);
+  const first = await Promise.race([done, sandbox.exited, limit.reached]);
+  limit.cancel();
+  let status: PhaseRun['status'] = 'completed';
+  let error: string | undefined;
+  if (first === 'done') {
+    await Promise.race([sandbox.exited, sleep(options.graceMs)]);
+  } else if (first === 'timeout') {
+    status = 'timeout';
+    error = `the batch did not finish within ${options.batchTimeoutMs} ms`;
+  } else {
+    status = 'crashed';
+    error = (await sawOutOfMemory(cgroups))
+      ? 'the batch was killed for exceeding the memory limit'
+      : `the sandbox ended before the batch finished (exit ${sandbox.child.exitCode ?? sandbox.child.signalCode})`;
+  }
+  await killTree(sandbox.child, cgroups);
+  return { status, ...(error ? { error } : {}), messages, started, results, output: sandbox.output() };
+}
+
+function packageRun(
+  options: BatchRunOptions,
+  batch: PreparedBatch,
+  outcome: BatchOutcome,
+  index: number,
+): Omit<BatchPackageRun, 'events' | 'ambiguousSeqs' | 'needsIsolation'> {
+  const pkg = options.packages[index] as BatchRunOptions['packages'][number];
+  const base = {
+    name: pkg.name,
+    version: pkg.version,
+    id: `${pkg.name}@${pkg.version}`,
+    packageDir: batch.packageDirs[index] ?? '',
+  };
+  const result = outcome.results.get(index);
+  const details: string[] = [];
+  for (const m of outcome.messages)
+    if (m.index === index && m.type === 'load' && m.ok === false)
+      details.push(`${String(m.how)} ${String(m.entry)} failed: ${String(m.error)}`);
+  if (result) {
+    return {
+      ...base,
+      status: result.status,
+      ...(result.error ? { error: result.error } : {}),
+      ran: result.ran,
+      durationMs: result.ms,
+      ...(result.code !== undefined ? { exitCode: result.code } : {}),
+      details,
+    };
+  }
+  // Fail closed: the batch ended before this package finished (or started).
+  const began = outcome.started.has(index);
+  return {
+    ...base,
+    status: began ? (outcome.status === 'completed' ? 'crashed' : outcome.status) : 'error',
+    error: began
+      ? `unfinished: ${outcome.error ?? 'the runner ended before this package finished'}`
+      : `not run: ${outcome.error ?? 'the runner ended before this package'}`,
+    ran: began,
+    durationMs: 0,
+    details,
+  };
+}
+
+async function collectBatch(
+  options: BatchRunOptions,
+  batch: PreparedBatch,
+  sink: Sink,
+  outcome: BatchOutcome,
+  details: string[],
+): Promise<Pick<BatchRun, 'packages' | 'ambiguous'>> {
+  const straceText = await readFile(join(batch.hostDir, 'strace.txt'), 'utf8').catch(() => '');
+  const debugDir = process.env.SR_SANDBOX_DEBUG_DIR;
+  if (debugDir) await cp(batch.hostDir, debugDir, { recursive: true }).catch(() => undefined);
+  const parsed = parseStraceDetailed(translatePidNamespace(straceText));
+  details.push(
+    `strace: ${parsed.stats.lines} lines, ${parsed.stats.syscalls} syscalls, ${parsed.stats.skipped} skipped`,
+  );
+  const isRunnerExec = (e: (typeof parsed.events)[number]): boolean =>
+    e.kind === 'process' &&
+    e.path === NODE_IN_SANDBOX &&
+    e.argv[1] === RUNNER_IN_SANDBOX &&
+    e.argv[2] !== 'load';
+  const runnerExec = parsed.events.find(isRunnerExec);
+  const trace = sandboxEventsOnly(parsed.events, isRunnerExec);
+  const records = parseJsonLines<SinkRecord>(await readFile(sink.logPath, 'utf8').catch(() => ''));
+  const runs = options.packages.map((_, i) => packageRun(options, batch, outcome, i));
+  const attribution = attributeBatch({
+    trace,
+    runnerPid: runnerExec?.pid ?? -1,
+    packageDirs: batch.packageDirs,
+    ran: runs.map((r) => r.ran),
+    records,
+    messages: outcome.messages,
+  });
+  const { stats } = attribution;
+  details.push(
+    `attribution: ${attribution.runnerEvents} runner events dropped; sink records by socket owner ${stats.owner}, by correlation ${stats.correlated}, ambiguous ${stats.ambiguous}`,
+  );
+  const names = addressNames(records);
+  const ids = runs.map((r) => r.id);
+  const packages = runs.map((run, i) => {
+    const seq = sequencePackageEvents({ events: attribution.byPackage[i] ?? [], packageId: run.id, names });
+    return { ...run, ...seq, needsIsolation: seq.ambiguousSeqs.length > 0 };
+  });
+  const ambiguous = attribution.ambiguous.map((a) => ({
+    event: { ...a.event, seq: -1 } as BatchRun['ambiguous'][number]['event'],
+    candidates: a.candidates.map((i) => ids[i] ?? String(i)),
+  }));
+  return { packages, ambiguous };
+}
+
+function isolation(options: BatchRunOptions) {
+  return (name: string, version?: string): PhaseRunOptions => {
+    const target = options.packages.find(
+      (p) => p.name === name && (version === undefined || p.version === version),
+    );
+    if (!target) throw new Error(`${name}${version ? `@${version}` : ''} is not in this batch`);
+    const flat = new Map<string, { name: string; dir: string }>();
+    for (const p of options.packages)
+      if (p !== target && installPath(p) === `node_modules/${p.name}`)
+        flat.set(p.name, { name: p.name, dir: p.dir });
+    return {
+      phase: options.phase,
+      packageName: target.name,
+      packageVersion: target.version,
+      packageDir: target.dir,
+      dependencies: [...flat.values()],
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.nodePath !== undefined ? { nodePath: options.nodePath } : {}),
+    };
+  };
+}
+
+/** Runs one phase of many packages in one sandbox. Never throws: failures come back as status `error`. */
+export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const concurrency = options.phase === 'install' ? 1 : Math.max(1, options.concurrency ?? 2);
+  const opts = {
+    graceMs: 3_000,
+    lingerMs: 1_000,
+    memoryMb: 4096,
+    maxProcesses: 1024,
+    nodePath: process.execPath,
+    batchTimeoutMs: timeoutMs * Math.ceil(options.packages.length / concurrency) + 30_000,
+    ...options,
+    timeoutMs,
+    concurrency,
+  };
+  const isolate = isolation(options);
+  const failed = (error: string, details: string[] = []): BatchRun => ({
+    status: 'error',
+    error,
+    durationMs: Date.now() - started,
+    packages: options.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      id: `${p.name}@${p.version}`,
+      packageDir: '',
+      status: 'error',
+      error: `not run: ${error}`,
+      ran: false,
+      durationMs: 0,
+      events: [],
+      ambiguousSeqs: [],
+      needsIsolation: false,
+      details: [],
+    })),
+    ambiguous: [],
+    honeytokens: [],
+    home: '',
+    projectDir: '',
+    details,
+    isolate,
+  });
+  const support = await sandboxSupportOnce();
+  if (!support.ok)
+    return failed(`sandbox unavailable: missing ${support.missing.join(', ')}`, support.details);
+  let batch: PreparedBatch | undefined;
+  let sink: Sink | undefined;
+  let cgroups: Cgroups | undefined;
+  try {
+    batch = await prepareBatch(opts);
+    const details = [
+      ...batch.details,
+      `prepared ${options.packages.length} packages in ${Date.now() - started} ms`,
+    ];
+    sink = await startSink({
+      hostDir: batch.hostDir,
+      ca: batch.ca,
+      nodePath: opts.nodePath,
+      ownerUid: SANDBOX_HOST_UID,
+    });
+    cgroups = await createCgroups(`sr-${batch.id}`, {
+      memoryMb: opts.memoryMb,
+      maxProcesses: opts.maxProcesses,
+    });
+    details.push(...cgroups.details);
+    const outcome = await executeBatch(batch, sink, cgroups, opts);
+    await stopSink(sink);
+    const collected = await collectBatch(options, batch, sink, outcome, details);
+    if (outcome.status !== 'completed' && outcome.output)
+      details.push(`output: ${outcome.output.slice(-2000)}`);
+    return {
+      status: outcome.status,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      durationMs: Date.now() - started,
+      ...collected,
+      honeytokens: batch.honeytokens.tokens,
+      home: batch.persona.home,
+      projectDir: batch.persona.projectDir,
+      details,
+      isolate,
+    };
+  } catch (error) {
+    return failed(error instanceof Error ? error.message : String(error));
+  } finally {
+    if (sink) await stopSink(sink);
+    if (cgroups) await removeCgroups(cgroups);
+    if (batch) await cleanupRun(batch, unmount);
+  }
+}

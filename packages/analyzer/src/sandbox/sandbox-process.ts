@@ -1,0 +1,170 @@
+// The host side of one sandbox: the fake internet (sink in its own network namespace), the traced
+// bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bwrapArgs } from './bwrap-args.js';
+import { parseJsonLines, type RunnerMessage } from './collect-events.js';
+import { DECOY_PORT } from './decoys.js';
+import { cgroupPids, descendants, killQuietly, type Cgroups } from './host-ops.js';
+import type { Persona } from './layout.js';
+import { DNS_PORT, netnsSetupScript } from './netns.js';
+import { SANDBOX_HOST_UID, SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
+import { SINK_READY_LINE, SINK_TCP_PORT, type SinkConfig } from './sink-protocol.js';
+import type { PemPair } from './tls-ca.js';
+
+const STRACE_SYSCALLS = [
+  'execve', 'execveat', 'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rmdir', 'rename', 'renameat',
+  'renameat2', 'link', 'linkat', 'symlink', 'symlinkat', 'mkdir', 'mkdirat', 'chmod', 'fchmodat', 'truncate', 'chdir',
+  'fchdir', 'socket', 'connect', 'sendto', 'sendmsg', 'sendmmsg', 'clone', 'clone3', 'fork', 'vfork', 'exit_group',
+].join(','); // prettier-ignore
+
+export const HOST_ENV = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+};
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A deadline that can be cancelled, so a finished run does not keep the event loop alive. */
+export function deadline(ms: number): { reached: Promise<'timeout'>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  return { reached, cancel: () => clearTimeout(timer) };
+}
+
+export interface Sink {
+  child: ChildProcess;
+  logPath: string;
+}
+
+export async function startSink(options: {
+  hostDir: string;
+  ca: PemPair;
+  nodePath: string;
+  /** Look up which sandbox process (by this host uid) owns each connection and DNS query. */
+  ownerUid?: number;
+}): Promise<Sink> {
+  const { hostDir, ca, nodePath } = options;
+  const logPath = join(hostDir, 'sink.jsonl');
+  const config: SinkConfig = {
+    logPath,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    tcpPort: SINK_TCP_PORT,
+    decoyPort: DECOY_PORT,
+    dnsPort: DNS_PORT,
+    maxCapture: 64 * 1024,
+    ...(options.ownerUid !== undefined ? { ownerUid: options.ownerUid } : {}),
+  };
+  const configPath = join(hostDir, 'sink.json');
+  await writeFile(configPath, JSON.stringify(config), { mode: 0o600 });
+  await writeFile(logPath, '', { mode: 0o600 });
+  const child = spawn(
+    'unshare',
+    ['--net', '--', 'sh', '-c', netnsSetupScript(), 'sh', nodePath, SINK_MAIN, configPath],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: HOST_ENV },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sink did not start: ${stderr.trim()}`)), 15_000);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(SINK_READY_LINE)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sink exited (${code}): ${stderr.trim()}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, logPath };
+}
+
+export async function stopSink(sink: Sink): Promise<void> {
+  if (sink.child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => sink.child.once('exit', () => resolve()));
+  killQuietly(sink.child.pid ?? -1, 'SIGTERM');
+  await Promise.race([exited, sleep(2000)]);
+  if (sink.child.exitCode === null) killQuietly(sink.child.pid ?? -1, 'SIGKILL');
+}
+
+/** SIGKILLs every process of the run (pid-namespace descendants of strace and the cgroup members) until none is left. */
+export async function killTree(tracer: ChildProcess, cgroups: Cgroups): Promise<void> {
+  const tracerPid = tracer.pid ?? -1;
+  for (let round = 0; round < 50; round++) {
+    const pids = new Set([...(await descendants(tracerPid)), ...(await cgroupPids(cgroups))]);
+    pids.delete(tracerPid);
+    if (pids.size === 0) break;
+    for (const pid of pids) killQuietly(pid);
+    await sleep(20);
+  }
+  const exited = new Promise<void>((resolve) =>
+    tracer.exitCode !== null || tracer.signalCode !== null ? resolve() : tracer.once('exit', () => resolve()),
+  );
+  await Promise.race([exited, sleep(3000)]);
+  if (tracer.exitCode === null && tracer.signalCode === null) killQuietly(tracerPid);
+}
+
+export interface TracedSandbox {
+  child: ChildProcess;
+  exited: Promise<'exited'>;
+  /** The first 64 KiB of the sandbox's stdout and stderr. */
+  output(): string;
+}
+
+/** Starts the runner in bubblewrap under strace, inside the sink's network namespace. */
+export function spawnTracedSandbox(options: {
+  hostDir: string;
+  runRoot: string;
+  persona: Persona;
+  env: Record<string, string>;
+  nodePath: string;
+  sink: Sink;
+  cgroups: Cgroups;
+  maxProcesses: number;
+  onMessage: (message: RunnerMessage) => void;
+}): TracedSandbox {
+  const { persona, cgroups } = options;
+  const bwrap = bwrapArgs({
+    persona,
+    runRoot: options.runRoot,
+    nodePath: options.nodePath,
+    systemEntries: systemEntries(),
+    supportPackages: supportPackages(),
+    env: options.env,
+    cwd: persona.projectDir,
+  });
+  // Without a pids cgroup, RLIMIT_NPROC on the dedicated sandbox uid bounds the process count.
+  const nproc = cgroups.pidsLimited ? [] : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
+  const joinCgroups = cgroups.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ') || 'true';
+  const args = [
+    '-c', `${joinCgroups} && exec "$@"`, 'sh',
+    'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
+    'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
+    'setpriv', `--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_UID}`, '--clear-groups', '--',
+    ...nproc, 'bwrap', ...bwrap,
+  ]; // prettier-ignore
+  const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: HOST_ENV });
+  let output = '';
+  const keep = (d: Buffer): void => {
+    if (output.length < 64 * 1024) output += d.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let buffer = '';
+  const reportStream = child.stdio[3] as NodeJS.ReadableStream | null;
+  reportStream?.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const message of parseJsonLines<RunnerMessage>(lines.join('\n'))) options.onMessage(message);
+  });
+  reportStream?.on('error', () => undefined);
+  const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
+  return { child, exited, output: () => output };
+}
