@@ -73,7 +73,8 @@ export function attributeBatch(input: AttributionInput): Attribution {
       p = parent.get(p), hops++
     ) {
       if (p === runnerPid) {
-        owner = 'runner';
+        // Only the runner's own process is the runner; an unidentified child of it is nobody's (ambiguous).
+        owner = pid === runnerPid ? 'runner' : 'unknown';
         break;
       }
       if (roots.has(p)) {

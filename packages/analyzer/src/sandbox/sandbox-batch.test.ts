@@ -1,0 +1,224 @@
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { TraceEvent } from '@secure-registry/shared';
+import type { BatchPackage, BatchPackageRun, BatchRun } from './batch-types.js';
+import { runBatch } from './run-batch.js';
+import { BENIGN, MALICIOUS } from './test-support/fixtures.js';
+
+const fixture = (dir: string): BatchPackage => {
+  const m = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string };
+  return { name: m.name, version: m.version, dir };
+};
+const pkg = (run: BatchRun, name: string): BatchPackageRun => {
+  const found = run.packages.find((p) => p.name === name);
+  assert.ok(found, `${name} in the batch`);
+  return found;
+};
+const own = <K extends TraceEvent['kind']>(p: BatchPackageRun, kind: K): Extract<TraceEvent, { kind: K }>[] =>
+  p.events.filter((e): e is Extract<TraceEvent, { kind: K }> => e.kind === kind && e.package === p.id);
+const token = (run: BatchRun, name: string): string =>
+  run.honeytokens.find((t) => t.name === name)?.value ?? '';
+const describeRun = (run: BatchRun): string =>
+  JSON.stringify({
+    status: run.status,
+    error: run.error,
+    details: run.details,
+    packages: run.packages.map((p) => [p.id, p.status, p.error, p.events.length, p.ambiguousSeqs.length]),
+  }).slice(0, 4000);
+const EGRESS = new Set(['dns', 'http', 'tls', 'tcp-data', 'decoy']);
+
+describe('sandbox batch: many packages in one sandbox', () => {
+  test('install: every malicious package owns its evidence, its benign neighbours own none', async () => {
+    const names = [
+      'exfil-https',
+      'dns-tunnel',
+      'reverse-shell',
+      'curl-pipe-sh',
+      'credential-wallet-theft',
+    ].concat(['persistence', 'workflow-injection', 'detached-delayed', 'ai-cli-abuse', 'metadata-probe']);
+    const benign = ['banner-postinstall', 'hook-installer', 'platform-check'].map((b) =>
+      fixture(join(BENIGN, b)),
+    );
+    // Benign packages interleaved between the malicious ones.
+    const packages: BatchPackage[] = [];
+    names.forEach((n, i) => {
+      packages.push(fixture(join(MALICIOUS, n)));
+      const b = benign[i % 3];
+      if (i < 3 && b) packages.push(b);
+    });
+    const run = await runBatch({ phase: 'install', packages, timeoutMs: 15_000, graceMs: 4_000 });
+    assert.equal(run.status, 'completed', describeRun(run));
+    for (const p of run.packages) assert.equal(p.status, 'completed', `${p.id}: ${p.error}`);
+    const npmToken = token(run, 'env:NPM_TOKEN');
+
+    const exfil = pkg(run, 'fixture-exfil-https');
+    assert.ok(
+      own(exfil, 'http').some((e) => e.host === 'exfil.example' && e.body.includes(npmToken)),
+      describeRun(run),
+    );
+    const tunnel = own(pkg(run, 'fixture-dns-tunnel'), 'dns').filter((e) =>
+      e.name.endsWith('.s7f3.tunnel.test'),
+    );
+    assert.ok(tunnel.length >= 2);
+    const shell = pkg(run, 'fixture-reverse-shell');
+    assert.ok(
+      own(shell, 'tcp-data').some(
+        (e) => e.address === '198.51.100.7' && e.data.includes('maria@maria-laptop'),
+      ),
+    );
+    assert.ok(own(pkg(run, 'fixture-curl-pipe-sh'), 'http').some((e) => e.host === 'dropper.invalid'));
+    const theft = pkg(run, 'fixture-credential-wallet-theft');
+    assert.ok(own(theft, 'file').some((e) => e.op === 'read' && e.path === `${run.home}/.ssh/id_rsa`));
+    assert.ok(own(theft, 'http').some((e) => e.host === 'collector.example'));
+    const persistence = pkg(run, 'fixture-persistence');
+    assert.ok(own(persistence, 'file').some((e) => e.op !== 'read' && e.path === `${run.home}/.bashrc`));
+    assert.ok(own(persistence, 'decoy').some((e) => e.tool === 'crontab'));
+    const workflow = `${run.projectDir}/.github/workflows/shai-hulud-workflow.yml`;
+    assert.ok(
+      own(pkg(run, 'fixture-workflow-injection'), 'file').some((e) => e.path === workflow && e.op !== 'read'),
+    );
+    const ai = own(pkg(run, 'fixture-ai-cli-abuse'), 'decoy');
+    assert.ok(ai.some((e) => e.tool === 'claude') && ai.some((e) => e.tool === 'gh'));
+    assert.ok(own(pkg(run, 'fixture-metadata-probe'), 'http').some((e) => e.host === '169.254.169.254'));
+    // The detached child fires after its launcher exited and after later packages started: still its own.
+    const delayed = pkg(run, 'fixture-detached-delayed');
+    const beacon = own(delayed, 'http').find((e) => e.host === 'late.invalid');
+    assert.ok(beacon && beacon.path.includes(npmToken), describeRun(run));
+    const launcher = own(delayed, 'process').find((e) => e.argv.join(' ') === 'node launch.js');
+    const launcherExit = own(delayed, 'exit').find((e) => e.pid === launcher?.pid);
+    assert.ok(launcherExit && beacon.ts > launcherExit.ts + 1);
+    assert.ok(
+      own(delayed, 'process').some((e) => e.pid === beacon.pid),
+      'the beacon came from a traced descendant',
+    );
+
+    for (const b of benign) {
+      const p = pkg(run, b.name);
+      assert.ok(p.ran && p.events.length > 0, `${p.id} ran`);
+      assert.deepEqual(
+        p.events.filter((e) => EGRESS.has(e.kind)),
+        [],
+        `${p.id} owns no egress`,
+      );
+      assert.ok(!p.events.some((e) => e.kind === 'file' && e.path.startsWith(`${run.home}/.ssh`)), p.id);
+      assert.ok(
+        p.events.every((e) => e.package === p.id),
+        `${p.id}: nothing ambiguous`,
+      );
+    }
+    // Nothing of one package shows up as another's.
+    for (const p of run.packages)
+      assert.ok(p.events.every((e) => e.package === undefined || e.package === p.id));
+    assert.ok(
+      run.details.some((d) => /by socket owner [1-9]/.test(d)),
+      run.details.join('\n'),
+    );
+  });
+
+  test('import: a loader per package; the env dump belongs to its package only', async () => {
+    const packages = [
+      fixture(join(BENIGN, 'banner-postinstall')),
+      fixture(join(MALICIOUS, 'import-env-dump')),
+      fixture(join(BENIGN, 'platform-check')),
+      fixture(join(MALICIOUS, 'browser-hook')),
+    ];
+    const run = await runBatch({ phase: 'import', packages, timeoutMs: 15_000, graceMs: 1_000 });
+    assert.equal(run.status, 'completed', describeRun(run));
+    const dump = pkg(run, 'fixture-import-env-dump');
+    assert.ok(
+      own(dump, 'http').some(
+        (e) => e.host === 'env-dump.example' && e.body.includes(token(run, 'env:GITHUB_TOKEN')),
+      ),
+    );
+    for (const name of ['fixture-benign-banner', 'fixture-benign-platform-check', 'fixture-browser-hook']) {
+      const p = pkg(run, name);
+      assert.equal(p.status, 'completed');
+      assert.ok(
+        p.events.some((e) => e.kind === 'file' && e.path.startsWith(p.packageDir)),
+        `${name} was loaded`,
+      );
+      assert.deepEqual(
+        p.events.filter((e) => EGRESS.has(e.kind)),
+        [],
+        `${name} owns no egress`,
+      );
+    }
+  });
+
+  describe('timeouts fail closed', () => {
+    let hangDir = '';
+    before(async () => {
+      hangDir = await mkdtemp(join(tmpdir(), 'sr-hang-'));
+      await writeFile(
+        join(hangDir, 'package.json'),
+        JSON.stringify({
+          name: 'fixture-hang',
+          version: '1.0.0',
+          scripts: { postinstall: 'node -e "setInterval(()=>{},1000)"' },
+        }),
+      );
+    });
+    after(() => rm(hangDir, { recursive: true, force: true }));
+
+    test("one package's timeout leaves its neighbours' results and events intact", async () => {
+      const packages = [
+        fixture(join(BENIGN, 'hook-installer')),
+        fixture(hangDir),
+        fixture(join(MALICIOUS, 'exfil-https')),
+      ];
+      const run = await runBatch({ phase: 'install', packages, timeoutMs: 2_500, graceMs: 1_000 });
+      assert.equal(run.status, 'completed', describeRun(run));
+      assert.equal(pkg(run, 'fixture-hang').status, 'timeout');
+      assert.equal(pkg(run, 'fixture-benign-hook-installer').status, 'completed');
+      const exfil = pkg(run, 'fixture-exfil-https');
+      assert.equal(exfil.status, 'completed');
+      assert.ok(
+        own(exfil, 'http').some((e) => e.host === 'exfil.example'),
+        describeRun(run),
+      );
+    });
+
+    test('a batch cut short: finished packages keep their events, the rest are never completed', async () => {
+      const packages = [
+        fixture(join(MALICIOUS, 'exfil-https')),
+        fixture(hangDir),
+        fixture(join(BENIGN, 'hook-installer')),
+      ];
+      const run = await runBatch({
+        phase: 'install',
+        packages,
+        timeoutMs: 60_000,
+        batchTimeoutMs: 5_000,
+        graceMs: 500,
+      });
+      assert.equal(run.status, 'timeout', describeRun(run));
+      const exfil = pkg(run, 'fixture-exfil-https');
+      assert.equal(exfil.status, 'completed');
+      assert.ok(
+        own(exfil, 'http').some((e) => e.host === 'exfil.example'),
+        describeRun(run),
+      );
+      const hang = pkg(run, 'fixture-hang');
+      assert.equal(hang.status, 'timeout');
+      assert.ok(
+        hang.events.some((e) => e.kind === 'process'),
+        'its events were kept',
+      );
+      const never = pkg(run, 'fixture-benign-hook-installer');
+      assert.equal(never.status, 'error');
+      assert.match(never.error ?? '', /not run/);
+      // Isolation guidance: runPhase options for the package alone, the others as dependencies.
+      const iso = run.isolate('fixture-hang');
+      assert.equal(iso.packageName, 'fixture-hang');
+      assert.equal(iso.phase, 'install');
+      assert.deepEqual(iso.dependencies?.map((d) => d.name).sort(), [
+        'fixture-benign-hook-installer',
+        'fixture-exfil-https',
+      ]);
+    });
+  });
+});
