@@ -85,28 +85,35 @@ export interface DynamicStage {
     behaviour: BehaviourReport[];
     reports: Record<string, unknown>;
   }>;
-  /** Resolves once the support check (and, when supported, the control baseline) is done. */
+  /** The support check and (when supported) the control baseline, learned once on first use. */
   ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
 }
 
-/** Creates the stage and starts, right away, the sandbox support check and the control baseline. */
+/** Creates the stage and starts, right away, the sandbox support check. */
 export function createDynamicStage(options: DynamicStageOptions = {}): DynamicStage {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const graceMs = options.graceMs ?? 3_000;
   const maxEvents = options.maxEventsPerPhase ?? 1_500;
   const slots = new SandboxSlots(options.concurrency ?? Number.POSITIVE_INFINITY, timeoutMs);
-  const state = (async () => {
-    const support = await (options.checkSupport ?? checkSandboxSupport)();
-    if (!support.ok) return { support, control: undefined };
-    const slot = await slots.acquire();
-    try {
-      return { support, control: await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 }) };
-    } finally {
-      slot.release();
-    }
-  })();
-  // The rejection (if any) is handled where the state is awaited.
-  state.catch(() => undefined);
+  // The support check runs once, at creation (server start-up); the control baseline is learned on
+  // the first analysis (a server that never analyses never starts a sandbox) and cached.
+  const support = (options.checkSupport ?? checkSandboxSupport)();
+  support.catch(() => undefined);
+  let state: Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }> | undefined;
+  const ready = (): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }> =>
+    (state ??= (async () => {
+      const checked = await support;
+      if (!checked.ok) return { support: checked, control: undefined };
+      const slot = await slots.acquire();
+      try {
+        return {
+          support: checked,
+          control: await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 }),
+        };
+      } finally {
+        slot.release();
+      }
+    })());
 
   async function runOne(
     phase: Phase,
@@ -146,7 +153,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
   }
 
   return {
-    ready: () => state,
+    ready,
     async run({ name, version, tarball, signal }) {
       const packageId = `${name}@${version}`;
       const pkg = await writePackageDir(tarball);
@@ -155,7 +162,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
         const reports: Record<string, unknown> = {};
         const behaviour: BehaviourReport[] = [];
         const summaries: PhaseSummary[] = [];
-        const { support, control } = await state.catch((error: unknown) => ({
+        const { support, control } = await ready().catch((error: unknown) => ({
           support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
           control: undefined,
         }));
