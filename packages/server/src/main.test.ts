@@ -25,7 +25,13 @@ interface Run {
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'silent' };
+  // SANDBOX=off: these tests are about the process, not the dynamic stage (pipeline/dynamic-stage.test.ts).
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'silent',
+    SANDBOX: process.env.SANDBOX ?? 'off',
+  };
   return { ...env, ...extra };
 }
 

@@ -13,7 +13,8 @@ export interface CliRun {
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // SANDBOX=off unless asked for: local mode's server would otherwise run the sandbox phases.
+      env: { PATH: process.env.PATH ?? '', SANDBOX: process.env.SANDBOX ?? 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

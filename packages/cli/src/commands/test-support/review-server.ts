@@ -63,6 +63,7 @@ export async function startReviewServer(): Promise<ReviewServer> {
     env(token) {
       return {
         PATH: process.env.PATH ?? '',
+        SANDBOX: process.env.SANDBOX ?? 'off',
         HOME: home,
         CI: '1',
         NO_COLOR: '1',
