@@ -1,0 +1,391 @@
+/**
+ * The vetted registry against Verdaccio, same artifacts, both warm, both on 127.0.0.1, in one run:
+ * packument and tarball requests/second and p99 latency under concurrent load (autocannon), and
+ * `npm ci` of a ~400-package lockfile through each. Prints the ratios (goal: ≥ 2× Verdaccio's
+ * throughput, `npm ci` no slower).
+ * Usage: node bench/dist/registry-vs-verdaccio.js [--packages N] [--duration S] [--connections C] [--ci-runs N] [--json]
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
+import type { FixturePackage, FixtureRegistry } from '@secure-registry/e2e/fixture-registry';
+import { measure, median } from './measure.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
+const VERDACCIO_BIN = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('verdaccio/package.json')),
+  'bin',
+  'verdaccio',
+);
+const NPM_ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.toLowerCase().startsWith('npm_') && !key.startsWith('SECURE_REGISTRY_')) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** `count` small packages; package i depends on 2i+1 and 2i+2, so the root's one dependency pulls all. */
+export function generatePackages(count: number): FixturePackage[] {
+  const name = (i: number) => `bench-pkg-${String(i).padStart(4, '0')}`;
+  return Array.from({ length: count }, (_, i) => {
+    const dependencies: Record<string, string> = {};
+    for (const child of [2 * i + 1, 2 * i + 2]) if (child < count) dependencies[name(child)] = '^1.0.0';
+    return {
+      manifest: { name: name(i), version: '1.0.0', main: 'index.js', license: 'MIT', dependencies },
+      files: {
+        'index.js': `'use strict';\nmodule.exports = function id() { return ${JSON.stringify(name(i))}; };\n`,
+        'README.md': `# ${name(i)}\n\nA generated benchmark package.\n`,
+      },
+    };
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitFor(url: string, child: ChildProcess, output: () => string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${url}: the process exited (${child.exitCode}):\n${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer in ${timeoutMs} ms:\n${output()}`);
+}
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function spawnServer(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: string) => (output = (output + chunk).slice(-20_000));
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startSecureRegistry(work: string, upstream: string): Promise<Running> {
+  const port = await freePort();
+  const { child, output } = spawnServer(
+    process.execPath,
+    [SERVER_BIN],
+    cleanEnv({
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      AUTH: 'none',
+      DATA_DIR: path.join(work, 'secure-registry'),
+      UPSTREAM_REGISTRY: upstream,
+      SANDBOX: 'off',
+      LOG_LEVEL: 'warn',
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/-/ping`, child, output);
+  return { url, child, stop: () => stop(child) };
+}
+
+async function startVerdaccio(work: string, upstream: string): Promise<Running> {
+  const port = await freePort();
+  const dir = path.join(work, 'verdaccio');
+  await mkdir(dir, { recursive: true });
+  // maxage 30m: within the run Verdaccio answers from its cache, as a warm mirror would.
+  const config = [
+    `storage: ${JSON.stringify(path.join(dir, 'storage'))}`,
+    `plugins: ${JSON.stringify(path.join(dir, 'plugins'))}`,
+    'web:',
+    '  enable: false',
+    'auth:',
+    '  htpasswd:',
+    `    file: ${JSON.stringify(path.join(dir, 'htpasswd'))}`,
+    '    max_users: -1',
+    'uplinks:',
+    '  fixture:',
+    `    url: ${JSON.stringify(`${upstream}/`)}`,
+    '    maxage: 30m',
+    '    cache: true',
+    'packages:',
+    "  '@*/*':",
+    '    access: $all',
+    '    proxy: fixture',
+    "  '**':",
+    '    access: $all',
+    '    proxy: fixture',
+    'server:',
+    '  keepAliveTimeout: 60',
+    'log: { type: stdout, format: pretty, level: error }',
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'config.yaml'), config);
+  const { child, output } = spawnServer(
+    process.execPath,
+    [VERDACCIO_BIN, '--config', path.join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`],
+    cleanEnv(),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/-/ping`, child, output);
+  return { url, child, stop: () => stop(child) };
+}
+
+/** Approves every fixture version through a real scan on the secure-registry server. */
+async function vetAll(server: string, upstream: FixtureRegistry): Promise<void> {
+  const nodes = upstream.packages().map((v) => ({
+    key: `node_modules/${v.name}`,
+    name: v.name,
+    version: v.version,
+    integrity: v.integrity,
+    source: 'registry',
+  }));
+  const graph = { root: { name: 'bench' }, nodes, edges: nodes.map((n) => ({ from: '', to: n.key })) };
+  const created = (await (
+    await fetch(`${server}/api/v1/scans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ graph, label: 'bench' }),
+    })
+  ).json()) as { id: string };
+  for (;;) {
+    const scan = (await (await fetch(`${server}/api/v1/scans/${created.id}`)).json()) as {
+      status: string;
+      counts: Record<string, number>;
+    };
+    if (scan.status !== 'running') {
+      if (scan.counts.approved !== nodes.length) {
+        throw new Error(`expected every package approved, got ${JSON.stringify(scan.counts)}`);
+      }
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function tarballPath(name: string, version: string): string {
+  const bare = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
+  return `/${name}/-/${bare}-${version}.tgz`;
+}
+
+/** One full fetch of every packument and tarball; fails when any answer is not 200. */
+async function warm(registry: string, upstream: FixtureRegistry): Promise<void> {
+  for (const v of upstream.packages()) {
+    for (const [p, accept] of [
+      [`/${v.name}`, NPM_ACCEPT],
+      [`/${v.name}`, 'application/json'],
+      [tarballPath(v.name, v.version), '*/*'],
+    ] as const) {
+      const response = await fetch(`${registry}${p}`, { headers: { accept } });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`warm-up: ${registry}${p} answered ${response.status}`);
+    }
+  }
+}
+
+interface LoadResult {
+  rps: number;
+  p99: number;
+  p50: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(
+  url: string,
+  paths: string[],
+  options: { duration: number; connections: number },
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.duration,
+    requests: paths.map((p) => ({ method: 'GET', path: p, headers: { accept: NPM_ACCEPT } })),
+  });
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    p50: result.latency.p50,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+async function makeLockedProject(dir: string, upstream: string, root: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'bench-project', version: '1.0.0', private: true, dependencies: { [root]: '1.0.0' } }, null, 2)}\n`,
+  );
+  const result = await measure(
+    'npm',
+    [
+      'install',
+      '--package-lock-only',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--registry',
+      `${upstream}/`,
+      '--cache',
+      path.join(dir, '..', 'lock-cache'),
+    ],
+    { cwd: dir, env: cleanEnv({ npm_config_update_notifier: 'false' }) },
+  );
+  if (result.code !== 0) throw new Error(`npm install --package-lock-only failed:\n${result.stderr}`);
+}
+
+async function npmCi(dir: string, registry: string, work: string): Promise<number> {
+  await rm(path.join(dir, 'node_modules'), { recursive: true, force: true });
+  const cache = await mkdtemp(path.join(work, 'npm-cache-'));
+  const result = await measure(
+    'npm',
+    [
+      'ci',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--registry',
+      `${registry}/`,
+      '--replace-registry-host=always',
+      '--cache',
+      cache,
+      '--fetch-retries=0',
+    ],
+    { cwd: dir, env: cleanEnv({ npm_config_update_notifier: 'false' }) },
+  );
+  await rm(cache, { recursive: true, force: true });
+  if (result.code !== 0) throw new Error(`npm ci through ${registry} failed:\n${result.stderr.slice(-3000)}`);
+  return result.wallMs;
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      packages: { type: 'string', default: '400' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '32' },
+      'ci-runs': { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const count = Number(values.packages);
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+  const ciRuns = Number(values['ci-runs']);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'sr-bench-registry-'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let upstream: FixtureRegistry | undefined;
+  const running: Running[] = [];
+  try {
+    log(`generating and packing ${count} packages…`);
+    upstream = await startFixtureRegistry({ packages: generatePackages(count) });
+    const sr = await startSecureRegistry(work, upstream.url);
+    running.push(sr);
+    const verdaccio = await startVerdaccio(work, upstream.url);
+    running.push(verdaccio);
+    log(`secure-registry ${sr.url}, verdaccio ${verdaccio.url}, upstream ${upstream.url}`);
+    log('approving every package with a scan (static analysis)…');
+    await vetAll(sr.url, upstream);
+    log('warming both (every packument and tarball once)…');
+    await warm(sr.url, upstream);
+    await warm(verdaccio.url, upstream);
+
+    const names = upstream.packages().map((v) => v.name);
+    const packuments = names.map((n) => `/${n}`);
+    const tarballs = upstream.packages().map((v) => tarballPath(v.name, v.version));
+    const results: Record<string, Record<string, LoadResult>> = { packument: {}, tarball: {} };
+    for (const [kind, paths] of [
+      ['packument', packuments],
+      ['tarball', tarballs],
+    ] as const) {
+      for (const target of [verdaccio, sr]) {
+        const label = target === sr ? 'secure-registry' : 'verdaccio';
+        log(`${kind}: ${label}, ${connections} connections, ${duration} s…`);
+        results[kind]![label] = await load(target.url, paths, { duration, connections });
+      }
+    }
+
+    const project = path.join(work, 'project');
+    await makeLockedProject(project, upstream.url, names[0]!);
+    const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
+    const lockCount = Object.keys(lock.packages).length - 1;
+    const ciTimes: Record<string, number[]> = { verdaccio: [], 'secure-registry': [] };
+    log(`npm ci of ${lockCount} packages, ${ciRuns} interleaved runs each (fresh npm cache each run)…`);
+    await npmCi(project, sr.url, work); // untimed: file-system cache
+    for (let i = 0; i < ciRuns; i++) {
+      ciTimes.verdaccio!.push(await npmCi(project, verdaccio.url, work));
+      ciTimes['secure-registry']!.push(await npmCi(project, sr.url, work));
+    }
+
+    const lines: string[] = [];
+    lines.push(
+      `registry-vs-verdaccio: ${count} packages, ${connections} connections × ${duration} s, 127.0.0.1`,
+    );
+    for (const kind of ['packument', 'tarball'] as const) {
+      const v = results[kind]!.verdaccio!;
+      const s = results[kind]!['secure-registry']!;
+      lines.push(
+        `${kind.padEnd(9)} req/s  verdaccio ${fmt(v.rps).padStart(7)}  secure-registry ${fmt(s.rps).padStart(7)}  ratio ${fmt(s.rps / v.rps, 2)}× (goal ≥ 2×)`,
+        `${''.padEnd(9)} p99 ms verdaccio ${fmt(v.p99).padStart(7)}  secure-registry ${fmt(s.p99).padStart(7)}  (p50 ${fmt(v.p50)} / ${fmt(s.p50)})` +
+          `  errors ${v.errors + v.non2xx} / ${s.errors + s.non2xx}`,
+      );
+    }
+    const vCi = median(ciTimes.verdaccio!);
+    const sCi = median(ciTimes['secure-registry']!);
+    lines.push(
+      `npm ci    ${lockCount} pkgs median ms  verdaccio ${fmt(vCi)}  secure-registry ${fmt(sCi)}  ratio ${fmt(sCi / vCi, 2)}× (goal ≤ 1×)`,
+    );
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({ count, duration, connections, load: results, npmCi: ciTimes })}\n`,
+      );
+    }
+  } finally {
+    for (const r of running.reverse()) await r.stop();
+    await upstream?.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
