@@ -30,7 +30,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a clean project exits 0 and --json lists every package approved with its integrity', async () => {
     const dir = await project('clean', { '@fixture/logger': '^1.0.0', 'fixture-colors': '^2.0.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(result.code, 0, describeResult(result));
     const json = parseScanJson(result);
@@ -45,7 +45,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a hijacked dependency exits 1: rejected with evidence, its dependents blocked with the path', async () => {
     const dir = await project('malicious', { 'fixture-cli-kit': '^3.1.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(result.code, 1, describeResult(result));
     const json = parseScanJson(result);
@@ -77,7 +77,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
       expresss: '^4.18.3',
       'fixture-termcolor': '1.0.1',
     });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.ok(result.code === 1 || result.code === 2, describeResult(result));
     const json = parseScanJson(result);
@@ -106,7 +106,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a patch release that adds an install script is flagged as new since the previous version', async () => {
     const dir = await project('new-script', { 'fixture-dropper': '2.3.1' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(result.code, 1, describeResult(result));
     const dropper = findPackage(parseScanJson(result), 'fixture-dropper', '2.3.1');
@@ -119,7 +119,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a package held for review exits 2, with the finding that holds it', async () => {
     const dir = await project('review', { expresss: '^4.18.3', 'fixture-strpad': '^1.1.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(result.code, 2, describeResult(result));
     const json = parseScanJson(result);
@@ -147,7 +147,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
       JSON.stringify({ name: 'local-lib', version: '0.0.1' }),
     );
     const dir = await project('held', { 'fixture-strpad': '^1.1.0', 'local-lib': 'file:../local-lib' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(result.code, 2, describeResult(result));
     const json = parseScanJson(result);
@@ -162,7 +162,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
     const dir = path.join(tmp, 'no-lockfile');
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'x', version: '1.0.0' }));
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--upstream', registry.url], { home });
     assert.equal(result.code, 3, describeResult(result));
     const output = result.stderr + result.stdout;
@@ -173,7 +173,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('--sarif prints SARIF 2.1.0 with a result per finding of the rejected package', async () => {
     const dir = await project('sarif', { 'fixture-reporter': '^1.0.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--sarif', '--upstream', registry.url], { home });
     assert.equal(result.code, 1, describeResult(result));
     const sarif = JSON.parse(result.stdout) as {
@@ -205,7 +205,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a second scan reuses the stored verdicts: no tarball is fetched again', async () => {
     const dir = await project('rescan', { 'fixture-cli-kit': '^3.1.0', '@fixture/logger': '^1.0.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     const first = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });
     assert.equal(first.code, 1, describeResult(first));
     const fetchedBefore = registry.tarballRequests().length;
@@ -221,7 +221,7 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
 
   test('a tarball that does not match its integrity is never approved', async () => {
     const dir = await project('corrupt', { 'fixture-colors': '^2.0.0' });
-    const home = await makeCliHome();
+    const home = await makeCliHome(tmp);
     registry.setFailure({ match: 'fixture-colors-2.0.0.tgz', kind: 'corrupt' });
     try {
       const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], { home });

@@ -11,23 +11,32 @@ export interface CliHome {
   configDir: string;
 }
 
-/** Fresh data and config directories for the CLI's local mode. */
-export async function makeCliHome(prefix = 'sr-e2e-'): Promise<CliHome> {
-  const base = await mkdtemp(path.join(os.tmpdir(), prefix));
+/** Fresh data and config directories for the CLI's local mode, under `parent` (default: the OS tmpdir). */
+export async function makeCliHome(parent = os.tmpdir()): Promise<CliHome> {
+  const base = await mkdtemp(path.join(parent, 'sr-home-'));
   return { dataDir: path.join(base, 'data'), configDir: path.join(base, 'config') };
 }
 
 /**
  * Runs the built CLI (`packages/cli/dist/bin.js`) with this Node in local mode, as CI would:
- * `CI=1`, data and config directories from `home`, no hosted server configured.
+ * `CI=1`, data and config directories from `home`, no hosted server configured. The embedded
+ * server's dynamic stage (the sandbox) is off unless `sandbox: true`: packages are then judged on
+ * the static stage alone, which keeps CLI tests to seconds.
  */
 export function runCli(
   args: readonly string[],
-  options: { home: CliHome; cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+  options: {
+    home: CliHome;
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    sandbox?: boolean;
+  },
 ): Promise<CommandResult> {
   const env = cleanEnv({
     CI: '1',
     NO_COLOR: '1',
+    SANDBOX: options.sandbox ? 'on' : 'off',
     SECURE_REGISTRY_DATA_DIR: options.home.dataDir,
     SECURE_REGISTRY_CONFIG_DIR: options.home.configDir,
     ...options.env,
