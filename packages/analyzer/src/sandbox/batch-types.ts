@@ -12,6 +12,8 @@ export interface BatchPackage {
    * copy). Default `node_modules/<name>` (the flat layout).
    */
   path?: string;
+  /** False: only present in node_modules (a dependency of others), nothing of it is run. Default true. */
+  run?: boolean;
 }
 
 export interface BatchRunOptions {

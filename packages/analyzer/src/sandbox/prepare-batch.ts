@@ -120,13 +120,14 @@ function runnerPackage(
       return false;
     }
   };
-  const entry = phase === 'browser' ? browserEntry(manifest, isFile) : undefined;
+  const run = pkg.run !== false;
+  const entry = phase === 'browser' && run ? browserEntry(manifest, isFile) : undefined;
   return {
     name: pkg.name,
     version: pkg.version,
     dir,
-    scripts: phase === 'install' ? lifecycleScripts(manifest, isFile) : [],
-    entries: phase === 'import' ? importEntries(manifest, isFile).map((f) => `${dir}/${f}`) : [],
+    scripts: phase === 'install' && run ? lifecycleScripts(manifest, isFile) : [],
+    entries: phase === 'import' && run ? importEntries(manifest, isFile).map((f) => `${dir}/${f}`) : [],
     ...(entry !== undefined ? { browserEntry: `${dir}/${entry}` } : {}),
     env:
       phase === 'install'

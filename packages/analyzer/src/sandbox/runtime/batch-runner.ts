@@ -115,6 +115,11 @@ async function installOne(send: Send, config: BatchRunnerConfig, index: number):
 }
 
 function loadOne(send: Send, config: BatchRunnerConfig, configPath: string, index: number): Promise<void> {
+  const pkg = config.packages[index];
+  if (!pkg || (config.phase === 'browser' ? pkg.browserEntry === undefined : pkg.entries.length === 0)) {
+    send({ type: 'result', index, status: 'completed', code: 0, ran: false, ms: 0 });
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const started = Date.now();
     send({ type: 'start', index });
