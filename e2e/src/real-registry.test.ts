@@ -13,13 +13,18 @@ interface LockEntry {
   name?: string;
   version?: string;
   link?: boolean;
+  inBundle?: boolean;
 }
 
-/** `name@version` of every lockfile entry that is a package (links are listed by their target). */
+/**
+ * `name@version` of every installed lockfile package that is its own artifact: links are listed
+ * by their target, workspace folders (no `node_modules/` in the key) are the links' targets, and
+ * bundled dependencies ship inside their parent's tarball.
+ */
 function lockfilePackages(packages: Record<string, LockEntry>): Set<string> {
   const ids = new Set<string>();
   for (const [key, entry] of Object.entries(packages)) {
-    if (key === '' || entry.link) continue;
+    if (!key.includes('node_modules/') || entry.link || entry.inBundle) continue;
     const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
     ids.add(`${name}@${entry.version}`);
   }
@@ -51,8 +56,8 @@ test(
       });
       assert.ok(result.code === 0 || result.code === 1 || result.code === 2, describeResult(result));
       const json = parseScanJson(result);
-      // Every name@version of the lockfile is in the result (one name@version at several
-      // locations may be listed once or per location).
+      // Every artifact of the lockfile is in the result (one name@version at several locations
+      // may be listed once or per location).
       const listed = new Set(json.packages.map((p) => `${p.name}@${p.version}`));
       assert.deepEqual(
         [...expected].filter((id) => !listed.has(id)),

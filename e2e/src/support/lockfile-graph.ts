@@ -70,7 +70,10 @@ export function lockfileToGraph(lock: {
   const edges: Graph['edges'] = [];
   for (const [key, entry] of Object.entries(packages)) {
     if (key === '') continue;
-    const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const at = key.lastIndexOf('node_modules/');
+    const name =
+      entry.name ??
+      (at === -1 ? key.slice(key.lastIndexOf('/') + 1) : key.slice(at + 'node_modules/'.length));
     nodes.push({
       key,
       name,
