@@ -246,8 +246,20 @@ async function load(
   };
 }
 
+/**
+ * npm with an empty user config (`<project>/../npmrc`): the machine's ~/.npmrc (for example
+ * `omit-lockfile-registry-resolved`, which makes `npm ci` fetch every packument) stays out.
+ */
+function npmEnv(projectDir: string): NodeJS.ProcessEnv {
+  return cleanEnv({
+    npm_config_userconfig: path.join(projectDir, '..', 'npmrc'),
+    npm_config_update_notifier: 'false',
+  });
+}
+
 async function makeLockedProject(dir: string, upstream: string, root: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '..', 'npmrc'), '');
   await writeFile(
     path.join(dir, 'package.json'),
     `${JSON.stringify({ name: 'bench-project', version: '1.0.0', private: true, dependencies: { [root]: '1.0.0' } }, null, 2)}\n`,
@@ -265,7 +277,7 @@ async function makeLockedProject(dir: string, upstream: string, root: string): P
       '--cache',
       path.join(dir, '..', 'lock-cache'),
     ],
-    { cwd: dir, env: cleanEnv({ npm_config_update_notifier: 'false' }) },
+    { cwd: dir, env: npmEnv(dir) },
   );
   if (result.code !== 0) throw new Error(`npm install --package-lock-only failed:\n${result.stderr}`);
 }
@@ -287,7 +299,7 @@ async function npmCi(dir: string, registry: string, work: string): Promise<numbe
       cache,
       '--fetch-retries=0',
     ],
-    { cwd: dir, env: cleanEnv({ npm_config_update_notifier: 'false' }) },
+    { cwd: dir, env: npmEnv(dir) },
   );
   await rm(cache, { recursive: true, force: true });
   if (result.code !== 0) throw new Error(`npm ci through ${registry} failed:\n${result.stderr.slice(-3000)}`);
@@ -304,6 +316,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '32' },
       'ci-runs': { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
+      'skip-load': { type: 'boolean', default: false },
     },
   });
   const count = Number(values.packages);
@@ -332,10 +345,12 @@ async function main(): Promise<void> {
     const packuments = names.map((n) => `/${n}`);
     const tarballs = upstream.packages().map((v) => tarballPath(v.name, v.version));
     const results: Record<string, Record<string, LoadResult>> = { packument: {}, tarball: {} };
-    for (const [kind, paths] of [
-      ['packument', packuments],
-      ['tarball', tarballs],
-    ] as const) {
+    for (const [kind, paths] of values['skip-load']
+      ? []
+      : ([
+          ['packument', packuments],
+          ['tarball', tarballs],
+        ] as const)) {
       for (const target of [verdaccio, sr]) {
         const label = target === sr ? 'secure-registry' : 'verdaccio';
         log(`${kind}: ${label}, ${connections} connections, ${duration} s…`);
@@ -346,22 +361,33 @@ async function main(): Promise<void> {
     const project = path.join(work, 'project');
     await makeLockedProject(project, upstream.url, names[0]!);
     const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as {
-      packages: Record<string, unknown>;
+      packages: Record<string, { resolved?: string }>;
     };
     const lockCount = Object.keys(lock.packages).length - 1;
+    const withUrl = Object.values(lock.packages).filter((p) => p.resolved?.startsWith('http')).length;
+    log(`lockfile: ${lockCount} packages, ${withUrl} with a resolved URL at the upstream`);
     const ciTimes: Record<string, number[]> = { verdaccio: [], 'secure-registry': [] };
-    log(`npm ci of ${lockCount} packages, ${ciRuns} interleaved runs each (fresh npm cache each run)…`);
-    await npmCi(project, sr.url, work); // untimed: file-system cache
+    log(
+      `npm ci of ${lockCount} packages, ${ciRuns} runs each, alternating order (fresh npm cache each run)…`,
+    );
+    // Untimed, one each: file-system cache, npm's own start-up files.
+    await npmCi(project, verdaccio.url, work);
+    await npmCi(project, sr.url, work);
+    // ABBA order: neither registry always runs second (warmer page cache, quieter machine).
     for (let i = 0; i < ciRuns; i++) {
-      ciTimes.verdaccio!.push(await npmCi(project, verdaccio.url, work));
-      ciTimes['secure-registry']!.push(await npmCi(project, sr.url, work));
+      const order = i % 2 === 0 ? [verdaccio, sr] : [sr, verdaccio];
+      for (const target of order) {
+        ciTimes[target === sr ? 'secure-registry' : 'verdaccio']!.push(
+          await npmCi(project, target.url, work),
+        );
+      }
     }
 
     const lines: string[] = [];
     lines.push(
       `registry-vs-verdaccio: ${count} packages, ${connections} connections × ${duration} s, 127.0.0.1`,
     );
-    for (const kind of ['packument', 'tarball'] as const) {
+    for (const kind of values['skip-load'] ? [] : (['packument', 'tarball'] as const)) {
       const v = results[kind]!.verdaccio!;
       const s = results[kind]!['secure-registry']!;
       lines.push(
