@@ -27,14 +27,13 @@ describe('secure-registry install and hook in local mode (built CLI)', () => {
       packages: { dir: path.join(FIXTURE_PACKAGES_DIR, 'signals', 'termcolor') },
     });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'sr-e2e-cli-local-'));
-    home = await makeCliHome('sr-e2e-cli-local-home-');
+    home = await makeCliHome(tmp);
     userconfig = path.join(tmp, 'npmrc');
     await writeFile(userconfig, '');
   });
   after(async () => {
     await upstream?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
-    if (home) await rm(path.dirname(home.dataDir), { recursive: true, force: true });
   });
 
   const env = () => ({
