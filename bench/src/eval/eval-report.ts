@@ -13,6 +13,10 @@ export interface EvalRow {
   reason: string | undefined;
   findings: Finding[];
   stages: string[];
+  /** Sandbox phases that ran and how each ended. */
+  phases: { phase: string; status: string }[];
+  /** Why the sandbox could not run, when it could not. */
+  sandboxUnavailable?: string[];
 }
 
 export interface EvalTotals {
@@ -93,20 +97,53 @@ export function formatTable(rows: readonly EvalRow[]): string {
     (a, b) =>
       a.label.localeCompare(b.label) * -1 || a.corpus.localeCompare(b.corpus) || a.name.localeCompare(b.name),
   );
-  const header = `  ${cell('label', 10)} ${cell('corpus', 8)} ${cell('package', 44)} ${cell('inst', 4)} ${cell('verdict', 9)} top finding`;
+  const header = `  ${cell('label', 10)} ${cell('corpus', 8)} ${cell('package', 44)} ${cell('inst', 4)} ${cell('SIMB', 4)} ${cell('verdict', 9)} top finding`;
   const lines = sorted.map((row) => {
     const unexpected = row.label === 'malicious' ? row.verdict === 'approved' : row.verdict !== 'approved';
-    return `${unexpected ? '!' : ' '} ${cell(row.label, 10)} ${cell(row.corpus, 8)} ${cell(`${row.name}@${row.version}`, 44)} ${cell(row.installScript ? 'yes' : '', 4)} ${cell(row.verdict, 9)} ${cell(topFinding(row), 110)}`.trimEnd();
+    return `${unexpected ? '!' : ' '} ${cell(row.label, 10)} ${cell(row.corpus, 8)} ${cell(`${row.name}@${row.version}`, 44)} ${cell(row.installScript ? 'yes' : '', 4)} ${cell(stageCell(row), 4)} ${cell(row.verdict, 9)} ${cell(topFinding(row), 110)}`.trimEnd();
   });
   return [header, ...lines].join('\n');
 }
 
-/** How many packages each analysis stage produced a report for. */
+const STAGES = ['static', 'install', 'import', 'browser'] as const;
+
+/** A row's stages in a fixed-width cell: `S I M B` (static, install, import, browser); `-` not run, `!` failed. */
+export function stageCell(row: EvalRow): string {
+  const letter = { static: 'S', install: 'I', import: 'M', browser: 'B' } as const;
+  return STAGES.map((stage) => {
+    if (stage === 'static') return row.stages.includes('static') ? 'S' : '-';
+    const phase = row.phases.find((p) => p.phase === stage);
+    if (!phase) return '-';
+    return phase.status === 'completed' ? letter[stage] : '!';
+  }).join('');
+}
+
+/**
+ * Which analysis stages ran: for each of static, install, import, browser, on how many packages
+ * (and how the sandbox phases ended), and whether the sandbox was available at all.
+ */
 export function formatStages(rows: readonly EvalRow[]): string {
-  const counts = new Map<string, number>();
-  for (const row of rows) for (const stage of row.stages) counts.set(stage, (counts.get(stage) ?? 0) + 1);
-  const list = [...counts].map(([stage, count]) => `${stage} ${count}/${rows.length}`).join(', ');
-  return `analysis stages with stored reports: ${list || 'none'}`;
+  const lines = [`analysis stages that ran (of ${rows.length} packages; a package runs the phases it has):`];
+  const withStatic = rows.filter((row) => row.stages.includes('static')).length;
+  lines.push(`  static   ${String(withStatic).padStart(4)}`);
+  for (const stage of STAGES.slice(1)) {
+    const statuses = new Map<string, number>();
+    for (const row of rows)
+      for (const phase of row.phases)
+        if (phase.phase === stage) statuses.set(phase.status, (statuses.get(phase.status) ?? 0) + 1);
+    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+    const detail = [...statuses].map(([status, count]) => `${status} ${count}`).join(', ');
+    lines.push(`  ${stage.padEnd(8)} ${String(total).padStart(4)}${detail ? ` (${detail})` : ''}`);
+  }
+  const unavailable = rows.filter((row) => row.sandboxUnavailable !== undefined);
+  const dynamic = rows.filter((row) => row.phases.length > 0).length;
+  if (unavailable.length > 0)
+    lines.push(
+      `  WARNING: sandbox unavailable for ${unavailable.length} packages (missing ${[...new Set(unavailable.flatMap((r) => r.sandboxUnavailable ?? []))].join(', ')})`,
+    );
+  if (dynamic === 0)
+    lines.push('  WARNING: no sandbox phase ran: these results are from static analysis only');
+  return lines.join('\n');
 }
 
 export function formatTotals(totals: EvalTotals): string {
@@ -114,7 +151,7 @@ export function formatTotals(totals: EvalTotals): string {
     `malicious: ${totals.malicious}, blocked (rejected or held) ${totals.maliciousBlocked} (${pct(totals.maliciousBlocked, totals.malicious)}), rejected outright ${totals.maliciousRejected} (${pct(totals.maliciousRejected, totals.malicious)})`,
     `benign:    ${totals.benign}, rejected ${totals.benignRejected} (${pct(totals.benignRejected, totals.benign)}), held ${totals.benignHeld} (${pct(totals.benignHeld, totals.benign)})`,
     `  of which real npm packages: ${totals.npm.total} (${totals.npm.installScripts} with install scripts), rejected ${totals.npm.rejected}, held ${totals.npm.held} (${pct(totals.npm.held, totals.npm.total)})`,
-    'goals:',
+    'goals vs results:',
     ...totals.goals.map((goal) => `  [${goal.met ? 'met ' : 'MISS'}] ${goal.name}: ${goal.detail}`),
     'reference: DataDog GuardDog reports 91.3% recall and 49 false positives on the top 1,000 npm packages.',
   ].join('\n');

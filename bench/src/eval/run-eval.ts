@@ -69,6 +69,8 @@ async function runFixtures(concurrency: number): Promise<EvalRow[]> {
       reason: pkg.reason,
       findings: pkg.findings,
       stages: pkg.stages,
+      phases: pkg.phases,
+      ...(pkg.sandboxUnavailable ? { sandboxUnavailable: pkg.sandboxUnavailable } : {}),
     }));
   } finally {
     await registry.close();
@@ -108,6 +110,8 @@ async function runNpm(concurrency: number): Promise<EvalRow[]> {
     reason: pkg.reason,
     findings: pkg.findings,
     stages: pkg.stages,
+    phases: pkg.phases,
+    ...(pkg.sandboxUnavailable ? { sandboxUnavailable: pkg.sandboxUnavailable } : {}),
   }));
 }
 
@@ -135,7 +139,11 @@ async function main(): Promise<number> {
   const totals = computeTotals(rows);
   console.log(formatTable(rows));
   console.log('');
-  console.log(`${formatStages(rows)}; LLM investigator off (llm: null)`);
+  console.log(formatStages(rows));
+  console.log('  LLM investigator: off (llm: null); held packages stay held');
+  console.log(
+    '  SIMB column: S static, I install, M import, B browser; - not run, ! failed (timeout, crash, error)',
+  );
   console.log(formatTotals(totals));
   if (values.out) await writeFile(values.out, `${JSON.stringify({ rows, totals }, null, 2)}\n`);
   return values.check && totals.goals.some((goal) => !goal.met) ? 1 : 0;

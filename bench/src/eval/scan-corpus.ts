@@ -22,6 +22,25 @@ export interface ScannedPackage {
   findings: Finding[];
   /** The analysis stages whose reports are stored for the artifact (`static`, `install`, …). */
   stages: string[];
+  /** The sandbox phases that ran and how each ended (`completed`, `timeout`, `crashed`, `error`). */
+  phases: { phase: string; status: string }[];
+  /** Why the sandbox could not run, when it could not. */
+  sandboxUnavailable?: string[];
+}
+
+const PHASES = ['install', 'import', 'browser'];
+
+/** The phase statuses and sandbox availability from an artifact's stored reports. */
+export function phasesOf(
+  reports: Record<string, unknown>,
+): Pick<ScannedPackage, 'phases' | 'sandboxUnavailable'> {
+  const phases = PHASES.flatMap((phase) => {
+    const report = reports[phase] as { status?: unknown } | undefined;
+    return report && typeof report.status === 'string' ? [{ phase, status: report.status }] : [];
+  });
+  const sandbox = reports.sandbox as { unavailable?: unknown } | undefined;
+  const unavailable = Array.isArray(sandbox?.unavailable) ? sandbox.unavailable.map(String) : undefined;
+  return { phases, ...(unavailable ? { sandboxUnavailable: unavailable } : {}) };
 }
 
 /** A graph with every package as a direct dependency of the root (each judged on its own). */
@@ -96,7 +115,10 @@ export async function scanCorpus(options: {
             state: pkg.state,
             reason: pkg.reason,
             findings: pkg.findings,
-            stages: Object.keys(stored?.reports ?? {}).filter((key) => key !== 'decision' && key !== 'llm'),
+            stages: Object.keys(stored?.reports ?? {}).filter(
+              (key) => key !== 'decision' && key !== 'llm' && key !== 'sandbox',
+            ),
+            ...phasesOf(stored?.reports ?? {}),
           });
         }
         return { packages, durationMs: Date.now() - started };

@@ -70,5 +70,24 @@ export const BehaviourReport = z.object({
   ),
   decoys: z.array(z.object({ tool: z.string(), argv: z.array(z.string()), ...evidenceRef })),
   browser: z.array(z.object({ api: z.string(), action: z.string(), detail: z.string(), ...evidenceRef })),
+  /**
+   * Install phase: what outlived the lifecycle scripts — processes they left running (`alive`) and
+   * what those did after the scripts exited (programs run, files touched, network). Absent in
+   * reports made before it existed and when there is nothing to measure against.
+   */
+  lateActivity: z
+    .array(
+      z.object({
+        /** 0 for network records of the sandbox's sinks (they do not see processes). */
+        pid: z.number().int(),
+        argv: z.array(z.string()),
+        what: z.enum(['alive', 'exec', 'file', 'dns', 'connect', 'http', 'tcp']),
+        detail: z.string(),
+        /** Milliseconds after the last lifecycle script exited. */
+        afterMs: z.number().nonnegative(),
+        ...evidenceRef,
+      }),
+    )
+    .optional(),
 });
 export type BehaviourReport = z.infer<typeof BehaviourReport>;

@@ -8,3 +8,4 @@ export * from './noise.js';
 export * from './baseline.js';
 export * from './honeytoken-scan.js';
 export * from './reduce.js';
+export * from './late-activity.js';

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { BehaviourReport, Phase, RunStatus, TraceEvent, TraceEventOf } from '@secure-registry/shared';
 import { BaselineIndex, identityTracker, reportOps, type Baseline } from './baseline.js';
 import { classifyPath, type PathContext } from './file-class.js';
+import { lateActivityTracker } from './late-activity.js';
 import {
   excerptAround,
   findHoneytokens,
@@ -91,6 +92,8 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
     .slice()
     .sort((a, b) => a.seq - b.seq);
   const identity = identityTracker(ctx);
+  // Only what survives the noise filters below counts as late activity.
+  const late = lateActivityTracker(events, input.phase);
   const procInfo = new Map<number, { key: string; ppid?: number }>();
 
   const processes = new Grouped<R['processes'][number]>();
@@ -127,6 +130,7 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
       case 'process': {
         procInfo.set(e.pid, { key: id, ...(e.ppid !== undefined ? { ppid: e.ppid } : {}) });
         if (isBuildNoise(e, procInfo) || baseline.hasProcess(argvPattern(e.argv, ctx))) break;
+        late?.note(e, 'exec', e.argv.join(' ').slice(0, 300));
         processes.add(JSON.stringify(e.argv), e.seq, () => ({
           pid: e.pid,
           argv: e.argv,
@@ -140,17 +144,25 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
           if (isKnownNoise(id, pattern, op)) continue;
           const cls = classifyPath(path, op, ctx);
           if (cls === undefined || baseline.hasFile(id, pattern, op, cls)) continue;
+          late?.note(e, 'file', `${op} ${path}`);
           files.add(`${op}\0${path}`, e.seq, () => ({ op, path, class: cls }));
         }
         break;
       case 'dns':
         hit('dns', e.name, e.name, e.seq, true);
-        if (!baseline.hasDns(e.name))
+        if (!baseline.hasDns(e.name)) {
+          late?.note(e, 'dns', `${e.qtype} ${e.name}`);
           dns.add(`${e.name}\0${e.qtype}`, e.seq, () => ({ name: e.name, qtype: e.qtype }));
+        }
         break;
       case 'connect': {
         if (e.protocol === 'unix' && NOISE_UNIX_SOCKETS.test(e.address)) break;
         if (e.port === 53 && resolvers.has(e.address)) break;
+        late?.note(
+          e,
+          'connect',
+          `${e.protocol} ${e.address}${e.port !== undefined ? `:${e.port}` : ''}${e.host ? ` (${e.host})` : ''}`,
+        );
         connections.add(`${e.address}\0${e.port ?? ''}\0${e.host ?? ''}`, e.seq, () => ({
           address: e.address,
           ...(e.port !== undefined ? { port: e.port } : {}),
@@ -171,6 +183,7 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
           e.seq,
         );
         hit('http', dest, e.body, e.seq);
+        late?.note(e, 'http', `${e.method} ${e.tls ? 'https' : 'http'}://${e.host}${e.path}`);
         const bodySha256 = createHash('sha256').update(e.body, 'utf8').digest('hex');
         http.add(`${e.method}\0${e.host}\0${e.path}\0${bodySha256}`, e.seq, () => ({
           method: e.method,
@@ -183,6 +196,7 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
         break;
       }
       case 'tcp-data':
+        late?.note(e, 'tcp', `${e.address}:${e.port} ${e.data.slice(0, 120)}`);
         hit('tcp', `${e.address}:${e.port}`, e.data, e.seq);
         break;
       case 'tls':
@@ -218,5 +232,6 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
     honeytokenHits: hits.values(),
     decoys: decoys.values(),
     browser: browser.values(),
+    ...(late ? { lateActivity: late.entries() } : {}),
   };
 }

@@ -2,7 +2,8 @@ import type { Evidence } from '@secure-registry/shared';
 import type { Rule } from './types.js';
 
 /**
- * Errors, timeouts and missing analyses. Fail closed (the default policy) holds the artifact for
+ * Errors of the static analysis and missing analyses (a sandbox phase that failed is
+ * `sandbox-failure`'s, so that one failure makes one finding). Fail closed (the default policy) holds the artifact for
  * a person; fail open records the problem as information only. Exceptions never waive these.
  */
 export const analysisError: Rule = {
@@ -15,15 +16,6 @@ export const analysisError: Rule = {
     }
     for (const error of ctx.static?.errors ?? [])
       evidence.push({ kind: 'metadata', detail: 'static', excerpt: error });
-    for (const report of ctx.behaviour) {
-      if (report.status !== 'completed') {
-        evidence.push({
-          kind: 'metadata',
-          detail: `${report.phase} phase ${report.status}`,
-          ...(report.error !== undefined ? { excerpt: report.error.slice(0, 200) } : {}),
-        });
-      }
-    }
     if (evidence.length === 0) return [];
     const closed = ctx.policy.onError === 'fail-closed';
     return [

@@ -95,7 +95,8 @@ describe('static rules', () => {
       status: 'timeout',
       error: 'took 120 s',
     } as unknown as BehaviourReport;
-    assert.deepEqual(severities(analysisError, baseReport(), { behaviour: [timeout] }), ['high']);
+    // A failed sandbox phase is sandbox-failure's finding, not this one's (one failure, one finding).
+    assert.deepEqual(severities(analysisError, baseReport(), { behaviour: [timeout] }), []);
     const nothing = analysisError.evaluate({
       name: 'demo',
       version: '1.0.1',
@@ -305,6 +306,29 @@ describe('static rules', () => {
     const old = baseReport({ typosquat: { target: 'yargs', technique: 'edit-distance' } });
     assert.deepEqual(severities(typosquat, old), ['medium']);
     assert.deepEqual(severities(typosquat), []);
+  });
+
+  test('typosquat: a young imitation whose first release copies a grown version line is critical', () => {
+    const first = (version: string, previousVersion?: string) => {
+      const report = baseReport({ typosquat: { target: 'express', technique: 'edit-distance' } });
+      report.metadata.packageCreatedAt = '2025-09-09T00:00:00Z';
+      report.metadata.versionCount = 1;
+      if (previousVersion === undefined) delete report.metadata.previousVersion;
+      else report.metadata.previousVersion = previousVersion;
+      return report;
+    };
+    const copied = run(typosquat, first('4.18.3'), { version: '4.18.3' });
+    assert.equal(copied[0]?.severity, 'critical');
+    assert.match(copied[0]?.message ?? '', /first release is 4\.18\.3/);
+    assert.deepEqual(severities(typosquat, first('4.17.22'), { version: '4.17.22' }), ['critical']);
+    // A first release at 0.x / 1.0.x, or a grown line with earlier versions: high as before.
+    assert.deepEqual(severities(typosquat, first('1.0.0'), { version: '1.0.0' }), ['high']);
+    assert.deepEqual(severities(typosquat, first('0.3.1'), { version: '0.3.1' }), ['high']);
+    assert.deepEqual(severities(typosquat, first('4.18.3', '4.18.2'), { version: '4.18.3' }), ['high']);
+    // An established neighbour stays medium whatever its numbering.
+    const established = baseReport({ typosquat: { target: 'yargs', technique: 'edit-distance' } });
+    delete established.metadata.previousVersion;
+    assert.deepEqual(severities(typosquat, established, { version: '17.0.0' }), ['medium']);
   });
 
   test('release-age: info when recent, hold under the policy minimum or when unknown', () => {

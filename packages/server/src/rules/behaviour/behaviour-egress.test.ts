@@ -130,6 +130,43 @@ describe('credential-read-then-egress', () => {
     assert.equal(g?.severity, 'medium');
   });
 
+  test('benign look-alike: a config loader (dotenv/config) reads the project .env at import: medium, not held', () => {
+    const env = file('read', `${PROJECT}/.env`, 'honeytoken');
+    const [f] = findings(credentialReadThenEgress, report({ phase: 'import', files: [env] }));
+    assert.equal(f?.severity, 'medium');
+    const local = file('read', `${PROJECT}/.env.local`, 'credentials');
+    assert.equal(
+      findings(credentialReadThenEgress, report({ phase: 'browser', files: [local] }))[0]?.severity,
+      'medium',
+    );
+  });
+
+  test('.env read then egress, at install, or together with keys stays critical / high', () => {
+    const env = () => file('read', `${PROJECT}/.env`, 'honeytoken');
+    const then = () => http('POST', 'collector.example', '/e', 'U0VDUkVU');
+    assert.equal(
+      findings(credentialReadThenEgress, report({ phase: 'import', files: [env()], http: [then()] }))[0]
+        ?.severity,
+      'critical',
+    );
+    assert.equal(findings(credentialReadThenEgress, report({ files: [env()] }))[0]?.severity, 'high');
+    assert.equal(
+      findings(
+        credentialReadThenEgress,
+        report({ phase: 'import', files: [env(), file('read', `${HOME}/.ssh/id_rsa`, 'honeytoken')] }),
+      )[0]?.severity,
+      'high',
+    );
+    // A file merely named like .env (`.envrc`, `env.js`) is not a dotenv file.
+    assert.equal(
+      findings(
+        credentialReadThenEgress,
+        report({ phase: 'import', files: [file('read', `${HOME}/.envrc`, 'credentials')] }),
+      )[0]?.severity,
+      'high',
+    );
+  });
+
   test('project reads outside the sensitive classes do not fire', () => {
     assert.deepEqual(
       findings(

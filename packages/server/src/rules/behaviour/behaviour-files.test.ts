@@ -268,4 +268,41 @@ describe('browser-hook-runtime and sandbox-failure', () => {
     assert.equal(open.verdict, 'approved');
     assert.deepEqual(findings(sandboxFailure, report({ exitCode: 1 })), []);
   });
+
+  test('a failed phase makes exactly one finding in the full rule set (sandbox-failure), never waived', () => {
+    const failed = report({ status: 'crashed', error: 'killed for exceeding the memory limit' });
+    const policy = parsePolicy({
+      exceptions: [{ package: 'demo@*', reason: 'trusted', expires: '2999-01-01' }],
+    });
+    for (const options of [{}, { policy }]) {
+      const result = evaluateArtifact({
+        name: 'demo',
+        version: '1.0.1',
+        static: baseReport(),
+        behaviour: [failed],
+        ...options,
+      });
+      const failures = result.findings.filter(
+        (f) => f.rule === 'sandbox-failure' || f.rule === 'analysis-error',
+      );
+      assert.deepEqual(
+        failures.map((f) => [f.rule, f.severity]),
+        [['sandbox-failure', 'high']],
+      );
+      assert.equal(result.verdict, 'review');
+    }
+    // A completed phase with a static error: analysis-error alone.
+    const staticError = evaluateArtifact({
+      name: 'demo',
+      version: '1.0.1',
+      static: baseReport({ errors: ['boom'] }),
+      behaviour: [report()],
+    });
+    assert.deepEqual(
+      staticError.findings
+        .filter((f) => f.rule === 'sandbox-failure' || f.rule === 'analysis-error')
+        .map((f) => f.rule),
+      ['analysis-error'],
+    );
+  });
 });

@@ -8,14 +8,27 @@ const SENSITIVE = new Set(['honeytoken', 'credentials', 'wallet']);
 /** npm / yarn configuration: also where registry, proxy and cache settings live. */
 const PACKAGE_MANAGER_CONFIG = /(^|\/)\.(npmrc|yarnrc(\.yml)?)$/;
 
+/** dotenv-style configuration files (`.env`, `.env.local`, `.env.production`, …). */
+const ENV_FILE = /(^|\/)\.env(\.[\w-]+)?$/;
+
 function isConfigOnly(reads: FileEntry[]): boolean {
   return reads.every((f) => PACKAGE_MANAGER_CONFIG.test(f.path));
 }
 
 /**
+ * Only `.env` files, read while the package is loaded (import or browser phase): what a
+ * configuration loader does when asked (`dotenv/config`, `config`), not theft by itself.
+ */
+function isEnvLoadOnly(report: BehaviourReport, reads: FileEntry[]): boolean {
+  return report.phase !== 'install' && reads.every((f) => ENV_FILE.test(f.path));
+}
+
+/**
  * Reads of credential, wallet or honeytoken files, judged by what followed in the same phase:
  *
- * - keys, cloud credentials, git tokens, wallets, `.env`: any later egress `critical`; alone `high`.
+ * - keys, cloud credentials, git tokens, wallets, `.env`: any later egress `critical`; alone `high`,
+ *   except `.env` files alone read at import or in the browser phase (a configuration loader such
+ *   as `dotenv/config` does that when asked): `medium` without later egress.
  * - only npm/yarn configuration (`.npmrc`: registry and proxy settings; prebuild-install and other
  *   downloaders read it through `rc`): `medium` when data was then sent somewhere other than the
  *   registry (a POST body, raw TCP), `low` otherwise. The token itself leaving is
@@ -39,7 +52,9 @@ export const credentialReadThenEgress: Rule = {
           : 'low'
         : relevant.length > 0
           ? 'critical'
-          : 'high';
+          : isEnvLoadOnly(report, reads)
+            ? 'medium'
+            : 'high';
       const paths = [...new Set(reads.map((f) => f.path))];
       const shown = paths.slice(0, 4).join(', ') + (paths.length > 4 ? ` and ${paths.length - 4} more` : '');
       const evidence: Evidence[] = [

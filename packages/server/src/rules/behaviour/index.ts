@@ -4,6 +4,7 @@ import { browserHookRuntime } from './browser-hook-runtime.js';
 import { ciWorkflowWrite } from './ci-workflow-write.js';
 import { cloudMetadata } from './cloud-metadata.js';
 import { credentialReadThenEgress } from './credential-read-then-egress.js';
+import { detachedPayload } from './detached-payload.js';
 import { dnsTunnelling } from './dns-tunnelling.js';
 import { honeytokenEgress } from './honeytoken-egress.js';
 import { installNetwork } from './install-network.js';
@@ -26,4 +27,5 @@ export const BEHAVIOUR_RULES: readonly Rule[] = [
   cloudMetadata,
   installNetwork,
   browserHookRuntime,
+  detachedPayload,
 ];

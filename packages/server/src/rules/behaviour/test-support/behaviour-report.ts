@@ -84,3 +84,21 @@ export function decoy(tool: string, argv: string[]): BehaviourReport['decoys'][n
 export function browser(api: string, action: string, detail: string): BehaviourReport['browser'][number] {
   return { api, action, detail, seq: next() };
 }
+
+type Late = NonNullable<BehaviourReport['lateActivity']>[number];
+
+/** A late-activity entry; pass `at` to share the seqs of the report entry it explains. */
+export function late(
+  what: Late['what'],
+  detail: string,
+  options: { pid?: number; argv?: string[]; afterMs?: number; at?: number[] } = {},
+): Late {
+  return {
+    pid: options.pid ?? 4242,
+    argv: options.argv ?? ['node', '-e', 'setTimeout(beacon, 1500)'],
+    what,
+    detail,
+    afterMs: options.afterMs ?? 1500,
+    seq: options.at ?? next(),
+  };
+}
