@@ -75,11 +75,14 @@ describe('readMetadata', () => {
       '2.0.0': { gypfile: true },
       '3.0.0': { hasInstallScript: false },
       '4.0.0': {},
+      '5.0.0': { hasInstallScript: true },
     });
     assert.deepEqual(readMetadata(p, '1.0.0', now).packumentInstallEvents, ['postinstall']);
     assert.deepEqual(readMetadata(p, '2.0.0', now).packumentInstallEvents, ['install']);
     assert.deepEqual(readMetadata(p, '3.0.0', now).packumentInstallEvents, []);
-    assert.equal(readMetadata(p, '4.0.0', now).packumentInstallEvents, null);
+    // A full version document without `scripts` has none; only the abbreviated flag leaves it open.
+    assert.deepEqual(readMetadata(p, '4.0.0', now).packumentInstallEvents, []);
+    assert.equal(readMetadata(p, '5.0.0', now).packumentInstallEvents, null);
   });
 
   test('hostile packuments do not throw', () => {

@@ -65,8 +65,9 @@ export function declaredInstallEvents(doc: VersionDoc | undefined): LifecycleEve
     return [...new Set(installCommands(scripts, doc.gypfile === true).map((c) => c.event))];
   }
   if (doc.gypfile === true) return ['install'];
-  if (typeof doc.hasInstallScript === 'boolean') return doc.hasInstallScript ? null : [];
-  return null;
+  // A full version document lists its `scripts` when it has any: no key means none. Only the
+  // abbreviated form's `hasInstallScript: true` says "some, unknown which".
+  return doc.hasInstallScript === true ? null : [];
 }
 
 /** The previous version's install commands by event (`undefined` entries when only a flag is known). */
@@ -80,8 +81,8 @@ export function previousInstallCommands(doc: VersionDoc | undefined): Map<Lifecy
     }
     return new Map(installCommands(scripts, doc.gypfile === true).map((c) => [c.event, c.command]));
   }
-  if (doc.hasInstallScript === false) return new Map();
-  return null;
+  // No `scripts` key in a full version document means no scripts (see above).
+  return doc.hasInstallScript === true ? null : new Map();
 }
 
 function timeOf(packument: unknown, key: string): string | undefined {

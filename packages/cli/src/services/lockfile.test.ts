@@ -191,7 +191,7 @@ describe('bad input', () => {
   });
 });
 
-test('a 50,000-entry lockfile is read by the linear reader, quickly', async () => {
+test('a 50,000-entry lockfile is read by the linear reader', async () => {
   const dir = mkdtempSync(join(work, 'huge-'));
   const count = 50_000;
   const packages: Record<string, unknown> = { '': { name: 'huge', version: '1.0.0', dependencies: {} } };
@@ -215,12 +215,12 @@ test('a 50,000-entry lockfile is read by the linear reader, quickly', async () =
   assert.ok(count > ARBORIST_MAX_ENTRIES);
   const start = performance.now();
   const loaded = await loadLockfile(dir);
-  const elapsed = performance.now() - start;
+  // Speed belongs to bench/; the time is printed for the record, never asserted.
+  console.log(`50,000-entry lockfile read in ${Math.round(performance.now() - start)} ms`);
   assert.equal(loaded.reader, 'direct');
   assert.equal(loaded.graph.nodes.length, count);
   assert.equal(
     loaded.graph.edges.length,
     count / 10 + (count - 1) * 2 - /* pkg-1 and pkg-2 name one package twice */ 2,
   );
-  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
 });

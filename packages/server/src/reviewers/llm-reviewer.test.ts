@@ -24,7 +24,7 @@ describe("LLM investigator in the pipeline (scripted OpenAI endpoint, the server
     await upstream.start();
     ({ integrity } = await upstream.add({
       name: 'expresss',
-      version: '4.18.3',
+      version: '1.0.0',
       files: { 'index.js': INDEX },
     }));
   });
@@ -39,8 +39,9 @@ describe("LLM investigator in the pipeline (scripted OpenAI endpoint, the server
       upstream: upstream.url,
       llm: { provider: 'openai', baseUrl: `${model.url}/v1`, model: 'gpt-test', apiKey: 'sk-test' },
       ...(options.auth ? { auth: options.auth } : {}),
-      // One second per investigation, so the hanging endpoint below times out quickly.
-      policy: parsePolicyText(JSON.stringify({ llm: { timeoutMs: 1000 } }), 'test'),
+      // Five seconds per investigation: the hanging endpoint below times out soon, while a loaded
+      // machine still has time for the MCP connection and the scripted model's answers.
+      policy: parsePolicyText(JSON.stringify({ llm: { timeoutMs: 5000 } }), 'test'),
     });
     const headers: Record<string, string> = {};
     if (options.auth === 'token') {
@@ -50,7 +51,7 @@ describe("LLM investigator in the pipeline (scripted OpenAI endpoint, the server
     const created = await server.json<ScanSummary>(
       'POST',
       '/api/v1/scans',
-      { graph: makeGraph([{ name: 'expresss', version: '4.18.3', integrity }]) },
+      { graph: makeGraph([{ name: 'expresss', version: '1.0.0', integrity }]) },
       headers,
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -69,12 +70,12 @@ describe("LLM investigator in the pipeline (scripted OpenAI endpoint, the server
   }
 
   async function artifact(server: TestServer) {
-    const stored = await server.store.getArtifact({ name: 'expresss', version: '4.18.3', integrity });
+    const stored = await server.store.getArtifact({ name: 'expresss', version: '1.0.0', integrity });
     assert.ok(stored);
     return { stored, llm: stored.reports.llm as InvestigationRecord };
   }
 
-  const PKG = { name: 'expresss', version: '4.18.3' };
+  const PKG = { name: 'expresss', version: '1.0.0' };
 
   test('a reject opinion after real tool calls rejects the held package (token mode: internal ci token)', async () => {
     const { server, model, scan } = await scanWith(

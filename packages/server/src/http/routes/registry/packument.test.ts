@@ -122,7 +122,9 @@ describe('registry packument routes', () => {
   test('identical concurrent packument requests share one upstream fetch', async () => {
     await h.publish('popular', '1.0.0');
     h.upstream.hits.delete('popular');
-    h.upstream.delayMs = 100;
+    // Long enough that all ten requests are in flight before the first upstream answer, even on
+    // a loaded machine.
+    h.upstream.delayMs = 1500;
     try {
       const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`${h.url}/popular`)));
       for (const response of responses) {
