@@ -7,3 +7,4 @@ export * from './package-id.js';
 export * from './report.js';
 export * from './verdict.js';
 export * from './review.js';
+export * from './scan-counts.js';

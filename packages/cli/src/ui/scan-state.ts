@@ -1,3 +1,4 @@
+import { pendingScanCounts } from '@secure-registry/shared';
 import type { Finding, ScanCounts, ScanEvent, ScanPackage, ScanResult } from '@secure-registry/shared';
 
 export interface ArrivedFinding {
@@ -17,22 +18,11 @@ export interface ScanViewState {
   exitCode: number | undefined;
 }
 
-const emptyCounts = (total: number): ScanCounts => ({
-  total,
-  pending: total,
-  analyzing: 0,
-  approved: 0,
-  rejected: 0,
-  review: 0,
-  blocked: 0,
-  unvettable: 0,
-});
-
 export function initialScanViewState(lockfile: string, total: number): ScanViewState {
   return {
     scanId: undefined,
     lockfile,
-    counts: emptyCounts(total),
+    counts: pendingScanCounts(total),
     analyzing: [],
     findings: [],
     result: undefined,

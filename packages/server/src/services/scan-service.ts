@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../http/errors.js';
+import { countStates } from '@secure-registry/shared';
 import type {
   CreateScanRequest,
   Finding,
@@ -13,14 +14,7 @@ import type { ArtifactKey, ScanPackageRecord, Store } from '../storage/store.js'
 import type { RegistryClient } from '../upstream/registry-client.js';
 import type { ScanEventHub } from './scan-event-hub.js';
 import { isDecided, planScan } from './scan-planner.js';
-import {
-  OPEN_STATES,
-  computeCounts,
-  isSettled,
-  planBlocked,
-  toScanResult,
-  toScanSummary,
-} from './scan-view.js';
+import { OPEN_STATES, isSettled, planBlocked, toScanResult, toScanSummary } from './scan-view.js';
 
 export interface ScanServiceDeps {
   store: Store;
@@ -206,7 +200,7 @@ export class ScanService {
       changed.push(pkg);
     }
     const all = [...packages.values()];
-    const counts = computeCounts(all);
+    const counts = countStates(all);
     for (const pkg of changed) {
       await store.updateScanPackage(scanId, pkg.key, {
         state: pkg.state,

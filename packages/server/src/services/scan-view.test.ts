@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
+import { countStates } from '@secure-registry/shared';
 import type { PackageState } from '@secure-registry/shared';
 import { makeGraph } from '../test-support/graph.js';
-import { computeCounts, isSettled, planBlocked } from './scan-view.js';
+import { isSettled, planBlocked } from './scan-view.js';
 
 const graph = makeGraph(
   [
@@ -47,7 +48,7 @@ describe('scan view', () => {
 
   test('counts and settledness', () => {
     const packages = [{ state: 'approved' }, { state: 'pending' }, { state: 'blocked' }] as const;
-    assert.deepEqual(computeCounts(packages), {
+    assert.deepEqual(countStates(packages), {
       total: 3,
       pending: 1,
       analyzing: 0,

@@ -1,9 +1,8 @@
-import { findBlocked, formatPackageVersion } from '@secure-registry/shared';
+import { countStates, findBlocked, formatPackageVersion } from '@secure-registry/shared';
 import type {
   BlockedBy,
   DependencyGraph,
   PackageState,
-  ScanCounts,
   ScanPackage,
   ScanResult,
   ScanSummary,
@@ -12,28 +11,6 @@ import type { ScanPackageRecord, ScanRecord } from '../storage/store.js';
 
 /** States in which a package still waits for a decision. */
 export const OPEN_STATES: ReadonlySet<PackageState> = new Set(['pending', 'analyzing']);
-
-export function emptyCounts(): ScanCounts {
-  return {
-    total: 0,
-    pending: 0,
-    analyzing: 0,
-    approved: 0,
-    rejected: 0,
-    review: 0,
-    blocked: 0,
-    unvettable: 0,
-  };
-}
-
-export function computeCounts(packages: readonly Pick<ScanPackageRecord, 'state'>[]): ScanCounts {
-  const counts = emptyCounts();
-  for (const pkg of packages) {
-    counts.total++;
-    counts[pkg.state]++;
-  }
-  return counts;
-}
 
 export function isSettled(packages: readonly Pick<ScanPackageRecord, 'state'>[]): boolean {
   return packages.every((pkg) => !OPEN_STATES.has(pkg.state));
@@ -64,7 +41,7 @@ export function toScanSummary(
     status: scan.status,
     createdAt: scan.createdAt,
     ...(scan.completedAt !== undefined ? { completedAt: scan.completedAt } : {}),
-    counts: computeCounts(packages),
+    counts: countStates(packages),
   };
 }
 
