@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ABBREVIATED_MEDIA_TYPE } from '@secure-registry/shared';
 import { packFixtureTree, packInline } from './fixture-packages.js';
 import type { FixturePackage, PackedVersion } from './fixture-packages.js';
 import { buildEntries } from './packument.js';
@@ -58,7 +59,6 @@ export interface FixtureRegistry {
   close(): Promise<void>;
 }
 
-const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
 const TARBALL_PATH = /^\/(.+)\/-\/([^/]+\.tgz)$/;
 
 async function loadPackages(options: FixtureRegistryOptions): Promise<PackedVersion[]> {
@@ -164,9 +164,9 @@ export async function startFixtureRegistry(options: FixtureRegistryOptions = {})
     if (decoded === undefined) return notFound(req, res);
     const entry = entries.get(decoded);
     if (entry) {
-      const abbreviated = (req.headers.accept ?? '').includes(ABBREVIATED_TYPE);
+      const abbreviated = (req.headers.accept ?? '').includes(ABBREVIATED_MEDIA_TYPE);
       return abbreviated
-        ? sendJson(req, res, 200, entry.abbreviated, ABBREVIATED_TYPE)
+        ? sendJson(req, res, 200, entry.abbreviated, ABBREVIATED_MEDIA_TYPE)
         : sendJson(req, res, 200, entry.full);
     }
     // `/<name>/<version-or-tag>`: one version's manifest.

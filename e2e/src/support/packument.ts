@@ -1,4 +1,5 @@
 import * as semver from 'semver';
+import { ABBREVIATED_VERSION_FIELDS, tarballFileName } from '@secure-registry/shared';
 import type { PackedVersion } from './fixture-packages.js';
 
 /** Everything the fixture registry serves for one package name. */
@@ -16,39 +17,6 @@ const DEFAULT_MAINTAINER = { name: 'fixture-maintainer', email: 'maintainer@fixt
 const DAY_MS = 86_400_000;
 /** Versions without an explicit date are published 30 days apart from this date, in semver order. */
 const DEFAULT_EPOCH = Date.UTC(2022, 0, 1);
-
-const ABBREVIATED_FIELDS = [
-  'name',
-  'version',
-  'deprecated',
-  'dependencies',
-  'optionalDependencies',
-  'devDependencies',
-  'bundleDependencies',
-  'peerDependencies',
-  'peerDependenciesMeta',
-  'acceptDependencies',
-  'bin',
-  'directories',
-  'dist',
-  'engines',
-  'cpu',
-  'os',
-  'libc',
-  '_hasShrinkwrap',
-  'hasInstallScript',
-  'funding',
-  'license',
-] as const;
-
-/** The bare name of a package (`@scope/name` -> `name`). */
-export function bareName(name: string): string {
-  return name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-}
-
-export function tarballFileName(name: string, version: string): string {
-  return `${bareName(name)}-${version}.tgz`;
-}
 
 /** The publication time of every version of one package, as ISO strings. */
 function publicationTimes(sorted: readonly PackedVersion[], now: number): Map<string, string> {
@@ -113,7 +81,8 @@ export function buildEntry(options: {
     fullVersions[v.version] = manifest;
     versionMap.set(v.version, manifest);
     const short: Record<string, unknown> = {};
-    for (const field of ABBREVIATED_FIELDS) if (manifest[field] !== undefined) short[field] = manifest[field];
+    for (const field of ABBREVIATED_VERSION_FIELDS)
+      if (manifest[field] !== undefined) short[field] = manifest[field];
     abbreviatedVersions[v.version] = short;
     tarballs.set(file, v);
   }

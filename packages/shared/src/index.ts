@@ -8,3 +8,4 @@ export * from './report.js';
 export * from './verdict.js';
 export * from './review.js';
 export * from './scan-counts.js';
+export * from './packument.js';

@@ -2,40 +2,14 @@
  * Shaping of the packuments the vetted registry serves, from upstream's packument (or the stored
  * manifests) and the served versions. Pure: data in, data out.
  */
+import { ABBREVIATED_VERSION_FIELDS } from '@secure-registry/shared';
 import { recomputeDistTags } from './dist-tags.js';
 import { copyRecord, createRecord, isRecord } from './records.js';
 import type { JsonRecord } from './records.js';
 import { tarballUrl } from './registry-path.js';
 import type { ServedVersion } from './served-versions.js';
 
-/** The media type of npm's abbreviated ("corgi") packument. */
-export const ABBREVIATED_MEDIA_TYPE = 'application/vnd.npm.install-v1+json';
-
-/** Version fields kept in the abbreviated form: what an installer needs. */
-export const ABBREVIATED_VERSION_FIELDS = [
-  'name',
-  'version',
-  'deprecated',
-  'dependencies',
-  'optionalDependencies',
-  'devDependencies',
-  'peerDependencies',
-  'peerDependenciesMeta',
-  'bundleDependencies',
-  'bundledDependencies',
-  'acceptDependencies',
-  'bin',
-  'directories',
-  'dist',
-  'engines',
-  'os',
-  'cpu',
-  'libc',
-  'funding',
-  'license',
-  '_hasShrinkwrap',
-  'hasInstallScript',
-] as const;
+export { ABBREVIATED_MEDIA_TYPE, ABBREVIATED_VERSION_FIELDS } from '@secure-registry/shared';
 
 /** Top-level fields that are recomputed, or never passed on. */
 const RECOMPUTED_TOP_LEVEL = new Set(['versions', 'dist-tags', 'time', '_attachments', '_rev', 'modified']);
