@@ -15,6 +15,8 @@ import {
   type BatchPackage,
   type BatchRun,
 } from '@secure-registry/analyzer';
+import { tarballFileName } from '@secure-registry/shared';
+import { graphFromLockfileData } from 'secure-registry';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_LOCKFILE = resolve(
@@ -31,12 +33,10 @@ interface Entry {
   integrity: string;
 }
 
+/** The lockfile fields read here besides the graph (and kept for the project's package.json). */
 interface LockEntry {
   name?: string;
   version?: string;
-  resolved?: string;
-  integrity?: string;
-  link?: boolean;
   os?: string[];
   cpu?: string[];
 }
@@ -62,16 +62,17 @@ const platformOk = (list: string[] | undefined, value: string): boolean =>
   (list.some((x) => x === value) && !list.includes(`!${value}`)) ||
   (list.every((x) => x.startsWith('!')) && !list.includes(`!${value}`));
 
-/** Registry packages npm ci would install on this platform. */
+/** Registry packages npm ci would install on this platform (the graph is the CLI's lockfile reader's). */
 function entriesOf(lock: { packages?: Record<string, LockEntry> }): Entry[] {
   const out: Entry[] = [];
-  for (const [path, e] of Object.entries(lock.packages ?? {})) {
-    if (path === '' || e.link || !e.integrity || !e.version) continue;
-    if (!platformOk(e.os, process.platform) || !platformOk(e.cpu, process.arch)) continue;
-    const name = e.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  for (const node of graphFromLockfileData(lock).nodes) {
+    if (node.source === 'link' || !node.integrity) continue;
+    const e = lock.packages?.[node.key];
+    if (!platformOk(e?.os, process.platform) || !platformOk(e?.cpu, process.arch)) continue;
     // npm 11 may omit `resolved` for the default registry.
-    const resolved = e.resolved ?? `${REGISTRY}/${name}/-/${name.split('/').pop() ?? name}-${e.version}.tgz`;
-    out.push({ path, name, version: e.version, resolved, integrity: e.integrity });
+    const resolved =
+      node.resolved ?? `${REGISTRY}/${node.name}/-/${tarballFileName(node.name, node.version)}`;
+    out.push({ path: node.key, name: node.name, version: node.version, resolved, integrity: node.integrity });
   }
   return out;
 }
