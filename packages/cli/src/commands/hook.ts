@@ -3,7 +3,6 @@
  *
  * Exit codes: 0 done; 3 not a git repository / git missing.
  */
-import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { installHook, uninstallHook } from '../services/git-hook.js';
 import type { HookKind } from '../services/git-hook.js';
@@ -41,18 +40,4 @@ export async function runHookInstall(
       'commits that stage package-lock.json or npm-shrinkwrap.json now run `secure-registry scan` first\n',
   );
   return ExitCode.Ok;
-}
-
-export function registerHookCommand(
-  program: Command,
-  io: CommandIo,
-  setExit: (code: number) => void,
-): Command {
-  const hook = program.command('hook').description('git hooks that scan lockfile changes');
-  hook
-    .command('install')
-    .description('add a pre-commit hook that scans a staged package-lock.json (works with husky, lefthook)')
-    .option('--uninstall', 'remove the secure-registry block from the pre-commit hook')
-    .action(async (flags: { uninstall?: boolean }) => setExit(await runHookInstall(flags, io)));
-  return hook;
 }

@@ -14,8 +14,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { RemoteError, UserError, redact } from '@secure-registry/shared';
 import { DEFAULT_FAIL_ON, ExitCode, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
@@ -193,35 +191,4 @@ function parseFailOn(value: string): FailOn {
     );
   }
   return value;
-}
-
-export function registerInstallCommand(
-  program: Command,
-  io: CommandIo,
-  setExit: (code: number) => void,
-): Command {
-  return program
-    .command('install')
-    .description('resolve, scan, and only then npm install through the vetted registry')
-    .argument('[npm-args...]', 'arguments for npm install (packages to add, npm flags)')
-    .option('--ci', 'install the existing lockfile with npm ci (no resolution)')
-    .option('--upstream <url>', 'registry to resolve against (default: npm config registry)')
-    .addOption(
-      new Option('--fail-on <level>', 'least severe outcome that stops the install (exit 1/2)')
-        .choices(FAIL_ON)
-        .default(DEFAULT_FAIL_ON),
-    )
-    .allowUnknownOption()
-    .helpOption('-h, --help')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  secure-registry install                 install package.json's dependencies
-  secure-registry install lodash@^4 -D    add a dev dependency
-  secure-registry install --ci            npm ci of the lockfile as it is
-
-In local mode (no server configured) the install goes through a registry started for the run.`,
-    )
-    .action(async (args: string[], flags: InstallFlags) => setExit(await runInstall(args, flags, io)));
 }

@@ -5,7 +5,6 @@
  *
  * Exit codes: 0 when the client ends the session; 3 token refused; 4 server unreachable.
  */
-import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { createMcpProxy, serveMcpProxy } from '../services/mcp-proxy.js';
 import { openServerSession } from '../services/server-session.js';
@@ -30,16 +29,4 @@ export async function runMcp(flags: SessionFlags, io: CommandIo): Promise<number
   } finally {
     await session?.close().catch(() => undefined);
   }
-}
-
-export function registerMcpCommand(
-  program: Command,
-  io: CommandIo,
-  setExit: (code: number) => void,
-): Command {
-  return program
-    .command('mcp')
-    .description('serve the investigation tools over MCP on stdio (for coding assistants)')
-    .option('--upstream <url>', 'upstream registry in local mode')
-    .action(async (flags: SessionFlags) => setExit(await runMcp(flags, io)));
 }

@@ -6,16 +6,12 @@
  * Exit codes: 0 done; 3 usage error, unknown package, or a token without the reviewer role;
  * 4 server or network failure.
  */
-import type { Command } from 'commander';
-import { createElement } from 'react';
-import { render } from 'ink';
 import { SecureRegistryError, UserError, maxSeverity, redact } from '@secure-registry/shared';
 import type { HeldPackage, ReviewDecisionKind } from '@secure-registry/shared';
 import { ExitCode } from '../exit-codes.js';
 import { isPermissionError, listHeldPackages, recordReviewDecision } from '../services/review.js';
 import { openServerSession } from '../services/server-session.js';
 import type { ServerSession } from '../services/server-session.js';
-import { ReviewList } from '../ui/ReviewList.js';
 import { wantsInteractive, writeOut } from './io.js';
 import type { CommandIo } from './io.js';
 
@@ -132,6 +128,12 @@ export async function runReviewInteractive(flags: SessionFlags, io: CommandIo): 
   if (!wantsInteractive(io) || !process.stdin.isTTY) return runReviewList(flags, io);
   return withSession(flags, io, 'review', async (session) => {
     const packages = await listHeldPackages(session.client);
+    // Ink and React are the slowest modules to load: only the interactive view loads them.
+    const [{ render }, { createElement }, { ReviewList }] = await Promise.all([
+      import('ink'),
+      import('react'),
+      import('../ui/ReviewList.js'),
+    ]);
     const app = render(
       createElement(ReviewList, {
         packages,
@@ -147,39 +149,4 @@ export async function runReviewInteractive(flags: SessionFlags, io: CommandIo): 
     );
     await app.waitUntilExit();
   });
-}
-
-/** Registers `review` and its subcommands; `setExit` receives each run's exit code. */
-export function registerReviewCommand(
-  program: Command,
-  io: CommandIo,
-  setExit: (code: number) => void,
-): Command {
-  const upstream = ['--upstream <url>', 'upstream registry in local mode'] as const;
-  const review = program
-    .command('review')
-    .description('review packages held for a person (needs the reviewer role)')
-    .option(...upstream)
-    .action(async (flags: SessionFlags) => setExit(await runReviewInteractive(flags, io)));
-  review
-    .command('list')
-    .description('list held packages with their evidence')
-    .option('--json', 'print JSON ({ packages: [...] })')
-    .option(...upstream)
-    .action(async (flags: SessionFlags & { json?: boolean }) => setExit(await runReviewList(flags, io)));
-  for (const decision of ['approve', 'reject'] as const) {
-    review
-      .command(decision)
-      .argument('<package>', 'name@version')
-      .description(`${decision} a held package version; appended to the decision log`)
-      .option('--reason <text>', 'why (required; recorded with the decision)')
-      .option('--integrity <sri>', 'pick one artifact when several share the version')
-      .option('--json', 'print JSON')
-      .option(...upstream)
-      .action(
-        async (spec: string, flags: SessionFlags & { reason?: string; integrity?: string; json?: boolean }) =>
-          setExit(await runReviewDecision(decision, spec, flags, io)),
-      );
-  }
-  return review;
 }

@@ -4,7 +4,6 @@
  *
  * Exit codes: 0 done; 3 no persistent server configured (local mode) or bad input; 4 npm failed.
  */
-import type { Command } from 'commander';
 import { UserError } from '@secure-registry/shared';
 import { ExitCode } from '../exit-codes.js';
 import { openConfigStore, resolveTarget } from '../services/config.js';
@@ -77,25 +76,4 @@ export async function runUse(flags: UseFlags, io: CommandIo, cwd = process.cwd()
 
 function show(key: string, value: string): string {
   return key.endsWith(':_authToken') ? '***' : value;
-}
-
-export function registerUseCommand(
-  program: Command,
-  io: CommandIo,
-  setExit: (code: number) => void,
-): Command {
-  return program
-    .command('use')
-    .description("point npm at the configured server's vetted registry (npm config set registry)")
-    .option('--project', "write the project's .npmrc instead of the user's")
-    .option('--undo', 'restore the registry (and token) that were set before')
-    .addHelpText(
-      'after',
-      `
-The previous values are kept in npm-config-backup.json next to the CLI's config file.
-A read token (from login or SECURE_REGISTRY_TOKEN) is written as //host/:_authToken in the
-user's npmrc, never in the project's. Local mode has no persistent registry: run
-secure-registry-server and log in to it first.`,
-    )
-    .action(async (flags: UseFlags) => setExit(await runUse(flags, io)));
 }

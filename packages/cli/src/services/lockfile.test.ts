@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@secure-registry/shared';
 import type { DependencyGraph } from '@secure-registry/shared';
-import { ARBORIST_MAX_ENTRIES, loadLockfile } from './lockfile.js';
+import { ARBORIST_MAX_ENTRIES, graphViaArborist, loadLockfile } from './lockfile.js';
 import { graphFromLockfileData } from './graph-lockfile.js';
 
 const FIXTURES = '/work/shared/fixtures/lockfiles';
@@ -89,8 +89,9 @@ describe('graph from real lockfiles', () => {
       ['large-install-v3', true],
     ] as const) {
       const dir = project(fixture, withPackageJson);
-      const viaArborist = (await loadLockfile(dir)).graph;
-      const direct = graphFromLockfileData(JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')));
+      const data = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8'));
+      const viaArborist = await graphViaArborist(dir, join(dir, 'package-lock.json'), data.lockfileVersion);
+      const direct = graphFromLockfileData(data);
       assert.ok(viaArborist.nodes.length > 800);
       assert.deepEqual(
         [...nodeMap(direct)].sort(([a], [b]) => a.localeCompare(b)),
@@ -108,6 +109,37 @@ describe('graph from real lockfiles', () => {
     const pick = (g: DependencyGraph) =>
       g.nodes.map((n) => `${n.key} ${n.name}@${n.version} ${n.source} ${n.integrity ?? ''}`).sort();
     assert.deepEqual(pick(direct), pick(viaArborist));
+  });
+});
+
+describe('which reader', () => {
+  test('a v3 lockfile whose root entry matches package.json is read without Arborist', async () => {
+    const dir = project('large-install-v3', true);
+    const loaded = await loadLockfile(dir);
+    assert.equal(loaded.reader, 'direct');
+    const viaArborist = await graphViaArborist(dir, loaded.path, loaded.lockfileVersion);
+    assert.deepEqual(
+      [...nodeMap(loaded.graph)].sort(([a], [b]) => a.localeCompare(b)),
+      [...nodeMap(viaArborist)].sort(([a], [b]) => a.localeCompare(b)),
+    );
+    assert.deepEqual(edgeSet(loaded.graph), edgeSet(viaArborist));
+    assert.deepEqual(loaded.graph.root, viaArborist.root);
+  });
+
+  test('Arborist reads lockfiles the linear reader cannot vouch for', async () => {
+    // Workspaces and links (npm-cli), lockfile v1, and a lockfile with no package.json.
+    assert.equal((await loadLockfile(project('npm-cli-v3', true))).reader, 'arborist');
+    assert.equal((await loadLockfile(project('npm-cli-v1', false))).reader, 'arborist');
+    assert.equal((await loadLockfile(project('large-install-v3', false))).reader, 'arborist');
+    // package.json changed after the lockfile was written: npm (Arborist) goes by package.json.
+    const dir = project('large-install-v3', true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const [first] = Object.keys(manifest.dependencies);
+    delete manifest.dependencies[first!];
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
+    const loaded = await loadLockfile(dir);
+    assert.equal(loaded.reader, 'arborist');
+    assert.ok(!loaded.graph.edges.some((e) => e.from === '' && e.to === `node_modules/${first}`));
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '@secure-registry/shared';
 import type { DependencyGraph } from '@secure-registry/shared';
 import { graphFromArboristTree } from './graph-arborist.js';
@@ -98,13 +99,71 @@ export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
     lockfileVersion,
     entries,
   };
-  if (entries > ARBORIST_MAX_ENTRIES) {
+  if (entries > ARBORIST_MAX_ENTRIES || (await directReaderSuffices(data, base.dir))) {
     return { ...base, reader: 'direct', graph: graphFromLockfileData(data) };
   }
+  return { ...base, reader: 'arborist', graph: await graphViaArborist(base.dir, path, lockfileVersion) };
+}
+
+const MANIFEST_DEPENDENCY_FIELDS = [
+  'name',
+  'version',
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+] as const;
+
+/**
+ * Whether the linear reader gives the graph Arborist would, so Arborist (slow to load and to read
+ * a lockfile) is not needed: a v2/v3 lockfile without workspaces or links, next to a package.json
+ * whose dependencies are the lockfile's root entry. Otherwise (lockfile v1, workspaces, links, no
+ * or a changed package.json) Arborist decides, as npm does.
+ */
+export async function directReaderSuffices(data: Record<string, unknown>, dir: string): Promise<boolean> {
+  const packages = data.packages;
+  if (typeof packages !== 'object' || packages === null || Array.isArray(packages)) return false;
+  const entries = packages as Record<string, unknown>;
+  const root = entries[''];
+  if (typeof root !== 'object' || root === null || 'workspaces' in root) return false;
+  for (const entry of Object.values(entries)) {
+    if (typeof entry === 'object' && entry !== null && (entry as { link?: unknown }).link === true)
+      return false;
+  }
+  const text = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return false;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch {
+    return false; // Arborist reports the broken package.json
+  }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return false;
+  if ('workspaces' in manifest || 'bundleDependencies' in manifest || 'bundledDependencies' in manifest) {
+    return false;
+  }
+  const fromManifest = manifest as Record<string, unknown>;
+  const fromLockfile = root as Record<string, unknown>;
+  return MANIFEST_DEPENDENCY_FIELDS.every((field) =>
+    isDeepStrictEqual(emptyAsAbsent(fromManifest[field]), emptyAsAbsent(fromLockfile[field])),
+  );
+}
+
+function emptyAsAbsent(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0 ? undefined : value;
+}
+
+/** Reads the lockfile in `dir` with npm's Arborist (loaded on first use). */
+export async function graphViaArborist(
+  dir: string,
+  path: string,
+  lockfileVersion: number | undefined,
+): Promise<DependencyGraph> {
   const { default: Arborist } = await import('@npmcli/arborist');
   let tree;
   try {
-    tree = await new Arborist({ path: base.dir }).loadVirtual();
+    tree = await new Arborist({ path: dir }).loadVirtual();
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new UserError(
@@ -116,5 +175,5 @@ export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
       },
     );
   }
-  return { ...base, reader: 'arborist', graph: graphFromArboristTree(tree, lockfileVersion) };
+  return graphFromArboristTree(tree, lockfileVersion);
 }
