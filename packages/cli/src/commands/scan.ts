@@ -3,7 +3,7 @@ import type { Instance } from 'ink';
 import { UserError } from '@secure-registry/shared';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
 import { ApiClient } from '../api-client.js';
-import { DEFAULT_FAIL_ON, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
+import { DEFAULT_FAIL_ON, ExitCode, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { buildJsonReport } from '../output/json.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
@@ -24,6 +24,8 @@ export interface ScanFlags {
   sarif?: boolean;
   failOn?: string;
   upstream?: string;
+  /** After a clean scan (exit 0), point npm at the vetted registry (`secure-registry use`). */
+  use?: boolean;
   verbose?: boolean;
 }
 
@@ -38,8 +40,10 @@ export async function runScan(
   if (flags.json && flags.sarif) {
     throw new UserError('ERR_SR_USAGE', '--json and --sarif cannot be combined: each prints one document');
   }
-  const lockfile = await loadLockfile(dir);
   const target = resolveTarget(openConfigStore(io.env).store, io.env);
+  // `--use` needs a persistent registry: in local mode it fails as `secure-registry use` does.
+  if (flags.use) (await import('./use.js')).vettedRegistry(io.env);
+  const lockfile = await loadLockfile(dir);
   if (target.mode === 'hosted' && flags.upstream) {
     throw new UserError(
       'ERR_SR_USAGE',
@@ -50,6 +54,7 @@ export async function runScan(
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;
   let view: LiveView | undefined;
+  let exitCode: number;
   const mode = flags.json || flags.sarif ? 'document' : wantsInteractive(io) ? 'ink' : 'plain';
   const plain = (lines: string[]) => {
     if (mode === 'plain' && lines.length) io.stdout.write(`${lines.join('\n')}\n`);
@@ -79,15 +84,25 @@ export async function runScan(
       label: basename(lockfile.dir),
       onEvent,
     });
-    const exitCode = exitCodeFor(result.packages, failOn);
+    exitCode = exitCodeFor(result.packages, failOn);
     const format = flags.sarif ? 'sarif' : flags.json ? 'json' : undefined;
     await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion });
-    return exitCode;
   } finally {
     view?.instance.unmount();
     await client?.close();
     await server?.close();
   }
+  if (exitCode !== ExitCode.Ok || target.mode !== 'hosted') return exitCode;
+  // After the view is gone: `use` may ask on the terminal and prints what it changed. Loaded only
+  // here (`use` runs npm through execa).
+  const { afterCleanScan } = await import('./scan-use.js');
+  return afterCleanScan({
+    io,
+    server: target.server,
+    projectDir: lockfile.dir,
+    use: flags.use === true,
+    output: mode === 'document' ? 'document' : mode,
+  });
 }
 
 async function renderResult(input: {
