@@ -77,6 +77,22 @@ async function runFixtures(concurrency: number): Promise<EvalRow[]> {
   }
 }
 
+/** `npmIntegrity` with retries: one slow connection to the registry should not end the whole run. */
+async function npmIntegrityRetried(
+  name: string,
+  version: string,
+): Promise<{ integrity: string; resolved: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await npmIntegrity(name, version);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.error(`${name}@${version}: ${String(error)}; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000 * attempt));
+    }
+  }
+}
+
 async function npmIntegrity(name: string, version: string): Promise<{ integrity: string; resolved: string }> {
   const url = `${NPM_REGISTRY}${name.replace('/', '%2f')}/${encodeURIComponent(version)}`;
   const response = await request(url, { headers: { accept: 'application/json' } });
@@ -89,9 +105,17 @@ async function npmIntegrity(name: string, version: string): Promise<{ integrity:
 
 async function runNpm(concurrency: number): Promise<EvalRow[]> {
   const { packages: list } = await readJson<BenignList>('benign.json');
-  const packages: CorpusPackage[] = await Promise.all(
-    list.map(async (pkg) => ({ ...pkg, ...(await npmIntegrity(pkg.name, pkg.version)) })),
-  );
+  // A few requests at a time: a burst of one connection per package times out on a busy machine.
+  const packages: CorpusPackage[] = [];
+  for (let i = 0; i < list.length; i += 8) {
+    packages.push(
+      ...(await Promise.all(
+        list
+          .slice(i, i + 8)
+          .map(async (pkg) => ({ ...pkg, ...(await npmIntegrityRetried(pkg.name, pkg.version)) })),
+      )),
+    );
+  }
   const result = await scanCorpus({
     upstream: NPM_REGISTRY,
     packages,
