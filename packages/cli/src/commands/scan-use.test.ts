@@ -108,6 +108,22 @@ describe('scan --use and the use hint (hosted server, built CLI)', () => {
     assert.ok(!again.stdout.includes(USE_HINT), describeResult(again));
   });
 
+  test('use works from inside a workspace member directory (npm config without ENOWORKSPACES)', async () => {
+    const mono = join(world.home, 'mono');
+    await mkdir(join(mono, 'member'), { recursive: true });
+    await writeFile(join(mono, 'package.json'), '{"name":"mono","private":true,"workspaces":["member"]}');
+    await writeFile(join(mono, 'member', 'package.json'), '{"name":"member","version":"1.0.0"}');
+    const { env, userconfig } = await envWithNpmrc();
+    const result = await runCli(['use'], env, 60_000, join(mono, 'member'));
+    assert.equal(result.code, 0, describeResult(result));
+    assert.match(await readFile(userconfig, 'utf8'), /^registry=/m);
+    const undo = await runCli(['use', '--undo'], env, 60_000, join(mono, 'member'));
+    assert.equal(undo.code, 0, describeResult(undo));
+    // npm deletes a user config file that the undo leaves empty.
+    const after = await readFile(userconfig, 'utf8').catch(() => '');
+    assert.doesNotMatch(after, /^registry=/m);
+  });
+
   test('--use in local mode is the usage error `use` gives (exit 3), before any scan', async () => {
     const { env, userconfig } = await envWithNpmrc({ SECURE_REGISTRY_SERVER: undefined });
     const [scan, use] = await Promise.all([runCli(['scan', clean, '--use'], env), runCli(['use'], env)]);

@@ -28,7 +28,7 @@ export async function afterCleanScan(options: AfterCleanScanOptions): Promise<nu
   const { io, output } = options;
   if (options.use) {
     // A JSON or SARIF document owns stdout: what `use` reports goes to stderr then.
-    return runUse({}, output === 'document' ? { ...io, stdout: io.stderr } : io);
+    return runUse({}, output === 'document' ? { ...io, stdout: io.stderr } : io, options.projectDir);
   }
   if (output === 'document' || (await npmUsesRegistry(options))) return ExitCode.Ok;
   const stdin = options.stdin ?? process.stdin;
@@ -40,7 +40,7 @@ export async function afterCleanScan(options: AfterCleanScanOptions): Promise<nu
         `Point npm at the vetted registry ${registryUrlFor(options.server)} now? [y/N] `,
       )
     ) {
-      return runUse({}, io);
+      return runUse({}, io, options.projectDir);
     }
     io.stdout.write('later: `secure-registry use`\n');
     return ExitCode.Ok;

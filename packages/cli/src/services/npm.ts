@@ -88,13 +88,16 @@ export function lastLines(text: string, count: number): string {
 
 export type NpmConfigLocation = 'user' | 'project';
 
+/** `npm config` refuses to run in a workspace member's directory (ENOWORKSPACES) without this. */
+const NOT_WORKSPACES = ['--workspaces=false'] as const;
+
 /** The file npm writes for `location`: `npm config get userconfig`, or `.npmrc` in `npm prefix`. */
 export async function npmConfigFile(options: {
   location: NpmConfigLocation;
   cwd: string;
   env: Env;
 }): Promise<string> {
-  const args = options.location === 'user' ? ['config', 'get', 'userconfig'] : ['prefix'];
+  const args = options.location === 'user' ? ['config', 'get', 'userconfig', ...NOT_WORKSPACES] : ['prefix'];
   const result = assertNpmOk(
     await runNpm(args, { cwd: options.cwd, env: options.env }),
     `asking npm for its ${options.location} config file`,
@@ -113,10 +116,19 @@ export async function npmConfigSet(options: {
   env: Env;
 }): Promise<void> {
   assertNpmOk(
-    await runNpm(['config', 'set', `${options.key}=${options.value}`, `--location=${options.location}`], {
-      cwd: options.cwd,
-      env: options.env,
-    }),
+    await runNpm(
+      [
+        'config',
+        'set',
+        `${options.key}=${options.value}`,
+        `--location=${options.location}`,
+        ...NOT_WORKSPACES,
+      ],
+      {
+        cwd: options.cwd,
+        env: options.env,
+      },
+    ),
     `setting ${options.key} in the ${options.location} npm config`,
   );
 }
@@ -129,7 +141,7 @@ export async function npmConfigDelete(options: {
   env: Env;
 }): Promise<void> {
   assertNpmOk(
-    await runNpm(['config', 'delete', options.key, `--location=${options.location}`], {
+    await runNpm(['config', 'delete', options.key, `--location=${options.location}`, ...NOT_WORKSPACES], {
       cwd: options.cwd,
       env: options.env,
     }),
