@@ -170,7 +170,9 @@ describe('sandbox batch: many packages in one sandbox', () => {
         fixture(hangDir),
         fixture(join(MALICIOUS, 'exfil-https')),
       ];
-      const run = await runBatch({ phase: 'install', packages, timeoutMs: 2_500, graceMs: 1_000 });
+      // The hang uses its whole budget; its neighbours must finish well within theirs even on a loaded
+      // 2-core CI machine (exfil-https alone takes ~4 s at a load of 10).
+      const run = await runBatch({ phase: 'install', packages, timeoutMs: 10_000, graceMs: 1_000 });
       assert.equal(run.status, 'completed', describeRun(run));
       assert.equal(pkg(run, 'fixture-hang').status, 'timeout');
       assert.equal(pkg(run, 'fixture-benign-hook-installer').status, 'completed');
@@ -192,7 +194,8 @@ describe('sandbox batch: many packages in one sandbox', () => {
         phase: 'install',
         packages,
         timeoutMs: 60_000,
-        batchTimeoutMs: 5_000,
+        // Enough for the runner to start, exfil-https to finish and the hang to start on a loaded machine.
+        batchTimeoutMs: 12_000,
         graceMs: 500,
       });
       assert.equal(run.status, 'timeout', describeRun(run));

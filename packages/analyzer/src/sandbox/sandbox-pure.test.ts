@@ -4,10 +4,28 @@ import type { TraceEvent } from '@secure-registry/shared';
 import { sandboxEventsOnly, sinkEvents, translatePidNamespace } from './collect-events.js';
 import { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';
 import { createHoneytokens } from './honeytokens.js';
+import { lingerOver } from './runtime/load-entries.js';
 
 const files = (list: string[]) => (rel: string) => list.includes(rel);
 
 describe('sandbox pure helpers', () => {
+  test('a loader lingers lingerMs after loading, longer while network activity is in flight, up to its cap', () => {
+    const at = (now: number, resources: string[]): boolean =>
+      lingerOver({ now, startedAt: 0, finishedAt: 1_000, lingerMs: 1_000, capMs: 10_000, resources });
+    assert.equal(at(1_500, []), false); // pending timers may still fire
+    assert.equal(at(2_000, ['Timeout', 'PipeWrap', 'TCPServerWrap']), true); // a timer or a server: not waited for
+    for (const inFlight of [
+      'GetAddrInfoReqWrap',
+      'TCPSocketWrap',
+      'TCPConnectWrap',
+      'UDPWrap',
+      'QueryReqWrap',
+    ])
+      assert.equal(at(2_000, ['Timeout', inFlight]), false, inFlight);
+    assert.equal(at(9_999, ['TCPSocketWrap']), false);
+    assert.equal(at(10_000, ['TCPSocketWrap']), true); // the package's budget caps the wait
+  });
+
   test('lifecycle scripts in npm order, implicit node-gyp rebuild only without install/preinstall', () => {
     assert.deepEqual(
       lifecycleScripts({ scripts: { postinstall: 'b', preinstall: 'a', test: 'x' } }, files([])),

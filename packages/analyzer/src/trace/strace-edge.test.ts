@@ -183,6 +183,109 @@ describe('strace parser edge cases', () => {
     );
   });
 
+  describe('a new pid seen while clones of different families are in flight', () => {
+    // Runner 10 starts a thread (clone3, CLONE_THREAD) while its script's shell 12 vforks `node`: both
+    // calls are unfinished when the first line of a new pid arrives. Which call made it is only known
+    // when one returns its id; guessing the last one in flight made `node` a thread of the runner.
+    const THREAD =
+      'clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, child_tid=0x1}';
+    const start = [
+      '10 1.000000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 12',
+      '12 1.010000 chdir("/p/node_modules/a") = 0',
+      '12 1.020000 execve("/usr/bin/sh", ["sh", "-c", "node t.js"], 0x1 /* 3 vars */) = 0',
+      '12 1.030000 vfork( <unfinished ...>',
+      `10 1.040000 ${THREAD} <unfinished ...>`,
+    ];
+
+    test("the child of the vfork is the shell's, not a thread of the runner", () => {
+      const text = [
+        ...start,
+        '13 1.050000 execve("/usr/bin/node", ["node", "t.js"], 0x1 /* 3 vars */ <unfinished ...>',
+        '12 1.060000 <... vfork resumed>) = 13',
+        '13 1.070000 <... execve resumed>) = 0',
+        '14 1.075000 openat(AT_FDCWD</p>, "/p/.npmrc", O_RDONLY) = 3',
+        '10 1.080000 <... clone3 resumed> => {parent_tid=[14]}, 88) = 14',
+        '13 1.090000 openat(AT_FDCWD</p/node_modules/a>, "/home/u/.npmrc", O_RDONLY) = 3',
+        '13 1.100000 +++ exited with 0 +++',
+      ].join('\n');
+      const events = parseStrace(text);
+      for (const e of events) TraceEvent.parse(e);
+      const node = of(events, 'process').find((e) => e.argv[0] === 'node');
+      assert.deepEqual([node?.pid, node?.ppid, node?.cwd], [13, 12, '/p/node_modules/a']);
+      assert.deepEqual(
+        of(events, 'file').map((e) => [e.path, e.pid]),
+        [
+          ['/p/.npmrc', 10], // the runner's thread, seen before its clone3 returned
+          ['/home/u/.npmrc', 13],
+        ],
+      );
+      assert.deepEqual(
+        of(events, 'exit').map((e) => e.pid),
+        [13],
+      );
+    });
+
+    test('the thread of the clone3 folds into its process once the clone3 returns', () => {
+      const text = [
+        ...start,
+        '13 1.050000 openat(AT_FDCWD</p>, "/p/.npmrc", O_RDONLY) = 3',
+        '13 1.055000 clone(child_stack=NULL, flags=SIGCHLD) = 15',
+        '15 1.056000 execve("/usr/bin/true", ["true"], 0x1 /* 3 vars */) = 0',
+        '10 1.060000 <... clone3 resumed> => {parent_tid=[13]}, 88) = 13',
+        '14 1.070000 execve("/usr/bin/node", ["node", "t.js"], 0x1 /* 3 vars */) = 0',
+        '12 1.080000 <... vfork resumed>) = 14',
+        '13 1.090000 +++ exited with 0 +++',
+      ].join('\n');
+      const events = parseStrace(text);
+      assert.deepEqual(
+        of(events, 'file').map((e) => [e.path, e.pid]),
+        [['/p/.npmrc', 10]],
+      );
+      assert.deepEqual(
+        of(events, 'process').map((e) => [e.argv[0], e.pid, e.ppid]),
+        [
+          ['sh', 12, 10],
+          ['true', 15, 10], // a child of the runner's thread is the runner's child
+          ['node', 14, 12],
+        ],
+      );
+      assert.deepEqual(of(events, 'exit'), []); // a thread's exit is not a process exit
+    });
+
+    test('when no call ever returns it, it stays its own parentless process (never guessed)', () => {
+      const text = [
+        ...start,
+        '13 1.050000 execve("/usr/bin/node", ["node", "t.js"], 0x1 /* 3 vars */) = 0',
+        '13 1.060000 openat(AT_FDCWD</p/node_modules/a>, "/home/u/.npmrc", O_RDONLY) = 3',
+        '10 1.070000 +++ killed by SIGKILL +++',
+        '12 1.070000 +++ killed by SIGKILL +++',
+      ].join('\n');
+      const events = parseStrace(text);
+      const mine = events.filter((e) => e.kind !== 'exit' && e.pid === 13);
+      assert.deepEqual(
+        mine.map((e) => [e.kind, e.ppid]),
+        [
+          ['process', undefined],
+          ['file', undefined],
+        ],
+      );
+    });
+
+    test('clones in flight of one family still adopt at first sight', () => {
+      const text = [
+        `10 1.000000 ${THREAD} <unfinished ...>`,
+        `11 1.000001 ${THREAD} <unfinished ...>`,
+        '12 1.010000 openat(AT_FDCWD</p>, "/p/.npmrc", O_RDONLY) = 3',
+        '10 1.020000 <... clone3 resumed> => {parent_tid=[12]}, 88) = 12',
+      ].join('\n');
+      const text0 = `10 0.900000 ${THREAD} => {parent_tid=[11]}, 88) = 11\n${text}`;
+      assert.deepEqual(
+        of(parseStrace(text0), 'file').map((e) => e.pid),
+        [10],
+      );
+    });
+  });
+
   test('malformed input is skipped, never thrown on', () => {
     const text = [
       'garbage',

@@ -143,6 +143,8 @@ class StraceState implements SyscallContext {
   private readonly pending = new Map<number, { text: string; ts: number }>();
   private readonly seen = new Set<number>();
   private readonly live = new Set<number>();
+  /** Thread ids seen before the clone that made them returned, with the indexes of their events. */
+  private readonly unadopted = new Map<number, number[]>();
   private root: number | undefined;
   private placeholderUsed = false;
   private readonly stats: StraceParseStats = {
@@ -182,18 +184,27 @@ class StraceState implements SyscallContext {
     return PLACEHOLDER;
   }
 
-  /** First sight of a thread id: adopt it into a pending clone's family, or make it the root. */
+  /**
+   * First sight of a thread id: adopt it into the family of the clone in flight, or make it the root. When
+   * several clones are in flight and they would make it different things (a thread of one process, a
+   * child of another), it is not guessed: it stays its own process until a clone returns its id.
+   */
   private see(tid: number): void {
     if (this.seen.has(tid)) return;
     this.seen.add(tid);
     this.live.add(tid);
     if (tid === PLACEHOLDER) return;
     if (this.tgid.has(tid) || this.parent.has(tid)) return;
-    let cloner: [number, string] | undefined;
+    const cloners: [number, boolean][] = [];
     for (const [ptid, p] of this.pending)
-      if (CLONES.has(p.text.slice(0, p.text.indexOf('(')))) cloner = [ptid, p.text];
-    if (cloner) {
-      this.registerChild(cloner[0], tid, cloner[1].includes('CLONE_THREAD'));
+      if (CLONES.has(p.text.slice(0, p.text.indexOf('('))))
+        cloners.push([ptid, p.text.includes('CLONE_THREAD')]);
+    const families = new Set(cloners.map(([ptid, thread]) => `${this.pidOf(ptid)}:${thread}`));
+    const [cloner] = cloners;
+    if (cloner && families.size === 1) {
+      this.registerChild(cloner[0], tid, cloner[1]);
+    } else if (cloner) {
+      this.unadopted.set(tid, []);
     } else if (this.root === undefined) {
       this.root = tid;
       if (this.placeholderUsed) {
@@ -208,9 +219,17 @@ class StraceState implements SyscallContext {
 
   private registerChild(parentTid: number, child: number, thread: boolean): void {
     const owner = this.pidOf(parentTid);
+    const early = this.unadopted.get(child);
+    this.unadopted.delete(child);
     if (thread) {
       this.tgid.set(child, owner);
       this.threads.add(child);
+      if (early) {
+        // What it did before the clone returned belongs to the process it is a thread of.
+        for (const i of early) (this.events[i] as Mutable).pid = owner;
+        for (const map of [this.parent, this.tgid])
+          for (const [k, v] of map) if (v === child) map.set(k, owner);
+      }
     } else {
       this.parent.set(child, owner);
       const cwd = this.cwds.get(owner);
@@ -310,6 +329,7 @@ class StraceState implements SyscallContext {
   ): void {
     const seq = this.seq++;
     if (failed) this.failed.push(seq);
+    this.unadopted.get(tid)?.push(this.events.length);
     this.events.push({ ...e, seq, ts, pid: this.pidOf(tid) } as TraceEvent & Mutable);
   }
 

@@ -7,7 +7,7 @@
 // through its own pipe and the runner stamps its messages with the package's index.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
-import { browser, loadEntries, type Send } from './load-entries.js';
+import { browser, lingerOver, loadEntries, type Send } from './load-entries.js';
 
 export interface BatchRunnerPackage {
   name: string;
@@ -27,7 +27,10 @@ export interface BatchRunnerConfig {
   happyDomPath: string;
   /** Per package (all its scripts, or its loader process). */
   timeoutMs: number;
-  /** How long a loader may keep running after loading (pending timers), then it is ended. */
+  /**
+   * How long a loader may keep running after loading (pending timers), then it ends; longer while the
+   * package's network activity is in flight, up to `timeoutMs` after the loader started.
+   */
   lingerMs: number;
   /** Loader processes at once (import / browser). */
   concurrency: number;
@@ -114,7 +117,13 @@ async function installOne(send: Send, config: BatchRunnerConfig, index: number):
   send({ type: 'result', index, ...outcome, ran: true, ms: Date.now() - started });
 }
 
-function loadOne(send: Send, config: BatchRunnerConfig, configPath: string, index: number): Promise<void> {
+function loadOne(
+  send: Send,
+  config: BatchRunnerConfig,
+  configPath: string,
+  index: number,
+  exits: Promise<void>[],
+): Promise<void> {
   const pkg = config.packages[index];
   if (!pkg || (config.phase === 'browser' ? pkg.browserEntry === undefined : pkg.entries.length === 0)) {
     send({ type: 'result', index, status: 'completed', code: 0, ran: false, ms: 0 });
@@ -131,6 +140,16 @@ function loadOne(send: Send, config: BatchRunnerConfig, configPath: string, inde
       detached: true,
       env: { ...process.env, UV_THREADPOOL_SIZE: '2' },
     });
+    // Its exit is awaited before `done` (the host's grace period starts after the last loader ended); a
+    // loader kept alive past its budget (its exit tampered with) is ended.
+    exits.push(
+      new Promise((ended) => {
+        child.on('exit', () => ended());
+        child.on('error', () => ended());
+      }),
+    );
+    const hardStop = setTimeout(() => child.kill('SIGKILL'), config.timeoutMs + 2_000);
+    child.on('exit', () => clearTimeout(hardStop));
     let settled = false;
     const settle = (outcome: Outcome): void => {
       if (settled) return;
@@ -184,10 +203,12 @@ async function orchestrate(configPath: string): Promise<void> {
       for (let i = 0; i < config.packages.length; i++) await installOne(send, config, i);
     } else {
       let next = 0;
+      const exits: Promise<void>[] = [];
       const worker = async (): Promise<void> => {
-        while (next < config.packages.length) await loadOne(send, config, configPath, next++);
+        while (next < config.packages.length) await loadOne(send, config, configPath, next++, exits);
       };
       await Promise.all(Array.from({ length: Math.max(1, config.concurrency) }, worker));
+      await Promise.all(exits);
     }
   } catch (error) {
     send({ type: 'runner-error', error: error instanceof Error ? error.message : String(error) });
@@ -198,6 +219,10 @@ async function orchestrate(configPath: string): Promise<void> {
 }
 
 async function loader(configPath: string, index: number): Promise<void> {
+  const startedAt = Date.now();
+  // Taken before the package's code runs (it may replace them).
+  const exit = process.exit.bind(process);
+  const activeResources = process.getActiveResourcesInfo.bind(process);
   const send = channelSend(privateChannel(3));
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as BatchRunnerConfig;
   const pkg = config.packages[index];
@@ -211,8 +236,13 @@ async function loader(configPath: string, index: number): Promise<void> {
     send({ type: 'load', how: config.phase, entry: '', ok: false, error: String(error) });
   }
   send({ type: 'finished', code });
-  // Pending timers of the package may still fire for a while; then this process ends.
-  setTimeout(() => process.exit(0), config.lingerMs).unref();
+  // Pending timers of the package may still fire for a while, and its requests complete; then it ends.
+  const finishedAt = Date.now();
+  setInterval(() => {
+    const { lingerMs, timeoutMs: capMs } = config;
+    const resources = activeResources();
+    if (lingerOver({ now: Date.now(), startedAt, finishedAt, lingerMs, capMs, resources })) exit(0);
+  }, 50).unref();
 }
 
 if (process.argv[2] === 'load') void loader(process.argv[3] ?? '', Number(process.argv[4]));

@@ -37,6 +37,28 @@ export async function loadEntries(
   return failures === entries.length && entries.length > 0 ? 1 : 0;
 }
 
+/** `process.getActiveResourcesInfo()` names of network activity in flight (DNS, connects, sockets). */
+const IN_FLIGHT =
+  /^(?:TCPSocketWrap|TCPWrap|TCPConnectWrap|TLSWrap|UDPWrap|SendWrap|GetAddrInfoReqWrap|GetNameInfoReqWrap|QueryReqWrap)$/;
+
+/**
+ * Whether a loader that finished loading may end: `lingerMs` after loading (pending timers), unless the
+ * package still has network activity in flight (an import-time request a loaded machine has not completed
+ * yet), which is waited for until `capMs` after the loader started. Pure.
+ */
+export function lingerOver(o: {
+  now: number;
+  startedAt: number;
+  finishedAt: number;
+  lingerMs: number;
+  capMs: number;
+  resources: string[];
+}): boolean {
+  if (o.now - o.finishedAt < o.lingerMs) return false;
+  if (o.now - o.startedAt >= o.capMs) return true;
+  return !o.resources.some((r) => IN_FLIGHT.test(r));
+}
+
 type Fn = (...args: unknown[]) => unknown;
 
 export async function browser(
