@@ -57,6 +57,10 @@ export function runCommand(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, durationMs: performance.now() - started });
     });
+    // A command that exits before reading its input closes the pipe: EPIPE is expected then.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -116,7 +116,7 @@ describe('verdicts in the pipeline follow the configured policy and carry its ve
     await upstream.start();
     ({ integrity } = await upstream.add({
       name: 'loadsh',
-      version: '4.17.22',
+      version: '1.0.0',
       files: { 'index.js': 'module.exports = {};\n' },
     }));
   });
@@ -134,11 +134,11 @@ describe('verdicts in the pipeline follow the configured policy and carry its ve
       const server = await startTestServer({ upstream: upstream.url, policy, llm: null });
       try {
         const created = await server.json<ScanSummary>('POST', '/api/v1/scans', {
-          graph: makeGraph([{ name: 'loadsh', version: '4.17.22', integrity }]),
+          graph: makeGraph([{ name: 'loadsh', version: '1.0.0', integrity }]),
         });
         const scan = await server.waitForScan(created.body.id);
         assert.equal(scan.packages[0]!.state, expected);
-        const stored = await server.store.getArtifact({ name: 'loadsh', version: '4.17.22', integrity });
+        const stored = await server.store.getArtifact({ name: 'loadsh', version: '1.0.0', integrity });
         const stamp = stored?.reports.decision as DecisionStamp;
         assert.equal(stamp.policyVersion, policy.version);
         assert.equal(stamp.policySource, policy.source);
