@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { RemoteError, UserError, redact } from '@secure-registry/shared';
-import { DEFAULT_FAIL_ON, ExitCode, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
+import { DEFAULT_FAIL_ON, ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
 import { openConfigStore, resolveTarget } from '../services/config.js';
@@ -31,6 +31,7 @@ import { openServerSession } from '../services/server-session.js';
 import type { ServerSession } from '../services/server-session.js';
 import { NPM_DEFAULT_REGISTRY, resolveUpstream } from '../services/upstream.js';
 import type { CommandIo } from './io.js';
+import { parseFailOn } from './fail-on.js';
 
 export interface InstallFlags {
   ci?: boolean;
@@ -181,14 +182,4 @@ async function installThroughVetted(options: {
 async function restore(snapshot: ProjectSnapshot, io: CommandIo): Promise<void> {
   const changed = await restoreProject(snapshot);
   if (changed.length) io.stderr.write(`restored ${changed.join(', ')} to what it was before\n`);
-}
-
-function parseFailOn(value: string): FailOn {
-  if (!isFailOn(value)) {
-    throw new UserError(
-      'ERR_SR_USAGE',
-      `--fail-on must be one of ${FAIL_ON.join(', ')} (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
 }

@@ -3,7 +3,7 @@ import type { Instance } from 'ink';
 import { UserError } from '@secure-registry/shared';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
 import { ApiClient } from '../api-client.js';
-import { DEFAULT_FAIL_ON, ExitCode, FAIL_ON, exitCodeFor, isFailOn } from '../exit-codes.js';
+import { DEFAULT_FAIL_ON, ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { buildJsonReport } from '../output/json.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
@@ -18,6 +18,7 @@ import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-st
 import type { ScanViewState } from '../ui/scan-state.js';
 import { wantsInteractive, writeOut } from './io.js';
 import type { CommandIo } from './io.js';
+import { parseFailOn } from './fail-on.js';
 
 export interface ScanFlags {
   json?: boolean;
@@ -166,14 +167,4 @@ async function openLiveView(io: CommandIo, state: ScanViewState): Promise<LiveVi
     },
   };
   return view;
-}
-
-function parseFailOn(value: string): FailOn {
-  if (!isFailOn(value)) {
-    throw new UserError(
-      'ERR_SR_USAGE',
-      `--fail-on must be one of ${FAIL_ON.join(', ')} (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
 }
