@@ -10,11 +10,17 @@ export interface CliRun {
 }
 
 /** Runs the built CLI as a subprocess with exactly the given environment (plus PATH). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  cwd?: string,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       // SANDBOX=off unless asked for: local mode's server would otherwise run the sandbox phases.
       env: { PATH: process.env.PATH ?? '', SANDBOX: process.env.SANDBOX ?? 'off', ...env },
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

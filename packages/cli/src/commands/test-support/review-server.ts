@@ -2,16 +2,14 @@
  * A real secure-registry server (token auth, 127.0.0.1:0) through its public entry point, with
  * two artifacts held for review and one approved, and the built CLI run as a subprocess.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { issueToken, startServer } from '@secure-registry/server';
 import type { RunningServer } from '@secure-registry/server';
 import type { Finding } from '@secure-registry/shared';
 
-export const CLI_BIN = fileURLToPath(new URL('../../bin.js', import.meta.url));
+export { BIN as CLI_BIN } from '../../test-support/run-cli.js';
 
 export const HELD_FINDING: Finding = {
   rule: 'install-script-new',
@@ -80,37 +78,11 @@ export async function startReviewServer(): Promise<ReviewServer> {
   };
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI with this Node and the given environment (nothing inherited). */
-export function runCli(
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs = 60_000,
-  cwd?: string,
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      env,
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+// The built CLI as a subprocess: one runner for every CLI test (PATH and SANDBOX=off are
+// defaulted there; the review server's `env()` sets both anyway).
+export { runCli } from '../../test-support/run-cli.js';
+import type { CliRun } from '../../test-support/run-cli.js';
+export type CliResult = CliRun;
 
 export function describe(result: CliResult): string {
   return `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
