@@ -3,11 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import type { BatchPackage, BatchRunOptions } from './batch-types.js';
 import { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { copyPackages, installPath } from './place-packages.js';
 import { createPersona, etcFiles, homeFiles, projectFiles, type Persona } from './layout.js';
 import {
   BATCH_RUNNER_SOURCE,
@@ -22,6 +23,8 @@ import type { BatchRunnerConfig, BatchRunnerPackage } from './runtime/batch-runn
 import { npmLifecycleEnv } from './sandbox-env.js';
 import { createCertificateAuthority, type PemPair } from './tls-ca.js';
 
+export { installPath };
+
 export interface PreparedBatch {
   id: string;
   hostDir: string;
@@ -34,17 +37,6 @@ export interface PreparedBatch {
   packageDirs: string[];
   runnerConfig: BatchRunnerConfig;
   details: string[];
-}
-
-const NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9_.][\w.-]*$/i;
-
-/** The install location of a package relative to the project; refuses names and paths that escape. */
-export function installPath(pkg: BatchPackage): string {
-  if (!NAME.test(pkg.name)) throw new Error(`invalid package name: ${JSON.stringify(pkg.name)}`);
-  const path = posix.normalize(pkg.path ?? `node_modules/${pkg.name}`);
-  if (!path.startsWith('node_modules/') || path.split('/').includes('..') || !path.endsWith(`/${pkg.name}`))
-    throw new Error(`invalid install path for ${pkg.name}: ${JSON.stringify(pkg.path)}`);
-  return path;
 }
 
 export async function prepareBatch(
@@ -140,14 +132,4 @@ function runnerPackage(
           })
         : {},
   };
-}
-
-/** Copies every package with one shell (cp -a keeps modes and symlinks as they are). Trusted host command. */
-async function copyPackages(pairs: { from: string; to: string }[]): Promise<void> {
-  const script = 'while [ $# -gt 1 ]; do mkdir -p "$2" && cp -a "$1/." "$2/" || exit 1; shift 2; done';
-  for (let i = 0; i < pairs.length; i += 500) {
-    const args = pairs.slice(i, i + 500).flatMap((p) => [p.from, p.to]);
-    const result = await runCommand('sh', ['-c', script, 'sh', ...args], { timeoutMs: 300_000 });
-    if (result.code !== 0) throw new Error(`copying packages failed: ${result.stderr.trim().slice(0, 500)}`);
-  }
 }

@@ -9,6 +9,7 @@ import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { copyPackages, installPath } from './place-packages.js';
 import {
   createPersona,
   etcFiles,
@@ -136,6 +137,7 @@ export async function prepareRun(options: PhaseRunOptions): Promise<PreparedRun>
   const id = randomBytes(6).toString('hex');
   const details: string[] = [];
   const manifest = readManifest(options.packageDir);
+  const placements = placePackages(options);
   const hostDir = await mkdtemp('/tmp/sr-host-');
   await chmod(hostDir, 0o700);
   const runRoot = `/tmp/sr-fs-${id}`;
@@ -143,11 +145,29 @@ export async function prepareRun(options: PhaseRunOptions): Promise<PreparedRun>
   const mounted = await mountTmpfs(runRoot, { sizeMb: options.diskMb ?? 256, uid: 0, gid: 0 });
   if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
   try {
-    return await stage({ id, hostDir, runRoot, mounted, details, manifest, options });
+    return await stage({ id, hostDir, runRoot, mounted, details, manifest, placements, options });
   } catch (error) {
     await cleanupRun({ hostDir, runRoot, mounted }, unmount);
     throw error;
   }
+}
+
+/**
+ * The package at `node_modules/<name>` and its dependencies at their install paths, in copy order:
+ * the package first, then shallower paths before deeper ones (a dependency nested in another's
+ * `node_modules` merges into it). Throws on an invalid or shared path.
+ */
+export function placePackages(options: PhaseRunOptions): { dir: string; path: string }[] {
+  const own = { dir: options.packageDir, path: installPath({ name: options.packageName }) };
+  const deps = (options.dependencies ?? []).map((d) => ({ dir: d.dir, path: installPath(d) }));
+  const depth = (path: string): number => path.split('/node_modules/').length;
+  const all = [own, ...deps.sort((a, b) => depth(a.path) - depth(b.path))];
+  const seen = new Set<string>();
+  for (const { path } of all) {
+    if (seen.has(path)) throw new Error(`two packages share the install path ${path}`);
+    seen.add(path);
+  }
+  return all;
 }
 
 async function stage(ctx: {
@@ -157,6 +177,7 @@ async function stage(ctx: {
   mounted: boolean;
   details: string[];
   manifest: Manifest;
+  placements: { dir: string; path: string }[];
   options: PhaseRunOptions;
 }): Promise<PreparedRun> {
   const { id, hostDir, runRoot, mounted, details, manifest, options } = ctx;
@@ -173,14 +194,8 @@ async function stage(ctx: {
     ...projectFiles(persona, honeytokens, { name: options.packageName, version: options.packageVersion }),
   ]);
   await copyHostEtc(join(runRoot, 'etc'));
-  const nodeModules = join(runRoot, 'home', persona.projectDir.slice('/home/'.length), 'node_modules');
-  for (const dep of options.dependencies ?? []) {
-    await cp(dep.dir, join(nodeModules, dep.name), { recursive: true, verbatimSymlinks: true });
-  }
-  await cp(options.packageDir, join(nodeModules, options.packageName), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
+  const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
+  await copyPackages(ctx.placements.map((p) => ({ from: p.dir, to: join(projectOnHost, p.path) })));
 
   const npmDir = await stageUsrLocal(runRoot, RUNNER_SOURCE);
 

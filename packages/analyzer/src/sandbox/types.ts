@@ -7,8 +7,12 @@ export interface PhaseRunOptions {
   packageVersion: string;
   /** The extracted package on the host. */
   packageDir: string;
-  /** Already extracted dependencies, placed in the project's node_modules. */
-  dependencies?: { name: string; dir: string }[];
+  /**
+   * Already extracted dependencies, present in the project's node_modules (nothing of them is run).
+   * `path` is the install path relative to the project, as npm would place it (`node_modules/a` or
+   * nested `node_modules/a/node_modules/b`); default `node_modules/<name>`.
+   */
+  dependencies?: { name: string; dir: string; path?: string }[];
   /** Wall-clock limit for the phase's main process. Default 30 000. */
   timeoutMs?: number;
   /** How long to keep the sandbox alive after the main process is done (delayed payloads). Default 3 000. */
