@@ -11,6 +11,8 @@ export interface PackageDir {
   manifest: Record<string, unknown> | undefined;
   /** Package-relative paths of the regular files written. */
   files: Set<string>;
+  /** Total size of the files written, in bytes. */
+  bytes: number;
   /** Extraction problems (the static stage reports them as findings too). */
   issues: string[];
   cleanup(): Promise<void>;
@@ -33,6 +35,7 @@ export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> 
   try {
     const root = resolve(dir);
     const files = new Set<string>();
+    let bytes = 0;
     for (const [path, file] of contents.files) {
       const target = resolve(root, path);
       // The reader already refuses escaping paths; this check keeps the write safe on its own.
@@ -44,6 +47,7 @@ export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> 
         },
       );
       files.add(path);
+      bytes += file.bytes.length;
     }
     let manifest: Record<string, unknown> | undefined;
     const raw = contents.files.get('package.json');
@@ -60,7 +64,7 @@ export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> 
       (i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`,
     );
     if (!contents.extraction.complete) issues.push('the archive could not be read to its end');
-    return { dir, manifest, files, issues, cleanup };
+    return { dir, manifest, files, bytes, issues, cleanup };
   } catch (error) {
     await cleanup();
     throw error;
