@@ -25,6 +25,8 @@ import { withPolicy } from './reviewers/policy-analyzer.js';
 import { createDynamicStage, withDynamicStage } from './pipeline/dynamic-stage.js';
 import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
 import { sandboxConfigFromEnv } from './pipeline/sandbox-config.js';
+import { createDependencyInstaller } from './pipeline/install-dependencies.js';
+import type { InstallDependenciesOptions } from './pipeline/install-dependencies.js';
 import { createServerReviewer } from './reviewers/server-reviewer.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -127,7 +129,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const pipeline = {
     registry,
     artifacts,
-    analyzer: options.analyzer ?? withPolicy(analysisStages(sandbox), policy),
+    analyzer: options.analyzer ?? withPolicy(analysisStages(sandbox, { registry, artifacts }), policy),
   };
   const reviewer = llm
     ? createServerReviewer({ llm, policy: policy.policy, store, scans, auth, baseUrl: () => url })
@@ -170,8 +172,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
 }
 
-/** Static analysis, then (unless turned off) the sandbox phases: ./pipeline/dynamic-stage.ts. */
-function analysisStages(sandbox: DynamicStageOptions | false): ArtifactAnalyzer {
+/**
+ * Static analysis, then (unless turned off) the sandbox phases: ./pipeline/dynamic-stage.ts. The
+ * install phase runs with the package's dependencies present, fetched through the server's upstream
+ * client and artifact store (./pipeline/install-dependencies.ts).
+ */
+function analysisStages(
+  sandbox: DynamicStageOptions | false,
+  upstream: Pick<InstallDependenciesOptions, 'registry' | 'artifacts'>,
+): ArtifactAnalyzer {
   const staticStage = createStaticAnalyzer();
-  return sandbox === false ? staticStage : withDynamicStage(staticStage, createDynamicStage(sandbox));
+  if (sandbox === false) return staticStage;
+  const installDependencies = createDependencyInstaller(upstream);
+  return withDynamicStage(staticStage, createDynamicStage({ installDependencies, ...sandbox }));
 }

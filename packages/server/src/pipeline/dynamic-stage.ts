@@ -17,6 +17,11 @@ import {
 } from '@secure-registry/analyzer';
 import type { BehaviourReport, Phase } from '@secure-registry/shared';
 import { evaluateArtifact } from '../rules/index.js';
+import {
+  dependenciesForRun,
+  type DependencyInstaller,
+  type RunDependencies,
+} from './install-dependencies.js';
 import { writePackageDir } from './package-dir.js';
 import { boundEvents, SANDBOX_RESOLVERS, withoutSandboxPlumbing } from './phase-events.js';
 import { SandboxSlots } from './sandbox-slots.js';
@@ -33,6 +38,11 @@ export interface DynamicStageOptions {
   maxEventsPerPhase?: number;
   /** The support check (default: `checkSandboxSupport`, run once at creation); tests replace it. */
   checkSupport?: () => Promise<SandboxSupport>;
+  /**
+   * The install phase only: the package's dependencies as npm would install them
+   * (./install-dependencies.ts), present in node_modules while its scripts run. Default: none.
+   */
+  installDependencies?: DependencyInstaller;
 }
 
 export interface PhaseSummary {
@@ -44,6 +54,8 @@ export interface PhaseSummary {
   events: number;
   storedEvents: number;
   details: string[];
+  /** Install phase with an installer: the dependencies present and what is missing. */
+  dependencies?: RunDependencies['summary'];
 }
 
 /** Which phases a package needs, from its manifest and file list. */
@@ -119,6 +131,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     phase: Phase,
     input: { name: string; version: string; dir: string },
     baseline: Baseline | undefined,
+    deps?: RunDependencies,
   ): Promise<{ report: BehaviourReport; run: PhaseRun; timeoutMs: number }> {
     const slot = await slots.acquire();
     let run: PhaseRun;
@@ -130,6 +143,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
         packageDir: input.dir,
         timeoutMs: slot.timeoutMs,
         graceMs,
+        ...(deps ? { dependencies: deps.dependencies, diskMb: deps.diskMb } : {}),
       });
     } finally {
       slot.release();
@@ -178,11 +192,22 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             reports[phase] = report;
             continue;
           }
+          // Fetched before a sandbox slot is taken; removed as soon as the run is over.
+          const deps =
+            phase === 'install' && options.installDependencies
+              ? await dependenciesForRun(
+                  options.installDependencies,
+                  { name, version, manifest: pkg.manifest ?? {} },
+                  signal,
+                )
+              : undefined;
           const {
             report,
             run,
             timeoutMs: phaseTimeout,
-          } = await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline);
+          } = await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline, deps).finally(() =>
+            deps?.cleanup(),
+          );
           const bounded = boundEvents(run.events, report, maxEvents);
           behaviour.push(report);
           // The report with the raw events beside it: rules read the report, `query_events` the events.
@@ -196,6 +221,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             events: run.events.length,
             storedEvents: bounded.events.length,
             details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
+            ...(deps ? { dependencies: deps.summary } : {}),
           });
         }
         reports.sandbox = {

@@ -230,3 +230,54 @@ async function verifiedTarball(
   await options.artifacts.put(bytes);
   return bytes;
 }
+
+/** The dependencies of one install-phase run, and what the phase summary says about them. */
+export interface RunDependencies {
+  dependencies: { name: string; dir: string; path: string }[];
+  /** The run's tmpfs: the default 256 MB plus room for the dependencies' files. */
+  diskMb: number;
+  summary: { present: number; bytes: number; durationMs: number; issues: string[]; skipped: string[] };
+  cleanup(): Promise<void>;
+}
+
+/**
+ * What the dynamic stage calls before the install phase: the installer's dependencies, or none and
+ * the reason as an issue when it fails (the run goes ahead with what it has). Throws only on an abort.
+ */
+export async function dependenciesForRun(
+  installer: DependencyInstaller,
+  pkg: AnalysedPackage,
+  signal: AbortSignal,
+): Promise<RunDependencies> {
+  const started = Date.now();
+  let installed: Pick<
+    InstalledDependencies,
+    'dependencies' | 'issues' | 'skipped' | 'bytes' | 'files' | 'cleanup'
+  >;
+  try {
+    installed = await installer(pkg, signal);
+  } catch (error) {
+    signal.throwIfAborted();
+    const issue = `dependencies unavailable: ${errorMessage(error)}`;
+    installed = {
+      dependencies: [],
+      issues: [issue],
+      skipped: [],
+      bytes: 0,
+      files: 0,
+      cleanup: async () => {},
+    };
+  }
+  return {
+    dependencies: installed.dependencies.map(({ name, dir, path }) => ({ name, dir, path })),
+    diskMb: 256 + Math.ceil((installed.bytes + installed.files * 4096) / 2 ** 20),
+    summary: {
+      present: installed.dependencies.length,
+      bytes: installed.bytes,
+      durationMs: Date.now() - started,
+      issues: installed.issues.slice(0, 50).map((i) => i.slice(0, 500)),
+      skipped: installed.skipped.slice(0, 50).map((i) => i.slice(0, 300)),
+    },
+    cleanup: installed.cleanup,
+  };
+}
