@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import type { TraceEvent } from '@secure-registry/shared';
 import { attributeBatch, sequencePackageEvents } from './batch-attribution.js';
-import { RUNNER_IN_SANDBOX } from './sandbox-env.js';
+import { LOAD_MARKER_PREFIX, RUNNER_IN_SANDBOX } from './sandbox-env.js';
+import { dependencyOrder } from './prepare-batch.js';
 import type { SinkRecord } from './sink-protocol.js';
 
 const A = '/home/maria/projects/acme-dashboard/node_modules/a';
@@ -169,5 +170,73 @@ describe('batch attribution', () => {
     });
     assert.equal(result.byPackage[0]?.length, 0);
     assert.equal(result.byPackage[1]?.length, 2);
+  });
+
+  test('loader groups: markers open windows in the group order; forged markers only push events later', () => {
+    const C = '/home/maria/projects/acme-dashboard/node_modules/c';
+    const mark = (pid: number, ts: number, index: number | string): TraceEvent =>
+      file(pid, ts, `${LOAD_MARKER_PREFIX}${index}`);
+    const trace: TraceEvent[] = [
+      proc(100, 1, 10, ['node', RUNNER_IN_SANDBOX, 'config.json']),
+      proc(300, 100, 11, ['node', '--v8-pool-size=1', RUNNER_IN_SANDBOX, 'load', 'cfg', '2,0,1']),
+      file(300, 11.05, '/usr/local/lib/node_modules/npm/lib/run-config.json'),
+      mark(300, 11.1, 2),
+      file(300, 11.2, `${C}/index.js`),
+      mark(300, 12, 0),
+      file(300, 12.1, `${A}/index.js`),
+      // a forges the marker of an earlier package (2: refused) and of a later one (1: accepted early).
+      mark(300, 12.2, 2),
+      mark(300, 12.3, 1),
+      connect(300, 12.4, '198.18.0.10', 443),
+      // b's entry is never opened (a loaded its neighbour's window away): not verified.
+      file(300, 13, `${B}/lib/other.js`),
+    ];
+    const result = attributeBatch({
+      trace,
+      runnerPid: 100,
+      packageDirs: [A, B, C],
+      ran: [true, true, true],
+      records: [],
+      messages: [],
+      entries: [[`${A}/index.js`], [`${B}/index.js`], [`${C}/index.js`]],
+    });
+    const paths = (i: number): string[] =>
+      (result.byPackage[i] ?? []).map((a) => (a.event.kind === 'file' ? a.event.path : a.event.kind));
+    // The loader's own start-up (before any marker) counts as its first package's, as with one loader each.
+    assert.deepEqual(paths(2), [
+      'process',
+      '/usr/local/lib/node_modules/npm/lib/run-config.json',
+      `${C}/index.js`,
+    ]);
+    assert.deepEqual(paths(0), [`${A}/index.js`]);
+    assert.deepEqual(paths(1), ['connect', `${B}/lib/other.js`]);
+    assert.ok(
+      result.byPackage
+        .flat()
+        .every((a) => a.event.kind !== 'file' || !a.event.path.startsWith(LOAD_MARKER_PREFIX)),
+    );
+    assert.deepEqual(result.sharedWith[2], []);
+    assert.deepEqual(result.sharedWith[0], [2]);
+    assert.deepEqual(result.sharedWith[1], [2, 0]);
+    assert.deepEqual([...result.unverified], [1]);
+  });
+});
+
+describe('dependency order', () => {
+  test('dependencies first, resolved from the install path as Node does; cycles do not hang', () => {
+    const paths = [
+      'node_modules/app',
+      'node_modules/lib',
+      'node_modules/app/node_modules/lib',
+      'node_modules/util',
+      'node_modules/x',
+      'node_modules/y',
+    ];
+    const deps = [['lib', 'util'], ['util'], ['util'], [], ['y'], ['x']];
+    const order = dependencyOrder(paths, deps);
+    assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5]);
+    const before = (a: number, b: number): boolean => order.indexOf(a) < order.indexOf(b);
+    // app's `lib` is its nested copy (2), not the top-level one.
+    assert.ok(before(2, 0) && before(3, 0) && before(3, 2) && before(3, 1));
   });
 });

@@ -31,6 +31,12 @@ export interface BatchRunOptions {
   lingerMs?: number;
   /** Import / browser: loader processes at once. Default 2. */
   concurrency?: number;
+  /**
+   * Import / browser: packages loaded one after the other in one loader process (Node starts once per
+   * group). Their events are then shared: see `BatchPackageRun.sharedWith`. Default 16; 1 gives every
+   * package a process of its own.
+   */
+  groupSize?: number;
   /** Default 4096. */
   memoryMb?: number;
   /** Default 1024. */
@@ -62,8 +68,17 @@ export interface BatchPackageRun {
   events: TraceEvent[];
   /** Seqs (in `events`) of events that could not be attributed to one package alone. */
   ambiguousSeqs: number[];
-  /** Attribution is not certain for some of its evidence: re-run it alone (`isolate`). */
+  /**
+   * Attribution is not certain for some of its evidence (ambiguous events, or its entries were not seen
+   * loaded in a shared loader): re-run it alone (`isolate`).
+   */
   needsIsolation: boolean;
+  /**
+   * Ids of the packages loaded before it in the same loader process (import / browser with groups). Their
+   * pending timers and requests run on in that process, so an event in its window may be theirs: when its
+   * events are worth a finding, re-run it and every one of these alone before blaming anyone.
+   */
+  sharedWith: string[];
   details: string[];
 }
 

@@ -40,7 +40,12 @@ export interface PreparedBatch {
 }
 
 export async function prepareBatch(
-  options: BatchRunOptions & { timeoutMs: number; lingerMs: number; concurrency: number },
+  options: BatchRunOptions & {
+    timeoutMs: number;
+    lingerMs: number;
+    concurrency: number;
+    groupSize: number;
+  },
 ): Promise<PreparedBatch> {
   const id = randomBytes(6).toString('hex');
   const details: string[] = [];
@@ -79,8 +84,13 @@ export async function prepareBatch(
       timeoutMs: options.timeoutMs,
       lingerMs: options.lingerMs,
       concurrency: options.concurrency,
+      groupSize: options.groupSize,
       packages: options.packages.map((p, i) =>
         runnerPackage(options.phase, p, packageDirs[i] ?? '', persona),
+      ),
+      loadOrder: dependencyOrder(
+        paths,
+        options.packages.map((p) => dependencyNames(readManifest(p.dir) as Record<string, unknown>)),
       ),
     };
     await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
@@ -132,4 +142,55 @@ function runnerPackage(
           })
         : {},
   };
+}
+
+function dependencyNames(manifest: Record<string, unknown>): string[] {
+  const names = new Set<string>();
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+    const deps = manifest[field];
+    if (deps && typeof deps === 'object') for (const name of Object.keys(deps)) names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * Indices in an order where a package comes after the packages it requires (as Node resolves them from
+ * its install path), cycles broken where found. Loaders load in this order, so a dependency's import-time
+ * code runs in its own window rather than in its dependent's (and its entries are opened there). Pure.
+ */
+export function dependencyOrder(paths: string[], dependencies: string[][]): number[] {
+  const byPath = new Map(paths.map((p, i) => [p, i]));
+  const resolveFrom = (from: string, name: string): number | undefined => {
+    for (let dir = from; ;) {
+      const found = byPath.get(`${dir}/node_modules/${name}`);
+      if (found !== undefined) return found;
+      const cut = dir.lastIndexOf('/node_modules/');
+      if (cut < 0) return byPath.get(`node_modules/${name}`);
+      dir = dir.slice(0, cut);
+    }
+  };
+  const order: number[] = [];
+  const state = new Map<number, 'visiting' | 'done'>();
+  const visit = (start: number): void => {
+    // Iterative depth-first post-order (deep trees must not overflow the stack).
+    const stack: { index: number; next: number }[] = [{ index: start, next: 0 }];
+    state.set(start, 'visiting');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { index: number; next: number };
+      const deps = dependencies[top.index] ?? [];
+      if (top.next < deps.length) {
+        const dep = resolveFrom(paths[top.index] ?? '', deps[top.next++] ?? '');
+        if (dep !== undefined && !state.has(dep)) {
+          state.set(dep, 'visiting');
+          stack.push({ index: dep, next: 0 });
+        }
+        continue;
+      }
+      stack.pop();
+      state.set(top.index, 'done');
+      order.push(top.index);
+    }
+  };
+  for (let i = 0; i < paths.length; i++) if (!state.has(i)) visit(i);
+  return order;
 }

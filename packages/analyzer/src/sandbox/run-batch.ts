@@ -108,7 +108,7 @@ function packageRun(
   batch: PreparedBatch,
   outcome: BatchOutcome,
   index: number,
-): Omit<BatchPackageRun, 'events' | 'ambiguousSeqs' | 'needsIsolation'> {
+): Omit<BatchPackageRun, 'events' | 'ambiguousSeqs' | 'needsIsolation' | 'sharedWith'> {
   const pkg = options.packages[index] as BatchRunOptions['packages'][number];
   const base = {
     name: pkg.name,
@@ -176,6 +176,9 @@ async function collectBatch(
     ran: runs.map((r) => r.ran),
     records,
     messages: outcome.messages,
+    entries: batch.runnerConfig.packages.map((p) =>
+      options.phase === 'browser' ? (p.browserEntry !== undefined ? [p.browserEntry] : []) : p.entries,
+    ),
   });
   const { stats } = attribution;
   details.push(
@@ -185,7 +188,16 @@ async function collectBatch(
   const ids = runs.map((r) => r.id);
   const packages = runs.map((run, i) => {
     const seq = sequencePackageEvents({ events: attribution.byPackage[i] ?? [], packageId: run.id, names });
-    return { ...run, ...seq, needsIsolation: seq.ambiguousSeqs.length > 0 };
+    const unseen = attribution.unverified.has(i);
+    return {
+      ...run,
+      ...seq,
+      ...(unseen
+        ? { details: [...run.details, 'its entries were not seen opened in its loader window'] }
+        : {}),
+      needsIsolation: seq.ambiguousSeqs.length > 0 || unseen,
+      sharedWith: (attribution.sharedWith[i] ?? []).map((j) => ids[j] ?? String(j)),
+    };
   });
   const ambiguous = attribution.ambiguous.map((a) => ({
     event: { ...a.event, seq: -1 } as BatchRun['ambiguous'][number]['event'],
@@ -224,6 +236,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
   const opts = {
     graceMs: 3_000,
     lingerMs: 1_000,
+    groupSize: 16,
     memoryMb: 4096,
     maxProcesses: 1024,
     nodePath: process.execPath,
@@ -249,6 +262,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       events: [],
       ambiguousSeqs: [],
       needsIsolation: false,
+      sharedWith: [],
       details: [],
     })),
     ambiguous: [],

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -119,14 +119,59 @@ describe('sandbox batch: many packages in one sandbox', () => {
     );
   });
 
-  test('import: a loader per package; the env dump belongs to its package only', async () => {
-    const packages = [
-      fixture(join(BENIGN, 'banner-postinstall')),
-      fixture(join(MALICIOUS, 'import-env-dump')),
-      fixture(join(BENIGN, 'platform-check')),
-      fixture(join(MALICIOUS, 'browser-hook')),
-    ];
-    const run = await runBatch({ phase: 'import', packages, timeoutMs: 15_000, graceMs: 1_000 });
+  const importPackages = (): BatchPackage[] => [
+    fixture(join(BENIGN, 'banner-postinstall')),
+    fixture(join(MALICIOUS, 'import-env-dump')),
+    fixture(join(BENIGN, 'platform-check')),
+    fixture(join(MALICIOUS, 'browser-hook')),
+  ];
+
+  test('import, shared loader: the env dump lands on the dump or on a package loaded after it in its loader', async () => {
+    const run = await runBatch({
+      phase: 'import',
+      packages: importPackages(),
+      timeoutMs: 15_000,
+      graceMs: 1_000,
+    });
+    assert.equal(run.status, 'completed', describeRun(run));
+    const ids = run.packages.map((p) => p.id);
+    const dumpId = 'fixture-import-env-dump@4.2.0';
+    for (const p of run.packages) {
+      assert.equal(p.status, 'completed', p.id);
+      assert.equal(p.needsIsolation, false, `${p.id} was seen loading: ${p.details.join('; ')}`);
+      assert.ok(
+        p.events.some((e) => e.kind === 'file' && e.path.startsWith(p.packageDir) && e.package === p.id),
+        `${p.id} read its own files in its window`,
+      );
+      // One loader, in input order (no dependencies between them): everything before it is shared.
+      assert.deepEqual(p.sharedWith, ids.slice(0, ids.indexOf(p.id)), p.id);
+      assert.ok(!p.events.some((e) => e.kind === 'file' && e.path.includes('/lib/.loading/')), 'no markers');
+    }
+    const exfil = run.packages.filter((p) =>
+      own(p, 'http').some(
+        (e) => e.host === 'env-dump.example' && e.body.includes(token(run, 'env:GITHUB_TOKEN')),
+      ),
+    );
+    assert.ok(exfil.length > 0, describeRun(run));
+    for (const p of exfil) assert.ok(p.id === dumpId || p.sharedWith.includes(dumpId), p.id);
+    // Whatever was loaded before the dump owns no egress at all.
+    for (const p of run.packages.slice(0, ids.indexOf(dumpId)))
+      assert.deepEqual(
+        p.events.filter((e) => EGRESS.has(e.kind)),
+        [],
+        p.id,
+      );
+  });
+
+  test('import: a loader per package (groupSize 1); the env dump belongs to its package only', async () => {
+    const packages = importPackages();
+    const run = await runBatch({
+      phase: 'import',
+      packages,
+      timeoutMs: 15_000,
+      graceMs: 1_000,
+      groupSize: 1,
+    });
     assert.equal(run.status, 'completed', describeRun(run));
     const dump = pkg(run, 'fixture-import-env-dump');
     assert.ok(
@@ -146,6 +191,7 @@ describe('sandbox batch: many packages in one sandbox', () => {
         [],
         `${name} owns no egress`,
       );
+      assert.deepEqual(p.sharedWith, []);
     }
   });
 
@@ -163,6 +209,40 @@ describe('sandbox batch: many packages in one sandbox', () => {
       );
     });
     after(() => rm(hangDir, { recursive: true, force: true }));
+
+    test('a shared loader that exits or hangs costs only the package it was loading', async () => {
+      const make = async (name: string, code: string): Promise<BatchPackage> => {
+        const dir = join(hangDir, name);
+        await mkdir(dir, { recursive: true });
+        await writeFile(
+          join(dir, 'package.json'),
+          JSON.stringify({ name, version: '1.0.0', main: 'index.js' }),
+        );
+        await writeFile(join(dir, 'index.js'), code);
+        return { name, version: '1.0.0', dir };
+      };
+      const packages = [
+        await make('fixture-quiet-a', 'module.exports = 1;\n'),
+        await make('fixture-exits', 'process.exit(3);\n'),
+        await make('fixture-quiet-b', 'module.exports = 2;\n'),
+        await make('fixture-spins', 'for (;;) {}\n'),
+        await make('fixture-quiet-c', 'module.exports = 3;\n'),
+      ];
+      const run = await runBatch({ phase: 'import', packages, timeoutMs: 8_000, graceMs: 500 });
+      assert.equal(run.status, 'completed', describeRun(run));
+      assert.equal(pkg(run, 'fixture-exits').status, 'crashed');
+      assert.equal(pkg(run, 'fixture-spins').status, 'timeout');
+      for (const name of ['fixture-quiet-a', 'fixture-quiet-b', 'fixture-quiet-c']) {
+        const p = pkg(run, name);
+        assert.equal(p.status, 'completed', `${name}: ${p.error}`);
+        assert.equal(p.needsIsolation, false, `${name} was seen loading`);
+      }
+      // Each loader after a failure is a fresh process: b and c share nothing with the failed ones' loaders.
+      assert.deepEqual(pkg(run, 'fixture-quiet-a').sharedWith, []);
+      assert.deepEqual(pkg(run, 'fixture-quiet-b').sharedWith, []);
+      assert.deepEqual(pkg(run, 'fixture-quiet-c').sharedWith, []);
+      assert.deepEqual(pkg(run, 'fixture-spins').sharedWith, ['fixture-quiet-b@1.0.0']);
+    });
 
     test("one package's timeout leaves its neighbours' results and events intact", async () => {
       const packages = [

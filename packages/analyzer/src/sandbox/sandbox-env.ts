@@ -4,6 +4,8 @@ import type { Persona } from './layout.js';
 export const NODE_IN_SANDBOX = '/usr/local/bin/node';
 export const NPM_DIR_IN_SANDBOX = '/usr/local/lib/node_modules/npm';
 export const RUNNER_IN_SANDBOX = `${NPM_DIR_IN_SANDBOX}/bin/npm-cli.js`;
+/** A loader's failed open of `<prefix><index>` starts package `index`'s window (batch-runner.ts). */
+export const LOAD_MARKER_PREFIX = `${NPM_DIR_IN_SANDBOX}/lib/.loading/`;
 export const RUNNER_CONFIG_IN_SANDBOX = `${NPM_DIR_IN_SANDBOX}/lib/run-config.json`;
 export const CA_BUNDLE_IN_SANDBOX = '/etc/ssl/certs/ca-certificates.crt';
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -1,12 +1,14 @@
 // Runs INSIDE the sandbox (node builtins only): plays npm for a whole tree of packages. Install phase:
 // each package's lifecycle scripts in the given (dependency) order, each script in its own `sh -c` with
-// cwd in the package and npm's environment. Import / browser phases: one fresh Node process per package
-// (`npm-cli.js load <config> <index>`), a few at a time. Every package's processes start as direct
-// children of this runner, which is how the host attributes events (process tree). Reports to the host
-// on fd 3 (reopened close-on-exec so package processes cannot write to it); a package's loader reports
-// through its own pipe and the runner stamps its messages with the package's index.
+// cwd in the package and npm's environment. Import / browser phases: loader processes that each load a
+// group of packages one after the other (`npm-cli.js load <config> <i,j,…>`), a few loaders at a time.
+// Every script and loader starts as a direct child of this runner, which is how the host attributes events
+// (process tree, then the loader's package windows). Reports to the host on fd 3 (reopened close-on-exec
+// so package processes cannot write to it); a loader reports through its own pipe and the runner stamps
+// its messages with the index of the package it is loading.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { browser, lingerOver, loadEntries, type Send } from './load-entries.js';
 
 export interface BatchRunnerPackage {
@@ -34,18 +36,34 @@ export interface BatchRunnerConfig {
   lingerMs: number;
   /** Loader processes at once (import / browser). */
   concurrency: number;
+  /** Packages loaded one after the other by one loader process (import / browser). */
+  groupSize: number;
+  /** Import / browser: the order to load packages in (dependencies first). Default: as listed. */
+  loadOrder?: number[];
   packages: BatchRunnerPackage[];
 }
 
 /** A write stream on `fd` through a new close-on-exec descriptor: children never inherit the channel. */
 function privateChannel(fd: number): NodeJS.WritableStream {
+  return createWriteStream('', { fd: privateFd(fd) });
+}
+
+function privateFd(fd: number): number {
   try {
     const reopened = openSync(`/proc/self/fd/${fd}`, 'w');
     closeSync(fd);
-    return createWriteStream('', { fd: reopened });
+    return reopened;
   } catch {
-    return createWriteStream('', { fd });
+    return fd;
   }
+}
+
+/** Synchronous: a message is on its way before the next line of package code runs (it may exit at once). */
+function syncSend(fd: number): Send {
+  return (message) => {
+    const bytes = Buffer.from(`${JSON.stringify({ ts: Date.now() / 1000, ...message })}\n`);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+  };
 }
 
 function channelSend(stream: NodeJS.WritableStream): Send {
@@ -117,23 +135,26 @@ async function installOne(send: Send, config: BatchRunnerConfig, index: number):
   send({ type: 'result', index, ...outcome, ran: true, ms: Date.now() - started });
 }
 
-function loadOne(
+/**
+ * Loads a group of packages in ONE Node process (`npm-cli.js load <config> <i,j,…>`), one after the
+ * other: Node's start-up, the largest cost of a small package, is paid once per group. The loader names
+ * the package it starts; the runner only accepts the next one of the group, in order, and times each.
+ * Once a package's code ran, the loader process is the package's as much as ours: what it says later
+ * can be forged, so the host checks from the trace that every package's entries were opened, and treats
+ * the group's packages as sharing their events (see batch-attribution.ts). A loader that dies or hangs
+ * costs only the package it was loading: the rest of the group goes on in a fresh loader.
+ */
+function loadGroup(
   send: Send,
   config: BatchRunnerConfig,
   configPath: string,
-  index: number,
+  indices: number[],
   exits: Promise<void>[],
 ): Promise<void> {
-  const pkg = config.packages[index];
-  if (!pkg || (config.phase === 'browser' ? pkg.browserEntry === undefined : pkg.entries.length === 0)) {
-    send({ type: 'result', index, status: 'completed', code: 0, ran: false, ms: 0 });
-    return Promise.resolve();
-  }
+  if (indices.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
-    const started = Date.now();
-    send({ type: 'start', index });
     // Fewer helper threads: every thread is a ptrace attach under strace, the largest start-up cost.
-    const args = ['--v8-pool-size=1', process.argv[1] ?? '', 'load', configPath, String(index)];
+    const args = ['--v8-pool-size=1', process.argv[1] ?? '', 'load', configPath, indices.join(',')];
     const child = spawn(process.execPath, args, {
       cwd: config.projectDir,
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
@@ -148,20 +169,43 @@ function loadOne(
         child.on('error', () => ended());
       }),
     );
-    const hardStop = setTimeout(() => child.kill('SIGKILL'), config.timeoutMs + 2_000);
+    let hardStop = setTimeout(() => child.kill('SIGKILL'), config.timeoutMs + 2_000);
     child.on('exit', () => clearTimeout(hardStop));
-    let settled = false;
-    const settle = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      send({ type: 'result', index, ...outcome, ran: true, ms: Date.now() - started });
-      resolve();
+    let position = -1;
+    let current: { index: number; started: number; timer: NodeJS.Timeout } | undefined;
+    let ended = false;
+    const rest = (): number[] => indices.slice(position + 1);
+    const finish = (outcome: Outcome): void => {
+      if (!current) return;
+      clearTimeout(current.timer);
+      send({ type: 'result', index: current.index, ...outcome, ran: true, ms: Date.now() - current.started });
+      current = undefined;
     };
-    const timer = setTimeout(() => {
-      killGroup(child);
-      settle({ status: 'timeout', error: 'loading did not finish in time' });
-    }, config.timeoutMs);
+    // The loader is gone (or given up on): the package it was loading has its outcome, the rest of the
+    // group a new loader.
+    const end = (outcome: Outcome): void => {
+      if (ended) return;
+      ended = true;
+      if (!current && position + 1 < indices.length) {
+        // It never named the next package: that one is charged with the failure, so every loader makes progress.
+        const index = indices[++position] as number;
+        send({ type: 'start', index });
+        send({ type: 'result', index, ...outcome, ran: true, ms: 0 });
+      } else finish(outcome);
+      void loadGroup(send, config, configPath, rest(), exits).then(resolve);
+    };
+    const begin = (index: number): void => {
+      if (current || indices[position + 1] !== index) return; // out of order: not ours
+      position++;
+      clearTimeout(hardStop);
+      hardStop = setTimeout(() => child.kill('SIGKILL'), config.timeoutMs + 2_000);
+      const timer = setTimeout(() => {
+        killGroup(child);
+        end({ status: 'timeout', error: 'loading did not finish in time' });
+      }, config.timeoutMs);
+      current = { index, started: Date.now(), timer };
+      send({ type: 'start', index });
+    };
     let buffer = '';
     const channel = child.stdio[3] as NodeJS.ReadableStream | null;
     channel?.on('data', (d: Buffer) => {
@@ -175,23 +219,55 @@ function loadOne(
         } catch {
           continue;
         }
-        // The index comes from the channel, never from the message.
-        if (message.type === 'finished') {
+        if (message.type === 'next' && typeof message.index === 'number') begin(message.index);
+        else if (!current) continue;
+        // The index comes from the runner's own bookkeeping, never from the message.
+        else if (message.type === 'finished') {
           const code = typeof message.code === 'number' ? message.code : 1;
-          settle({ status: 'completed', code });
-        } else if (message.type === 'load' || message.type === 'browser') send({ ...message, index });
+          finish({ status: 'completed', code });
+        } else if (message.type === 'load' || message.type === 'browser')
+          send({ ...message, index: current.index });
       }
     });
     channel?.on('error', () => undefined);
-    child.on('error', (error) => settle({ status: 'crashed', error: error.message }));
-    child.on('close', (code, signal) =>
-      settle({
+    child.on('error', (error) => end({ status: 'crashed', error: error.message }));
+    child.on('close', (code, signal) => {
+      if (ended) return;
+      if (!current && position === indices.length - 1) {
+        ended = true;
+        resolve();
+        return;
+      }
+      end({
         status: 'crashed',
-        code: code ?? undefined,
+        ...(code !== null ? { code } : {}),
         error: `the loader exited before loading finished (${code ?? signal})`,
-      }),
-    );
+      });
+    });
   });
+}
+
+/** Import / browser: packages with something to load, in groups of `groupSize`, `concurrency` loaders at once. */
+async function loadAll(send: Send, config: BatchRunnerConfig, configPath: string): Promise<void> {
+  const loadable: number[] = [];
+  const order = config.loadOrder ?? config.packages.map((_, index) => index);
+  for (const index of order) {
+    const pkg = config.packages[index];
+    if (!pkg) continue;
+    if (config.phase === 'browser' ? pkg.browserEntry !== undefined : pkg.entries.length > 0)
+      loadable.push(index);
+    else send({ type: 'result', index, status: 'completed', code: 0, ran: false, ms: 0 });
+  }
+  const size = Math.max(1, config.groupSize);
+  const groups: number[][] = [];
+  for (let i = 0; i < loadable.length; i += size) groups.push(loadable.slice(i, i + size));
+  let next = 0;
+  const exits: Promise<void>[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < groups.length) await loadGroup(send, config, configPath, groups[next++] ?? [], exits);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, config.concurrency) }, worker));
+  await Promise.all(exits);
 }
 
 async function orchestrate(configPath: string): Promise<void> {
@@ -201,15 +277,7 @@ async function orchestrate(configPath: string): Promise<void> {
   try {
     if (config.phase === 'install') {
       for (let i = 0; i < config.packages.length; i++) await installOne(send, config, i);
-    } else {
-      let next = 0;
-      const exits: Promise<void>[] = [];
-      const worker = async (): Promise<void> => {
-        while (next < config.packages.length) await loadOne(send, config, configPath, next++, exits);
-      };
-      await Promise.all(Array.from({ length: Math.max(1, config.concurrency) }, worker));
-      await Promise.all(exits);
-    }
+    } else await loadAll(send, config, configPath);
   } catch (error) {
     send({ type: 'runner-error', error: error instanceof Error ? error.message : String(error) });
   }
@@ -218,25 +286,36 @@ async function orchestrate(configPath: string): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
-async function loader(configPath: string, index: number): Promise<void> {
-  const startedAt = Date.now();
-  // Taken before the package's code runs (it may replace them).
+async function loader(configPath: string, group: number[]): Promise<void> {
+  // Taken before any package's code runs (it may replace them).
   const exit = process.exit.bind(process);
   const activeResources = process.getActiveResourcesInfo.bind(process);
-  const send = channelSend(privateChannel(3));
+  const send = syncSend(privateFd(3));
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as BatchRunnerConfig;
-  const pkg = config.packages[index];
-  let code = 1;
-  try {
-    if (pkg && config.phase === 'browser') {
-      const { happyDomPath, projectDir } = config;
-      code = await browser(send, { happyDomPath, browserEntry: pkg.browserEntry, projectDir });
-    } else if (pkg) code = await loadEntries(send, pkg.entries, config.projectDir, true);
-  } catch (error) {
-    send({ type: 'load', how: config.phase, entry: '', ok: false, error: String(error) });
+  let startedAt = Date.now();
+  // The host reads the package windows off the trace: a failed open of this marker starts each one.
+  const marker = `${dirname(dirname(process.argv[1] ?? ''))}/lib/.loading/`;
+  for (const index of group) {
+    const pkg = config.packages[index];
+    startedAt = Date.now();
+    try {
+      closeSync(openSync(`${marker}${index}`, 'r'));
+    } catch {
+      // absent: only the attempt matters
+    }
+    send({ type: 'next', index });
+    let code = 1;
+    try {
+      if (pkg && config.phase === 'browser') {
+        const { happyDomPath, projectDir } = config;
+        code = await browser(send, { happyDomPath, browserEntry: pkg.browserEntry, projectDir });
+      } else if (pkg) code = await loadEntries(send, pkg.entries, config.projectDir, true);
+    } catch (error) {
+      send({ type: 'load', how: config.phase, entry: '', ok: false, error: String(error) });
+    }
+    send({ type: 'finished', code });
   }
-  send({ type: 'finished', code });
-  // Pending timers of the package may still fire for a while, and its requests complete; then it ends.
+  // Pending timers of the packages may still fire for a while, and their requests complete; then it ends.
   const finishedAt = Date.now();
   setInterval(() => {
     const { lingerMs, timeoutMs: capMs } = config;
@@ -245,5 +324,6 @@ async function loader(configPath: string, index: number): Promise<void> {
   }, 50).unref();
 }
 
-if (process.argv[2] === 'load') void loader(process.argv[3] ?? '', Number(process.argv[4]));
+if (process.argv[2] === 'load')
+  void loader(process.argv[3] ?? '', (process.argv[4] ?? '').split(',').map(Number));
 else void orchestrate(process.argv[2] ?? '');
