@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { DEFAULT_LIMITS, readTarball } from '@secure-registry/analyzer';
+import { DEFAULT_LIMITS, readTarball, type ExtractionLimits } from '@secure-registry/analyzer';
 
 export interface PackageDir {
   dir: string;
@@ -28,8 +28,18 @@ function modeOf(bytes: Buffer): number {
   return program ? 0o755 : 0o644;
 }
 
+/**
+ * The extraction limits with the scan limits raised to them: every file within the limits is written
+ * in full (a platform package's 10 MB binary too), not only those small enough to be scanned.
+ */
+const WRITE_LIMITS: ExtractionLimits = {
+  ...DEFAULT_LIMITS,
+  maxScanFileBytes: DEFAULT_LIMITS.maxFileBytes,
+  maxScanTotalBytes: DEFAULT_LIMITS.maxUnpackedBytes,
+};
+
 export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> {
-  const contents = await readTarball(tarball, { limits: DEFAULT_LIMITS, keep: () => true });
+  const contents = await readTarball(tarball, { limits: WRITE_LIMITS, keep: () => true });
   const dir = await mkdtemp(join(tmpdir(), 'sr-pkg-'));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
@@ -63,6 +73,7 @@ export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> 
     const issues = contents.extraction.issues.map(
       (i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`,
     );
+    for (const skipped of contents.skipped) issues.push(`not written: ${skipped.path}: ${skipped.reason}`);
     if (!contents.extraction.complete) issues.push('the archive could not be read to its end');
     return { dir, manifest, files, bytes, issues, cleanup };
   } catch (error) {
