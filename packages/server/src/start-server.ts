@@ -71,6 +71,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Artifacts analysed at once when the sandbox is on and no concurrency is given. */
+const SANDBOX_WORKERS = 24;
+
 /** Opens the store, starts the workers and listens. The public way to run the server in-process. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
@@ -80,14 +83,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       hint: 'tokenless mode is only allowed on 127.0.0.1 (or ::1); set AUTH=token and create tokens',
     });
   }
-  const concurrency = options.concurrency ?? 2;
+  const sandbox = options.sandbox === undefined ? sandboxConfigFromEnv(process.env) : options.sandbox;
+  // With the sandbox on, most artifacts in flight wait for a batch to fill (./pipeline/phase-batcher.ts):
+  // many are taken at once so that batches form; the sandbox slots bound the real work.
+  const concurrency = options.concurrency ?? (sandbox === false ? 2 : SANDBOX_WORKERS);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UserError('ERR_SR_CONFIG', `concurrency must be a positive integer, got ${concurrency}`);
   }
   // Verdict policy and LLM investigator (../rules/policy-file.ts, ../reviewers): read before opening anything.
   const policy = options.policy ?? (await resolvePolicy({ env: process.env, cwd: process.cwd() }));
   const llm = options.llm === undefined ? llmConfigFromEnv(process.env) : (options.llm ?? undefined);
-  const sandbox = options.sandbox === undefined ? sandboxConfigFromEnv(process.env) : options.sandbox;
   const registry = new RegistryClient({
     baseUrl: options.upstream ?? configuredRegistry({ env: process.env, cwd: process.cwd() }),
     ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),

@@ -5,6 +5,7 @@ import { DEFAULT_BODY_LIMIT } from '../app.js';
 import type { AuthMode } from '../http/auth.js';
 import { DEFAULT_HOST, DEFAULT_LEASE_MS } from '../start-server.js';
 import type { StartServerOptions } from '../start-server.js';
+import { sandboxConfigFromEnv } from '../pipeline/sandbox-config.js';
 import { configuredRegistry } from '../upstream/npmrc.js';
 
 export const DEFAULT_PORT = 4874;
@@ -22,7 +23,7 @@ export const ENV_HELP: readonly [string, string][] = [
     'UPSTREAM_REGISTRY',
     'upstream npm registry (default: registry= of ./.npmrc or ~/.npmrc, else registry.npmjs.org)',
   ],
-  ['CONCURRENCY', 'artifacts analysed at the same time (default: min(4, CPUs))'],
+  ['CONCURRENCY', 'artifacts analysed at the same time (default: 24 with the sandbox on, else min(4, CPUs))'],
   ['AUTH', 'token (default) or none; none is refused unless HOST is 127.0.0.1 or ::1'],
   ['BODY_LIMIT', `largest request body in bytes (default ${DEFAULT_BODY_LIMIT}); larger ones get 413`],
   [
@@ -85,7 +86,8 @@ export function parseServeEnv(
   const host = env.HOST?.trim() || DEFAULT_HOST;
   const port = integer(env, 'PORT', { min: 0, max: 65535 }) ?? DEFAULT_PORT;
   const concurrency =
-    integer(env, 'CONCURRENCY', { min: 1, max: 256 }) ?? Math.min(4, availableParallelism());
+    integer(env, 'CONCURRENCY', { min: 1, max: 256 }) ??
+    (sandboxConfigFromEnv(env) === false ? Math.min(4, availableParallelism()) : undefined);
   const authRaw = env.AUTH?.trim() || 'token';
   if (authRaw !== 'none' && authRaw !== 'token')
     throw configError('AUTH', `expected none or token, got ${JSON.stringify(authRaw)}`);

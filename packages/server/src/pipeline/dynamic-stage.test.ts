@@ -56,6 +56,7 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 240
     shell: 'reverse-shell',
     workflow: 'workflow-injection',
     hook: 'browser-hook',
+    dump: 'import-env-dump',
     banner: 'benign/banner-postinstall',
     husky: 'benign/hook-installer',
   };
@@ -133,6 +134,30 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 240
     assert.equal(p.state, 'rejected');
     assert.equal(f?.severity, 'critical');
     assert.ok(f?.evidence.some((e) => e.detail?.includes('browser phase')));
+  });
+
+  test('import phases ran batched; the env dump was run again alone and rejected on its own evidence', async () => {
+    type Phases = { phases: { phase: string; batch?: { size: number; isolated?: string } }[] };
+    const importOf = async (key: keyof typeof names) => {
+      const p = pkg(key);
+      const stored = await server.json<PackageVerdictResponse>(
+        'GET',
+        `/api/v1/packages/${p.name}/${p.version}`,
+      );
+      return (stored.body.reports.sandbox as Phases).phases.find((ph) => ph.phase === 'import');
+    };
+    const dump = pkg('dump');
+    assert.equal(dump.state, 'rejected', JSON.stringify(dump.findings));
+    const hit = dump.findings.find((x) => x.rule === 'honeytoken-egress');
+    assert.match(hit?.message ?? '', /env-dump\.example/);
+    const sizes = await Promise.all((['dump', 'banner', 'husky', 'hook'] as const).map(importOf));
+    assert.ok(
+      sizes.some((ph) => (ph?.batch?.size ?? 0) > 1),
+      `some import phase ran in a batch: ${JSON.stringify(sizes)}`,
+    );
+    // Its batch report either was its own (alone in its loader) or was replaced by a run alone.
+    const own = await importOf('dump');
+    assert.ok(own?.batch, JSON.stringify(own));
   });
 
   test('benign look-alikes (core-js-style banner, husky-style hook installer) are approved', () => {

@@ -7,7 +7,6 @@ import {
   importEntries,
   learnControlBaseline,
   lifecycleScripts,
-  reduceEvents,
   runPhase,
   type Baseline,
   type ControlBaseline,
@@ -16,6 +15,8 @@ import {
   type StaticReport,
 } from '@secure-registry/analyzer';
 import type { BehaviourReport, Phase } from '@secure-registry/shared';
+import { availableParallelism } from 'node:os';
+import { BEHAVIOUR_RULES } from '../rules/behaviour/index.js';
 import { evaluateArtifact } from '../rules/index.js';
 import {
   dependenciesForRun,
@@ -23,7 +24,8 @@ import {
   type RunDependencies,
 } from './install-dependencies.js';
 import { writePackageDir } from './package-dir.js';
-import { boundEvents, SANDBOX_RESOLVERS, withoutSandboxPlumbing } from './phase-events.js';
+import { boundEvents } from './phase-events.js';
+import { PhaseBatcher, reduceRun, type PhaseBatcherOptions, type PhaseOutcome } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
 import type { ArtifactAnalyzer } from './types.js';
 
@@ -43,6 +45,11 @@ export interface DynamicStageOptions {
    * (./install-dependencies.ts), present in node_modules while its scripts run. Default: none.
    */
   installDependencies?: DependencyInstaller;
+  /**
+   * Import and browser phases of concurrently analysed artifacts run together in one sandbox
+   * (./phase-batcher.ts); `false` runs each alone. Default: batched.
+   */
+  batch?: Pick<PhaseBatcherOptions, 'maxBatch' | 'collectMs' | 'groupSize' | 'loaders'> | false;
 }
 
 export interface PhaseSummary {
@@ -56,6 +63,8 @@ export interface PhaseSummary {
   details: string[];
   /** Install phase with an installer: the dependencies present and what is missing. */
   dependencies?: RunDependencies['summary'];
+  /** Import / browser: the size of the batch it ran in, and why it was run again alone if it was. */
+  batch?: PhaseOutcome['batch'];
 }
 
 /** Which phases a package needs, from its manifest and file list. */
@@ -106,22 +115,22 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
   const timeoutMs = options.timeoutMs ?? 60_000;
   const graceMs = options.graceMs ?? 3_000;
   const maxEvents = options.maxEventsPerPhase ?? 1_500;
-  const slots = new SandboxSlots(options.concurrency ?? Number.POSITIVE_INFINITY, timeoutMs);
+  const slots = new SandboxSlots(options.concurrency ?? availableParallelism(), timeoutMs);
   // The support check runs once, at creation (server start-up); the control baseline is learned on
   // the first analysis (a server that never analyses never starts a sandbox) and cached.
   const support = (options.checkSupport ?? checkSandboxSupport)();
   support.catch(() => undefined);
   let state: Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }> | undefined;
+  let controlBaseline: Baseline | undefined;
   const ready = (): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }> =>
     (state ??= (async () => {
       const checked = await support;
       if (!checked.ok) return { support: checked, control: undefined };
       const slot = await slots.acquire();
       try {
-        return {
-          support: checked,
-          control: await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 }),
-        };
+        const control = await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 });
+        controlBaseline = control.baseline;
+        return { support: checked, control };
       } finally {
         slot.release();
       }
@@ -132,7 +141,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     input: { name: string; version: string; dir: string },
     baseline: Baseline | undefined,
     deps?: RunDependencies,
-  ): Promise<{ report: BehaviourReport; run: PhaseRun; timeoutMs: number }> {
+  ): Promise<Omit<PhaseOutcome, 'batch'> & { batch?: PhaseOutcome['batch'] }> {
     const slot = await slots.acquire();
     let run: PhaseRun;
     try {
@@ -148,23 +157,34 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     } finally {
       slot.release();
     }
-    const report = reduceEvents({
-      events: withoutSandboxPlumbing(run.events),
-      phase,
-      packageName: `${input.name}@${input.version}`,
-      packageDir: run.packageDir,
-      home: run.home,
-      projectDir: run.projectDir,
-      honeytokens: run.honeytokens,
-      ...(baseline ? { baseline } : {}),
-      status: run.status,
-      durationMs: run.durationMs,
-      ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
-      ...(run.error !== undefined ? { error: run.error } : {}),
-      resolvers: SANDBOX_RESOLVERS,
-    });
-    return { report, run, timeoutMs: slot.timeoutMs };
+    return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: slot.timeoutMs };
   }
+
+  // Import and browser phases of the artifacts analysed at the same time share sandboxes (./phase-batcher.ts).
+  const batchers = new Map<Phase, PhaseBatcher>();
+  if (options.batch !== false)
+    for (const phase of ['import', 'browser'] as const)
+      batchers.set(
+        phase,
+        new PhaseBatcher({
+          phase,
+          slots,
+          graceMs,
+          ...(options.batch ?? {}),
+          baseline: () => controlBaseline,
+          runAlone: async (item) => ({
+            ...(await runOne(phase, item, controlBaseline)),
+            batch: { size: 1 },
+          }),
+          notable: (report, item) =>
+            evaluateArtifact({
+              name: item.name,
+              version: item.version,
+              behaviour: [report],
+              rules: BEHAVIOUR_RULES,
+            }).findings.some((f) => f.severity !== 'info'),
+        }),
+      );
 
   return {
     ready,
@@ -201,13 +221,17 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
                   signal,
                 )
               : undefined;
+          const batcher = batchers.get(phase);
           const {
             report,
             run,
             timeoutMs: phaseTimeout,
-          } = await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline, deps).finally(() =>
-            deps?.cleanup(),
-          );
+            batch,
+          } = batcher
+            ? await batcher.submit({ name, version, dir: pkg.dir })
+            : await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline, deps).finally(() =>
+                deps?.cleanup(),
+              );
           const bounded = boundEvents(run.events, report, maxEvents);
           behaviour.push(report);
           // The report with the raw events beside it: rules read the report, `query_events` the events.
@@ -222,6 +246,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             storedEvents: bounded.events.length,
             details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
             ...(deps ? { dependencies: deps.summary } : {}),
+            ...(batch ? { batch } : {}),
           });
         }
         reports.sandbox = {

@@ -1,0 +1,207 @@
+// Import and browser phases of many artifacts in one sandbox (`runBatch`): the artifacts the workers are
+// analysing at the same time are collected for a moment and run together, so a sandbox, its fake internet
+// and Node's start-up are paid once per batch instead of once per artifact. What a batch cannot pin on one
+// package is never blamed on it: a package whose attribution is uncertain (ambiguous events, entries not
+// seen loaded, a loader that failed while it was loading) or whose report would raise a finding while it
+// shared its loader process with others is run again ALONE — and so is every package it shared with —
+// and the single run's report is the one kept.
+import {
+  reduceEvents,
+  runBatch,
+  type Baseline,
+  type BatchPackageRun,
+  type BatchRun,
+  type BatchRunOptions,
+  type PhaseRun,
+} from '@secure-registry/analyzer';
+import type { BehaviourReport, Phase } from '@secure-registry/shared';
+import { SANDBOX_RESOLVERS, withoutSandboxPlumbing } from './phase-events.js';
+import type { SandboxSlots } from './sandbox-slots.js';
+
+export type BatchedPhase = Extract<Phase, 'import' | 'browser'>;
+
+export interface BatchItem {
+  name: string;
+  version: string;
+  /** The extracted package on the host. */
+  dir: string;
+}
+
+/** What a phase run left for the dynamic stage: the reduced report and the run's facts. */
+export interface PhaseOutcome {
+  report: BehaviourReport;
+  run: PhaseRun;
+  timeoutMs: number;
+  /** How the package was run: in a batch of `size`, or alone after a batch (and why). */
+  batch: { size: number; isolated?: string };
+}
+
+export interface PhaseBatcherOptions {
+  phase: BatchedPhase;
+  slots: SandboxSlots;
+  graceMs: number;
+  /** Packages per batch at most. Default 64. */
+  maxBatch?: number;
+  /** How long the first waiting package waits for others before its batch starts. Default 200 ms. */
+  collectMs?: number;
+  /** Packages per loader process. Default 16. */
+  groupSize?: number;
+  /** Loader processes per batch. Default 2. */
+  loaders?: number;
+  /** The control baseline (noise) to remove from every report. */
+  baseline(): Baseline | undefined;
+  /** Runs one package alone (the isolation run). */
+  runAlone(item: BatchItem): Promise<PhaseOutcome>;
+  /** Whether a report would raise a finding (then a shared loader is not trusted with its blame). */
+  notable(report: BehaviourReport, item: BatchItem): boolean;
+  /** The batch runner; tests replace it. Default `runBatch`. */
+  run?: (options: BatchRunOptions) => Promise<BatchRun>;
+}
+
+interface Waiting {
+  item: BatchItem;
+  resolve(outcome: PhaseOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** A phase run reduced to its behaviour report, minus the sandbox's own plumbing and the baseline. */
+export function reduceRun(
+  phase: Phase,
+  item: Pick<BatchItem, 'name' | 'version'>,
+  run: PhaseRun,
+  baseline: Baseline | undefined,
+): BehaviourReport {
+  return reduceEvents({
+    events: withoutSandboxPlumbing(run.events),
+    phase,
+    packageName: `${item.name}@${item.version}`,
+    packageDir: run.packageDir,
+    home: run.home,
+    projectDir: run.projectDir,
+    honeytokens: run.honeytokens,
+    ...(baseline ? { baseline } : {}),
+    status: run.status,
+    durationMs: run.durationMs,
+    ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+    ...(run.error !== undefined ? { error: run.error } : {}),
+    resolvers: SANDBOX_RESOLVERS,
+  });
+}
+
+export class PhaseBatcher {
+  private queue: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PhaseBatcherOptions) {}
+
+  /** Resolves with the package's outcome once its batch (and any isolation run) is over. */
+  submit(item: BatchItem): Promise<PhaseOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= (this.options.maxBatch ?? 64)) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.collectMs ?? 200);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiting = this.queue.splice(0, this.options.maxBatch ?? 64);
+    if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), this.options.collectMs ?? 200);
+    if (waiting.length === 0) return;
+    this.runBatch(waiting).catch((error: unknown) => {
+      for (const w of waiting) w.reject(error);
+    });
+  }
+
+  private async runBatch(waiting: Waiting[]): Promise<void> {
+    const { phase, slots, graceMs } = this.options;
+    // The same artifact twice in one batch would share an install path: the second waits for the first.
+    const unique = new Map<string, Waiting[]>();
+    for (const w of waiting) {
+      const key = `${w.item.name}@${w.item.version}`;
+      unique.set(key, [...(unique.get(key) ?? []), w]);
+    }
+    const items = [...unique.values()].map((list) => (list[0] as Waiting).item);
+    if (items.length === 1) {
+      const outcome = await this.options.runAlone(items[0] as BatchItem);
+      for (const w of waiting) w.resolve({ ...outcome, batch: { size: 1 } });
+      return;
+    }
+    const slot = await slots.acquire();
+    let batch: BatchRun;
+    try {
+      batch = await (this.options.run ?? runBatch)({
+        phase,
+        packages: items.map((i) => ({ name: i.name, version: i.version, dir: i.dir })),
+        timeoutMs: slot.timeoutMs,
+        graceMs,
+        groupSize: this.options.groupSize ?? 16,
+        concurrency: this.options.loaders ?? 2,
+      });
+    } finally {
+      slot.release();
+    }
+    const outcomes = items.map((item, i) =>
+      this.outcomeOf(batch, batch.packages[i] as BatchPackageRun, item, slot.timeoutMs, items.length),
+    );
+    const isolate = this.toIsolate(batch, outcomes, items);
+    await Promise.all(
+      items.map(async (item, i) => {
+        const reason = isolate.get(i);
+        let outcome = outcomes[i] as PhaseOutcome;
+        if (reason !== undefined) {
+          const alone = await this.options.runAlone(item);
+          outcome = { ...alone, batch: { size: items.length, isolated: reason } };
+        }
+        for (const w of unique.get(`${item.name}@${item.version}`) ?? []) w.resolve(outcome);
+      }),
+    );
+  }
+
+  private outcomeOf(
+    batch: BatchRun,
+    pkg: BatchPackageRun,
+    item: BatchItem,
+    timeoutMs: number,
+    size: number,
+  ): PhaseOutcome {
+    const baseline = this.options.baseline();
+    const run: PhaseRun = {
+      status: pkg.status,
+      ...(pkg.error !== undefined ? { error: pkg.error } : {}),
+      durationMs: pkg.durationMs,
+      ...(pkg.exitCode !== undefined ? { exitCode: pkg.exitCode } : {}),
+      events: pkg.events,
+      honeytokens: batch.honeytokens,
+      home: batch.home,
+      projectDir: batch.projectDir,
+      packageDir: pkg.packageDir,
+      details: [...pkg.details, ...batch.details.slice(0, 5)],
+    };
+    return { report: reduceRun(this.options.phase, item, run, baseline), run, timeoutMs, batch: { size } };
+  }
+
+  /** Which packages of the batch are run again alone, and why. */
+  private toIsolate(batch: BatchRun, outcomes: PhaseOutcome[], items: BatchItem[]): Map<number, string> {
+    const out = new Map<number, string>();
+    const byId = new Map(batch.packages.map((p, i) => [p.id, i]));
+    const add = (i: number | undefined, reason: string): void => {
+      if (i !== undefined && !out.has(i)) out.set(i, reason);
+    };
+    batch.packages.forEach((p, i) => {
+      const outcome = outcomes[i] as PhaseOutcome;
+      if (p.needsIsolation) add(i, 'its attribution in the batch was not certain');
+      else if (p.status !== 'completed' && p.ran && p.sharedWith.length > 0)
+        add(i, `its batch run ended ${p.status} in a shared loader; a neighbour may be the cause`);
+      else if (p.status === 'error' && batch.status !== 'completed')
+        add(i, `the batch ended (${batch.status}) before its turn`);
+      if (p.sharedWith.length > 0 && this.options.notable(outcome.report, items[i] as BatchItem)) {
+        const reason = `${p.id}'s behaviour in a loader it shared with ${p.sharedWith.length} other package(s)`;
+        add(i, reason);
+        for (const id of p.sharedWith) add(byId.get(id), reason);
+      }
+    });
+    return out;
+  }
+}
