@@ -1,14 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
-import type { PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import type { PackageVerdictResponse, ScanResult, TraceEvent } from '@secure-registry/shared';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
+import type { PhaseSummary } from './dynamic-stage.js';
 
 /**
  * Real packages with install scripts, from registry.npmjs.org, through the static and dynamic
  * stages (their scripts run only inside the sandbox). The benign look-alikes of THREATS.md: a
  * platform check that falls back to the registry (esbuild), a postinstall banner (core-js), native
  * modules with prebuilt binaries (sharp, bcrypt), a browser download (puppeteer). Pinned versions.
+ * The install phase runs with each package's dependencies present as npm would install them, so the
+ * scripts do what they really do (esbuild's finds its platform package and runs its binary).
  */
 const REAL = [
   [
@@ -20,6 +23,11 @@ const REAL = [
     'core-js',
     '3.45.1',
     'sha512-L4NPsJlCfZsPeXukyzHFlg/i7IIVwHSItR0wg0FLNqYClJ4MQYTYLbC7EkjKYRLZF2iof2MUgN0EGy7MdQFChg==',
+  ],
+  [
+    'sharp',
+    '0.33.5',
+    'sha512-haPVm1EkS9pgvHrQ/F3Xy+hgcuMV0Wm9vfIBSiwZ05k+xgb0PkBQpGsAA/oWdDobNaZTH5ppvHtzCFbnSEwHVw==',
   ],
   [
     'sharp',
@@ -43,7 +51,7 @@ describe(
   { timeout: 300_000 },
   () => {
     let server: TestServer;
-    let result: ScanResult;
+    const results: ScanResult[] = [];
     const lines: string[] = [];
 
     before(async () => {
@@ -52,9 +60,20 @@ describe(
         upstreamTimeoutMs: 60_000,
         sandbox: { timeoutMs: 60_000 },
       });
-      const graph = makeGraph(REAL.map(([name, version, integrity]) => ({ name, version, integrity })));
-      const created = await server.json<{ id: string }>('POST', '/api/v1/scans', { graph });
-      result = await server.waitForScan(created.body.id, 280_000);
+      // One version of a name per scan (a lockfile holds one per install path).
+      const scans: (typeof REAL)[number][][] = [];
+      for (const entry of REAL) {
+        const free = scans.find((scan) => !scan.some(([name]) => name === entry[0]));
+        if (free) free.push(entry);
+        else scans.push([entry]);
+      }
+      const created = await Promise.all(
+        scans.map((scan) => {
+          const graph = makeGraph(scan.map(([name, version, integrity]) => ({ name, version, integrity })));
+          return server.json<{ id: string }>('POST', '/api/v1/scans', { graph });
+        }),
+      );
+      for (const scan of created) results.push(await server.waitForScan(scan.body.id, 280_000));
     });
     after(async () => {
       for (const line of lines) process.stdout.write(`# ${line}\n`);
@@ -63,18 +82,53 @@ describe(
 
     for (const [name, version] of REAL) {
       test(`${name}@${version}: sandboxed phases completed, no high-severity finding`, async () => {
-        const p = result.packages.find((x) => x.name === name);
+        const p = results.flatMap((r) => r.packages).find((x) => x.name === name && x.version === version);
         assert.ok(p, `${name} in the scan`);
         const stored = await server.json<PackageVerdictResponse>(
           'GET',
           `/api/v1/packages/${name}/${version}`,
         );
-        const sandbox = stored.body.reports.sandbox as
-          { phases: { phase: string; status: string; durationMs: number; exitCode?: number }[] } | undefined;
-        assert.ok(sandbox && sandbox.phases.some((ph) => ph.phase === 'install'), 'the install phase ran');
+        const sandbox = stored.body.reports.sandbox as { phases: PhaseSummary[] } | undefined;
+        const install = sandbox?.phases.find((ph) => ph.phase === 'install');
+        assert.ok(sandbox && install, 'the install phase ran');
         for (const ph of sandbox.phases) {
-          lines.push(`${name} ${ph.phase}: ${ph.durationMs} ms (${ph.status}, exit ${ph.exitCode ?? '-'})`);
+          lines.push(
+            `${name}@${version} ${ph.phase}: ${ph.durationMs} ms (${ph.status}, exit ${ph.exitCode ?? '-'})`,
+          );
           assert.equal(ph.status, 'completed', `${name} ${ph.phase}`);
+        }
+        const deps = install.dependencies;
+        lines.push(
+          `${name}@${version} install dependencies: ${deps?.present} present (${deps?.bytes} bytes, ${deps?.durationMs} ms), ${deps?.skipped.length} optional skipped`,
+        );
+        assert.ok(deps, 'the install phase ran with the dependency installer');
+        // core-js has no dependencies; the others' scripts need theirs.
+        if (name !== 'core-js') assert.ok(deps.present > 0, JSON.stringify(deps));
+        assert.deepEqual(deps.issues, [], 'every dependency npm would install is present');
+        const events = (stored.body.reports.install as { events: TraceEvent[] }).events;
+        if (name === 'esbuild') {
+          // install.js finds @esbuild/linux-<arch> in node_modules and checks its binary: no download.
+          assert.equal(install.exitCode, 0, JSON.stringify(install));
+          const platformPackage = `/node_modules/@esbuild/${process.platform}-${process.arch}/`;
+          assert.ok(
+            events.some((e) => e.kind === 'file' && e.path.includes(platformPackage)),
+            `${platformPackage} read`,
+          );
+          assert.ok(
+            events.some(
+              (e) => e.kind === 'process' && e.argv.some((a) => a.endsWith('/esbuild/bin/esbuild')),
+            ),
+            'the esbuild binary ran',
+          );
+          assert.ok(!events.some((e) => e.kind === 'http' || e.kind === 'dns'), 'no network');
+        }
+        if (name === 'sharp') {
+          // install/check requires detect-libc and semver (it exited 0 without them too, having done nothing).
+          assert.equal(install.exitCode, 0, JSON.stringify(install));
+          assert.ok(
+            events.some((e) => e.kind === 'file' && e.path.includes('/node_modules/detect-libc/')),
+            'detect-libc loaded from node_modules',
+          );
         }
         const serious = p.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
         lines.push(`${name}: ${p.state}; ${p.findings.map((f) => `${f.rule}/${f.severity}`).join(', ')}`);
