@@ -126,55 +126,62 @@ export async function installDependencies(
   const dependencies: PresentDependency[] = [];
   let bytes = 0;
   let files = 0;
-  // Tarballs are fetched a few ahead of the extraction, which follows the placement order (the same
-  // tree gives the same set of dependencies when a limit is reached).
-  const fetches = tree.nodes.map(() => undefined as Promise<Uint8Array | Unavailable> | undefined);
+  // A few tarballs are fetched and extracted ahead; they are taken in placement order (the same tree
+  // gives the same set of dependencies when the size limit is reached).
+  const ready = tree.nodes.map(() => undefined as Promise<PackageDir | Unavailable> | undefined);
   const start = (i: number): void => {
     const node = tree.nodes[i];
-    if (node && !fetches[i]) {
-      const fetching = limit(() => verifiedTarball(node, signal, options));
-      fetching.catch(() => undefined);
-      fetches[i] = fetching;
-    }
+    if (!node || ready[i]) return;
+    const extracting = limit(async (): Promise<PackageDir | Unavailable> => {
+      signal.throwIfAborted();
+      const got = await verifiedTarball(node, signal, options);
+      if (!(got instanceof Uint8Array)) return got;
+      const dir = await writePackageDir(got).catch((error: unknown) => errorMessage(error));
+      if (typeof dir === 'string') return { reason: `the tarball could not be extracted: ${dir}` };
+      dirs.push(dir);
+      return dir;
+    });
+    extracting.catch(() => undefined);
+    ready[i] = extracting;
   };
   const window = options.concurrency ?? DEPENDENCY_FETCH_CONCURRENCY;
+  const taken = new Set<PackageDir>();
   try {
     for (const [i, node] of tree.nodes.entries()) {
       for (let j = i; j < i + window; j++) start(j);
       const id = `${node.packageName}@${node.version}`;
-      const got = await fetches[i]?.catch((error: unknown): Unavailable => {
+      const got = await ready[i]?.catch((error: unknown): Unavailable => {
         signal.throwIfAborted();
         return { reason: errorMessage(error) };
       });
-      fetches[i] = undefined;
       if (!got) continue;
-      if (!(got instanceof Uint8Array)) {
+      if (!('dir' in got)) {
         // A tarball that is not the published one is worth telling even for an optional dependency.
         (node.optional && !got.tampered ? skipped : issues).push(`${id}: ${got.reason}`);
         continue;
       }
-      const dir = await writePackageDir(got).catch((error: unknown) => errorMessage(error));
-      if (typeof dir === 'string') {
-        (node.optional ? skipped : issues).push(`${id}: the tarball could not be extracted: ${dir}`);
-        continue;
-      }
-      dirs.push(dir);
-      if (bytes + dir.bytes > maxBytes) {
+      if (bytes + got.bytes > maxBytes) {
         issues.push(
           `dependencies incomplete: more than ${Math.round(maxBytes / 2 ** 20)} MB unpacked at ${id}; the rest of the tree is left out`,
         );
         break;
       }
-      bytes += dir.bytes;
-      files += dir.files.size;
-      dependencies.push({ name: node.name, version: node.version, dir: dir.dir, path: node.path });
-      signal.throwIfAborted();
+      taken.add(got);
+      bytes += got.bytes;
+      files += got.files.size;
+      dependencies.push({ name: node.name, version: node.version, dir: got.dir, path: node.path });
     }
+    signal.throwIfAborted();
   } catch (error) {
-    await Promise.allSettled(fetches);
+    await Promise.allSettled(ready);
     await cleanup();
     throw error;
   }
+  // Extracted ahead but beyond the limit: removed now.
+  await Promise.allSettled(ready);
+  const extra = dirs.filter((d) => !taken.has(d));
+  await Promise.all(extra.map((d) => d.cleanup()));
+  dirs.splice(0, dirs.length, ...dirs.filter((d) => taken.has(d)));
   return { dependencies, issues, skipped, bytes, files, cleanup };
 }
 

@@ -38,6 +38,8 @@ const WRITE_LIMITS: ExtractionLimits = {
   maxScanTotalBytes: DEFAULT_LIMITS.maxUnpackedBytes,
 };
 
+const PARALLEL_WRITES = 16;
+
 export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> {
   const contents = await readTarball(tarball, { limits: WRITE_LIMITS, keep: () => true });
   const dir = await mkdtemp(join(tmpdir(), 'sr-pkg-'));
@@ -46,19 +48,30 @@ export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> 
     const root = resolve(dir);
     const files = new Set<string>();
     let bytes = 0;
+    const writes: { target: string; bytes: Buffer }[] = [];
+    const made = new Set<string>();
     for (const [path, file] of contents.files) {
       const target = resolve(root, path);
       // The reader already refuses escaping paths; this check keeps the write safe on its own.
       if (!target.startsWith(root + sep)) continue;
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, file.bytes, { mode: modeOf(file.bytes), flag: 'wx' }).catch(
-        (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST' && error.code !== 'EISDIR' && error.code !== 'ENOTDIR') throw error;
-        },
-      );
+      if (!made.has(dirname(target))) await mkdir(dirname(target), { recursive: true });
+      made.add(dirname(target));
+      writes.push({ target, bytes: file.bytes });
       files.add(path);
       bytes += file.bytes.length;
     }
+    // The directories exist: the files are written a few at a time (hundreds of packages with
+    // thousands of files are extracted for an install phase's dependencies).
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      for (let w = writes[next++]; w; w = writes[next++])
+        await writeFile(w.target, w.bytes, { mode: modeOf(w.bytes), flag: 'wx' }).catch(
+          (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'EEXIST' && error.code !== 'EISDIR' && error.code !== 'ENOTDIR') throw error;
+          },
+        );
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, writes.length) }, writer));
     let manifest: Record<string, unknown> | undefined;
     const raw = contents.files.get('package.json');
     if (raw) {
