@@ -1,20 +1,13 @@
 // Many packages in ONE sandbox: one tmpfs, one fake internet (netns, sink, CA), one bubblewrap under one
 // strace, one batch runner that plays npm for every package; the events are then attributed to packages
 // (batch-attribution.ts). Fails closed: a package whose turn did not finish is never `completed`.
-import { cp, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseStraceDetailed } from '../trace/strace-parser.js';
+import { readFile } from 'node:fs/promises';
 import { attributeBatch, sequencePackageEvents } from './batch-attribution.js';
 import type { BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
-import {
-  addressNames,
-  parseJsonLines,
-  sandboxEventsOnly,
-  translatePidNamespace,
-  type RunnerMessage,
-} from './collect-events.js';
+import { addressNames, parseJsonLines, sandboxEventsOnly, type RunnerMessage } from './collect-events.js';
 import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
 import { installPath, prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { readTrace } from './run-phase.js';
 import { SANDBOX_HOST_UID, cleanupRun } from './prepare-run.js';
 import { NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, shellEnv } from './sandbox-env.js';
 import {
@@ -153,13 +146,7 @@ async function collectBatch(
   outcome: BatchOutcome,
   details: string[],
 ): Promise<Pick<BatchRun, 'packages' | 'ambiguous'>> {
-  const straceText = await readFile(join(batch.hostDir, 'strace.txt'), 'utf8').catch(() => '');
-  const debugDir = process.env.SR_SANDBOX_DEBUG_DIR;
-  if (debugDir) await cp(batch.hostDir, debugDir, { recursive: true }).catch(() => undefined);
-  const parsed = parseStraceDetailed(translatePidNamespace(straceText));
-  details.push(
-    `strace: ${parsed.stats.lines} lines, ${parsed.stats.syscalls} syscalls, ${parsed.stats.skipped} skipped`,
-  );
+  const parsed = await readTrace(batch.hostDir, details);
   const isRunnerExec = (e: (typeof parsed.events)[number]): boolean =>
     e.kind === 'process' &&
     e.path === NODE_IN_SANDBOX &&

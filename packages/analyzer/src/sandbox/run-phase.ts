@@ -111,6 +111,22 @@ async function execute(
   return outcome;
 }
 
+/** The run's strace output, parsed (after a copy of the raw evidence to SR_SANDBOX_DEBUG_DIR, if set). */
+export async function readTrace(
+  hostDir: string,
+  details: string[],
+): Promise<ReturnType<typeof parseStraceDetailed>> {
+  const straceText = await readFile(join(hostDir, 'strace.txt'), 'utf8').catch(() => '');
+  const debugDir = process.env.SR_SANDBOX_DEBUG_DIR;
+  // Keeps the raw evidence of the last run for debugging the sandbox itself.
+  if (debugDir) await cp(hostDir, debugDir, { recursive: true }).catch(() => undefined);
+  const parsed = parseStraceDetailed(translatePidNamespace(straceText));
+  details.push(
+    `strace: ${parsed.stats.lines} lines, ${parsed.stats.syscalls} syscalls, ${parsed.stats.skipped} skipped`,
+  );
+  return parsed;
+}
+
 async function collect(
   run: PreparedRun,
   sink: Sink,
@@ -118,16 +134,7 @@ async function collect(
   packageId: string,
   details: string[],
 ): Promise<TraceEvent[]> {
-  const straceText = await readFile(join(run.hostDir, 'strace.txt'), 'utf8').catch(() => '');
-  const debugDir = process.env.SR_SANDBOX_DEBUG_DIR;
-  if (debugDir) {
-    // Keeps the raw evidence of the last run for debugging the sandbox itself.
-    await cp(run.hostDir, debugDir, { recursive: true }).catch(() => undefined);
-  }
-  const parsed = parseStraceDetailed(translatePidNamespace(straceText));
-  details.push(
-    `strace: ${parsed.stats.lines} lines, ${parsed.stats.syscalls} syscalls, ${parsed.stats.skipped} skipped`,
-  );
+  const parsed = await readTrace(run.hostDir, details);
   const isRunnerExec = (e: TraceEvent): boolean =>
     e.kind === 'process' && e.path === NODE_IN_SANDBOX && e.argv.includes(RUNNER_IN_SANDBOX);
   const trace = sandboxEventsOnly(parsed.events, isRunnerExec);

@@ -195,6 +195,54 @@ describe('sandbox batch: many packages in one sandbox', () => {
     }
   });
 
+  test('browser, shared loader: each package has its own window; a late hook is found, on it or after it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sr-late-'));
+    try {
+      await writeFile(
+        join(dir, 'package.json'),
+        JSON.stringify({ name: 'fixture-late-hook', version: '1.0.0', main: 'index.js' }),
+      );
+      await writeFile(
+        join(dir, 'index.js'),
+        "setTimeout(() => { if (typeof window !== 'undefined') window.fetch = () => Promise.resolve(null); }, 100);\n",
+      );
+      const packages = [
+        fixture(join(MALICIOUS, 'browser-hook')),
+        fixture(join(BENIGN, 'platform-check')),
+        { name: 'fixture-late-hook', version: '1.0.0', dir },
+        fixture(join(BENIGN, 'banner-postinstall')),
+      ];
+      const run = await runBatch({ phase: 'browser', packages, timeoutMs: 20_000, graceMs: 500 });
+      assert.equal(run.status, 'completed', describeRun(run));
+      const browser = (name: string) => own(pkg(run, name), 'browser');
+      const hook = browser('fixture-browser-hook');
+      assert.ok(
+        hook.some((e) => e.api === 'ethereum' && e.action === 'wrapped'),
+        JSON.stringify(hook),
+      );
+      // A timer fires after the next package took the globals: the replacement shows on the late hook or on
+      // a package loaded after it in its loader (whose sharedWith names it, so both are run again alone).
+      const lateId = 'fixture-late-hook@1.0.0';
+      const replaced = run.packages.filter((p) =>
+        own(p, 'browser').some((e) => e.api === 'fetch' && e.action === 'replaced'),
+      );
+      assert.ok(replaced.length > 0, describeRun(run));
+      for (const p of replaced)
+        assert.ok(
+          p.id === 'fixture-browser-hook@5.6.1' || p.id === lateId || p.sharedWith.includes(lateId),
+          p.id,
+        );
+      assert.deepEqual(
+        browser('fixture-benign-platform-check').filter((e) => e.action !== 'called'),
+        [],
+        'loaded before the late hook: nothing replaced or wrapped',
+      );
+      assert.ok(pkg(run, 'fixture-benign-banner').sharedWith.length > 0, 'they shared a loader');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('timeouts fail closed', () => {
     let hangDir = '';
     before(async () => {

@@ -19,6 +19,9 @@ const STRACE_SYSCALLS = [
   'fchdir', 'socket', 'connect', 'sendto', 'sendmsg', 'sendmmsg', 'clone', 'clone3', 'fork', 'vfork', 'exit_group',
 ].join(','); // prettier-ignore
 
+/** `setpriv` arguments: the next program is SIGKILLed when the host process dies (no orphaned sandboxes). */
+const DIE_WITH_HOST = ['--pdeathsig', 'KILL', '--'];
+
 export const HOST_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   LANG: 'C.UTF-8',
@@ -59,9 +62,22 @@ export async function startSink(options: {
   const configPath = join(hostDir, 'sink.json');
   await writeFile(configPath, JSON.stringify(config), { mode: 0o600 });
   await writeFile(logPath, '', { mode: 0o600 });
+  // Killed with this process if it dies (the death signal survives the execs down to the sink's node).
   const child = spawn(
-    'unshare',
-    ['--net', '--', 'sh', '-c', netnsSetupScript(), 'sh', nodePath, SINK_MAIN, configPath],
+    'setpriv',
+    [
+      ...DIE_WITH_HOST,
+      'unshare',
+      '--net',
+      '--',
+      'sh',
+      '-c',
+      netnsSetupScript(),
+      'sh',
+      nodePath,
+      SINK_MAIN,
+      configPath,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: HOST_ENV },
   );
   let stderr = '';
@@ -144,6 +160,8 @@ export function spawnTracedSandbox(options: {
   const joinCgroups = cgroups.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ') || 'true';
   const args = [
     '-c', `${joinCgroups} && exec "$@"`, 'sh',
+    // strace dies with this process; bubblewrap (--die-with-parent) and its pid namespace with strace.
+    'setpriv', ...DIE_WITH_HOST,
     'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
     'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
     'setpriv', `--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_UID}`, '--clear-groups', '--',

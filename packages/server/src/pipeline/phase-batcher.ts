@@ -42,7 +42,7 @@ export interface PhaseBatcherOptions {
   graceMs: number;
   /** Packages per batch at most. Default 64. */
   maxBatch?: number;
-  /** How long the first waiting package waits for others before its batch starts. Default 200 ms. */
+  /** How long the first waiting package waits for others before its batch starts. Default 1 000 ms. */
   collectMs?: number;
   /** Packages per loader process. Default 16. */
   groupSize?: number;
@@ -99,7 +99,7 @@ export class PhaseBatcher {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= (this.options.maxBatch ?? 64)) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.collectMs ?? 200);
+      else this.timer ??= setTimeout(() => this.flush(), this.options.collectMs ?? 1_000);
     });
   }
 
@@ -107,7 +107,7 @@ export class PhaseBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     const waiting = this.queue.splice(0, this.options.maxBatch ?? 64);
-    if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), this.options.collectMs ?? 200);
+    if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), this.options.collectMs ?? 1_000);
     if (waiting.length === 0) return;
     this.runBatch(waiting).catch((error: unknown) => {
       for (const w of waiting) w.reject(error);

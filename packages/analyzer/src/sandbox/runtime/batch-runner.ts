@@ -220,7 +220,11 @@ function loadGroup(
           continue;
         }
         if (message.type === 'next' && typeof message.index === 'number') begin(message.index);
-        else if (!current) continue;
+        else if (message.type === 'browser' && message.late === true && typeof message.index === 'number') {
+          // A late look at a window of a package this loader already loaded (after its last package).
+          if (!current && indices.indexOf(message.index) <= position && indices.includes(message.index))
+            send(message);
+        } else if (!current) continue;
         // The index comes from the runner's own bookkeeping, never from the message.
         else if (message.type === 'finished') {
           const code = typeof message.code === 'number' ? message.code : 1;
@@ -295,6 +299,7 @@ async function loader(configPath: string, group: number[]): Promise<void> {
   let startedAt = Date.now();
   // The host reads the package windows off the trace: a failed open of this marker starts each one.
   const marker = `${dirname(dirname(process.argv[1] ?? ''))}/lib/.loading/`;
+  const rechecks: { index: number; recheck(send: Send): Promise<void> }[] = [];
   for (const index of group) {
     const pkg = config.packages[index];
     startedAt = Date.now();
@@ -308,12 +313,25 @@ async function loader(configPath: string, group: number[]): Promise<void> {
     try {
       if (pkg && config.phase === 'browser') {
         const { happyDomPath, projectDir } = config;
-        code = await browser(send, { happyDomPath, browserEntry: pkg.browserEntry, projectDir });
+        // Each package gets its own window; late hooks are looked for in it when the group is done.
+        const loaded = await browser(
+          send,
+          { happyDomPath, browserEntry: pkg.browserEntry, projectDir },
+          { settleMs: 20 },
+        );
+        code = loaded.code;
+        rechecks.push({ index, recheck: loaded.recheck });
       } else if (pkg) code = await loadEntries(send, pkg.entries, config.projectDir, true);
     } catch (error) {
       send({ type: 'load', how: config.phase, entry: '', ok: false, error: String(error) });
     }
     send({ type: 'finished', code });
+  }
+  if (rechecks.length > 0) {
+    // Timers get the same moment a package alone would have had, then every window is looked at again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const { index, recheck } of rechecks)
+      await recheck((message) => send({ ...message, late: true, index })).catch(() => undefined);
   }
   // Pending timers of the packages may still fire for a while, and their requests complete; then it ends.
   const finishedAt = Date.now();

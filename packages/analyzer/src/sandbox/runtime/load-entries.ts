@@ -61,10 +61,16 @@ export function lingerOver(o: {
 
 type Fn = (...args: unknown[]) => unknown;
 
+/**
+ * Loads the browser entry in a fresh happy-dom window. Returns the load's exit code and `recheck`, which
+ * looks at this package's window again later (a hook installed by a timer after `settleMs`) and reports
+ * only what changed since the last look.
+ */
 export async function browser(
   send: Send,
   config: { happyDomPath: string; browserEntry?: string; projectDir: string },
-): Promise<number> {
+  options: { settleMs?: number } = {},
+): Promise<{ code: number; recheck(send: Send): Promise<void> }> {
   const happyDom = (await import(pathToFileURL(`${config.happyDomPath}/lib/index.js`).href)) as {
     Window: new (
       options: object,
@@ -75,8 +81,9 @@ export async function browser(
     width: 1440,
     height: 900,
   });
+  let out = send;
   const browserEvent = (api: string, action: string, detail: string): void =>
-    send({ type: 'browser', api, action, detail: detail.slice(0, 2000) });
+    out({ type: 'browser', api, action, detail: detail.slice(0, 2000) });
   const origFetch = window.fetch as Fn;
   const PROBE = 'https://api.acme-corp.example/v1/wallet';
   const reached = { fetch: false, ethereum: false };
@@ -152,45 +159,63 @@ export async function browser(
   const entry = config.browserEntry ? [config.browserEntry] : [];
   const code = await loadEntries(send, entry, config.projectDir, false);
   // Give asynchronous hooks a moment to install themselves.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 300));
+  const reported = new Set<string>();
   const check = (api: string, current: unknown, original: unknown, label: string): void => {
-    if (current !== original) browserEvent(api, 'replaced', `${label} is no longer the page's original`);
+    if (current === original || reported.has(label)) return;
+    reported.add(label);
+    browserEvent(api, 'replaced', `${label} is no longer the page's original`);
   };
-  check('fetch', window.fetch, fetchOriginal, 'window.fetch');
-  if (g.fetch !== window.fetch && g.fetch !== fetchOriginal)
-    browserEvent('fetch', 'replaced', 'globalThis.fetch was replaced');
-  check('XMLHttpRequest', Xhr.prototype.open, xhrOpen, 'XMLHttpRequest.prototype.open');
-  check('XMLHttpRequest', Xhr.prototype.send, xhrSend, 'XMLHttpRequest.prototype.send');
-  check('XMLHttpRequest', window.XMLHttpRequest, Xhr, 'window.XMLHttpRequest');
-  check('WebSocket', window.WebSocket, wsOriginal, 'window.WebSocket');
-  const currentEth = window.ethereum as Record<string, unknown> | undefined;
-  check('ethereum', currentEth, ethereum, 'window.ethereum');
-  for (const key of ['request', 'send', 'sendAsync'] as const)
-    check('ethereum', currentEth?.[key], ethOriginals[key], `window.ethereum.${key}`);
-  // Exercise what was replaced, as a page would, so a wrapper shows what it does with the traffic.
-  const tx = {
-    from: accounts[0],
-    to: '0x742d35cc6634c0532925a3b844bc454e4438f44e',
-    value: '0x2386f26fc10000',
+  let first = true;
+  const inspect = async (): Promise<void> => {
+    check('fetch', window.fetch, fetchOriginal, 'window.fetch');
+    // The globals are this package's only until the next package of a shared loader takes them.
+    if (first && g.fetch !== window.fetch && g.fetch !== fetchOriginal)
+      browserEvent('fetch', 'replaced', 'globalThis.fetch was replaced');
+    first = false;
+    check('XMLHttpRequest', Xhr.prototype.open, xhrOpen, 'XMLHttpRequest.prototype.open');
+    check('XMLHttpRequest', Xhr.prototype.send, xhrSend, 'XMLHttpRequest.prototype.send');
+    check('XMLHttpRequest', window.XMLHttpRequest, Xhr, 'window.XMLHttpRequest');
+    check('WebSocket', window.WebSocket, wsOriginal, 'window.WebSocket');
+    const currentEth = window.ethereum as Record<string, unknown> | undefined;
+    check('ethereum', currentEth, ethereum, 'window.ethereum');
+    for (const key of ['request', 'send', 'sendAsync'] as const)
+      check('ethereum', currentEth?.[key], ethOriginals[key], `window.ethereum.${key}`);
+    // Exercise what was replaced, as a page would, so a wrapper shows what it does with the traffic.
+    const tx = {
+      from: accounts[0],
+      to: '0x742d35cc6634c0532925a3b844bc454e4438f44e',
+      value: '0x2386f26fc10000',
+    };
+    // A replacement that still reaches the original is a wrapper.
+    try {
+      if (currentEth && currentEth.request !== ethOriginals.request && !reported.has('probe:ethereum')) {
+        reported.add('probe:ethereum');
+        reached.ethereum = false;
+        await (currentEth.request as Fn)({ method: 'eth_sendTransaction', params: [tx] });
+        if (reached.ethereum)
+          browserEvent('ethereum', 'wrapped', 'window.ethereum.request wraps the original');
+      }
+    } catch {
+      /* the wrapper's own failure is not our concern */
+    }
+    try {
+      if (window.fetch !== fetchOriginal && !reported.has('probe:fetch')) {
+        reported.add('probe:fetch');
+        reached.fetch = false;
+        await (window.fetch as Fn)(PROBE, { method: 'POST', body: JSON.stringify(tx) });
+        if (reached.fetch) browserEvent('fetch', 'wrapped', 'window.fetch wraps the original');
+      }
+    } catch {
+      /* ditto */
+    }
   };
-  // A replacement that still reaches the original is a wrapper.
-  try {
-    if (currentEth && currentEth.request !== ethOriginals.request) {
-      reached.ethereum = false;
-      await (currentEth.request as Fn)({ method: 'eth_sendTransaction', params: [tx] });
-      if (reached.ethereum) browserEvent('ethereum', 'wrapped', 'window.ethereum.request wraps the original');
-    }
-  } catch {
-    /* the wrapper's own failure is not our concern */
-  }
-  try {
-    if (window.fetch !== fetchOriginal) {
-      reached.fetch = false;
-      await (window.fetch as Fn)(PROBE, { method: 'POST', body: JSON.stringify(tx) });
-      if (reached.fetch) browserEvent('fetch', 'wrapped', 'window.fetch wraps the original');
-    }
-  } catch {
-    /* ditto */
-  }
-  return code;
+  await inspect();
+  return {
+    code,
+    recheck: async (later) => {
+      out = later;
+      await inspect();
+    },
+  };
 }

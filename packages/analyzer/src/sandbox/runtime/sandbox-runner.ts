@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     if (config.phase === 'install') code = await install(config);
     else if (config.phase === 'import')
       code = await loadEntries(send, config.entries, config.projectDir, true);
-    else code = await browser(send, config);
+    else code = (await browser(send, config)).code;
   } catch (error) {
     send({ type: 'runner-error', error: describe(error) });
   }
