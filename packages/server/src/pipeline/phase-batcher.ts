@@ -106,7 +106,19 @@ export class PhaseBatcher {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const waiting = this.queue.splice(0, this.options.maxBatch ?? 64);
+    // One install path per name in a batch: another version of a name already taken waits for the next.
+    const max = this.options.maxBatch ?? 64;
+    const taken = new Map<string, string>();
+    const waiting: Waiting[] = [];
+    const rest: Waiting[] = [];
+    for (const w of this.queue) {
+      const version = taken.get(w.item.name);
+      if ((version === undefined && taken.size < max) || version === w.item.version) {
+        taken.set(w.item.name, w.item.version);
+        waiting.push(w);
+      } else rest.push(w);
+    }
+    this.queue = rest;
     if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), this.options.collectMs ?? 1_000);
     if (waiting.length === 0) return;
     this.runBatch(waiting).catch((error: unknown) => {
@@ -116,7 +128,7 @@ export class PhaseBatcher {
 
   private async runBatch(waiting: Waiting[]): Promise<void> {
     const { phase, slots, graceMs } = this.options;
-    // The same artifact twice in one batch would share an install path: the second waits for the first.
+    // The same artifact twice (two scans at once) runs once, for both.
     const unique = new Map<string, Waiting[]>();
     for (const w of waiting) {
       const key = `${w.item.name}@${w.item.version}`;
@@ -195,7 +207,7 @@ export class PhaseBatcher {
       else if (p.status !== 'completed' && p.ran && p.sharedWith.length > 0)
         add(i, `its batch run ended ${p.status} in a shared loader; a neighbour may be the cause`);
       else if (p.status === 'error' && batch.status !== 'completed')
-        add(i, `the batch ended (${batch.status}) before its turn`);
+        add(i, `the batch ended (${batch.status}${batch.error ? `: ${batch.error}` : ''}) before its turn`);
       if (p.sharedWith.length > 0 && this.options.notable(outcome.report, items[i] as BatchItem)) {
         const reason = `${p.id}'s behaviour in a loader it shared with ${p.sharedWith.length} other package(s)`;
         add(i, reason);
