@@ -59,7 +59,7 @@ interface Edge {
 }
 
 interface ResolvedEdge {
-  /** The location whose lookup chain resolves it (a peer resolves from its dependent's parent). */
+  /** The dependent's location: its lookup chain resolves the edge. */
   from: string;
   name: string;
   want: Want;
@@ -181,7 +181,9 @@ export async function resolveTree(input: ResolveTreeInput): Promise<ResolvedTree
     const label = `${edge.name}@${edge.spec} (${edge.type} dependency of ${from.name}@${from.version})`;
     const want = parseWant(edge.name, edge.spec);
     if (typeof want === 'string') return void fail(optional, `${label}: ${want}`);
-    const start = edge.type === 'peer' ? containerOf(from.path) : from.path;
+    // Peers too are looked up from the dependent, as node would: npm places them beside it (a level up)
+    // where that fits, and so does this hoisting; where it does not, they are nested under it.
+    const start = from.path;
     const chain = lookupChain(start);
     let conflictAt = chain.length;
     for (const [i, level] of chain.entries()) {
@@ -249,6 +251,9 @@ export async function resolveTree(input: ResolveTreeInput): Promise<ResolvedTree
       if (!top || !accepts(top, want)) input.getPackument(want.packageName).catch(() => undefined);
     }
   };
+  // npm's order: the shallowest placed node first, then by path; each node's edges by name. Which
+  // version of a name gets the top level depends on it.
+  const depth = (path: string): number => path.split('/node_modules/').length;
   const queue: TreeNode[] = [rootNode];
   prefetch(rootNode);
   for (let next = queue.shift(); next; next = queue.shift()) {
@@ -259,6 +264,7 @@ export async function resolveTree(input: ResolveTreeInput): Promise<ResolvedTree
       queue.push(node);
       prefetch(node);
     }
+    queue.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path, 'en'));
   }
   return { nodes: [...placed.values()].filter((n) => n !== rootNode), issues, skipped };
 }

@@ -8,7 +8,11 @@ import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { FakeUpstream, type FakeVersion } from '../test-support/fake-upstream.js';
 import { RegistryClient } from '../upstream/registry-client.js';
 import { edgesOf } from './dependency-tree.js';
-import { installDependencies, type InstalledDependencies } from './install-dependencies.js';
+import {
+  createDependencyInstaller,
+  installDependencies,
+  type InstalledDependencies,
+} from './install-dependencies.js';
 
 /** A version whose index.js says who it is, so a test can tell which copy sits where. */
 const pkg = (name: string, version: string, manifest: Record<string, unknown> = {}): FakeVersion => ({
@@ -52,6 +56,12 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
       pkg('h-a', '2.0.0', { dependencies: { 'h-b': '^1.0.0' } }),
       pkg('h-b', '1.0.0', { dependencies: { 'h-x': '^2.0.0' } }),
       pkg('h-b', '2.0.0'),
+      // npm's queue order: q-y (hoisted by q-a) is processed before q-z, so its q-k@2 takes the top
+      pkg('q-a', '1.0.0', { dependencies: { 'q-y': '1.0.0' } }),
+      pkg('q-y', '1.0.0', { dependencies: { 'q-k': '^2.0.0' } }),
+      pkg('q-z', '1.0.0', { dependencies: { 'q-k': '^1.0.0' } }),
+      pkg('q-k', '1.0.0'),
+      pkg('q-k', '2.0.0'),
       // platform-specific optional dependencies, like esbuild's
       pkg('o-here', '1.0.0', { os: [process.platform], cpu: [process.arch] }),
       pkg('o-other-os', '1.0.0', { os: [`!${process.platform}`] }),
@@ -152,6 +162,17 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
     assert.equal(Object.keys(layout(hoisted)).length, 5);
   });
 
+  test('nodes are processed in npm order (shallowest, then by path), which decides who gets the top', async () => {
+    const r = await install({ dependencies: { 'q-a': '1.0.0', 'q-z': '1.0.0' } });
+    assert.deepEqual(layout(r), {
+      'node_modules/q-a': 'q-a@1.0.0',
+      'node_modules/q-y': 'q-y@1.0.0',
+      'node_modules/q-z': 'q-z@1.0.0',
+      'node_modules/q-k': 'q-k@2.0.0',
+      'node_modules/q-z/node_modules/q-k': 'q-k@1.0.0',
+    });
+  });
+
   test('optional dependencies are filtered by os, cpu and node engine like npm; others fetched', async () => {
     const r = await install({
       optionalDependencies: {
@@ -249,6 +270,30 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
     await first.cleanup();
     await second.cleanup();
     for (const dir of dirs) assert.equal(existsSync(dir), false, dir);
+  });
+
+  test('the server installer tries an upstream failure worth retrying once more, a 404 not', async () => {
+    await upstream.add(pkg('u-flaky', '1.0.0'));
+    upstream.rules.set(upstream.packumentPath('u-flaky'), { status: 503 });
+    const installer = createDependencyInstaller({ registry, artifacts });
+    const r = await installer(
+      {
+        name: 'root-pkg',
+        version: '1.0.0',
+        manifest: { dependencies: { 'u-flaky': '1.0.0', 'u-gone': '1.0.0' } },
+      },
+      new AbortController().signal,
+    );
+    results.push(r);
+    assert.equal(upstream.count(upstream.packumentPath('u-flaky')), 2);
+    assert.equal(upstream.count(upstream.packumentPath('u-gone')), 1);
+    assert.deepEqual(
+      r.issues.map((i) => i.replace(/:.*/, '')),
+      [
+        'u-flaky@1.0.0 (prod dependency of root-pkg@1.0.0)',
+        'u-gone@1.0.0 (prod dependency of root-pkg@1.0.0)',
+      ],
+    );
   });
 
   test('an aborted installation rejects', async () => {

@@ -6,8 +6,9 @@
 // The dependencies are only present: their own install scripts are NOT run in the analysed package's
 // run (each dependency is analysed as its own artifact, with its own verdict).
 import { ArtifactStore } from '../artifacts/artifact-store.js';
-import { integritiesMatch, parseIntegrity } from '@secure-registry/shared';
-import type { Packument, RegistryClient } from '../upstream/registry-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { integritiesMatch, parseIntegrity, RemoteError } from '@secure-registry/shared';
+import { UpstreamHttpError, type Packument, type RegistryClient } from '../upstream/registry-client.js';
 import { resolveTree, type TreeNode } from './dependency-tree.js';
 import { computeIntegrity, upstreamIntegrity } from './integrity.js';
 import { writePackageDir, type PackageDir } from './package-dir.js';
@@ -85,8 +86,35 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Upstream requests in flight at once for all the installations of one installer. */
+export const DEPENDENCY_UPSTREAM_CONCURRENCY = 16;
+
+/**
+ * The installer the dynamic stage uses: every installation shares one bound on upstream requests
+ * (many artifacts are analysed at once), and a request that fails in a way worth retrying (network,
+ * 5xx, 429) is tried once more before its dependency is given up.
+ */
 export function createDependencyInstaller(options: InstallDependenciesOptions): DependencyInstaller {
-  return (pkg, signal) => installDependencies(pkg, signal, options);
+  const limit = limiter(DEPENDENCY_UPSTREAM_CONCURRENCY);
+  const retried = async <T>(request: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    try {
+      return await limit(request);
+    } catch (error) {
+      const retryable =
+        error instanceof UpstreamHttpError
+          ? error.retryable
+          : error instanceof RemoteError && error.code === 'ERR_SR_UPSTREAM_NETWORK';
+      if (!retryable || signal?.aborted) throw error;
+      await sleep(500, undefined, { signal });
+      return limit(request);
+    }
+  };
+  const { registry } = options;
+  const shared: InstallDependenciesOptions['registry'] = {
+    getPackument: (name, o) => retried(() => registry.getPackument(name, o), o?.signal),
+    getTarball: (url, o) => retried(() => registry.getTarball(url, o), o?.signal),
+  };
+  return (pkg, signal) => installDependencies(pkg, signal, { ...options, registry: shared });
 }
 
 /**
