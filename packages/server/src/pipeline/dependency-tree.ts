@@ -1,7 +1,10 @@
 // The dependency tree npm would install for one package, with npm's install paths: versions picked
 // from the upstream packuments by npm's own picker, hoisted as high as node's module lookup allows
 // (the top node_modules when free or already a fitting version, else nested), optional dependencies
-// filtered by this machine's os / cpu / libc (and node engine) as npm does.
+// filtered by this machine's os / cpu / libc (and node engine) as npm does. Not done as npm does:
+// peer sets are not placed as a unit (npm may pick another version or place for a package whose peers
+// conflict; here every dependency is still found by node from its dependent), an existing node is
+// never replaced by a later, more widely fitting version, and git / tarball / file specs are left out.
 import { checkEngine, checkPlatform } from 'npm-install-checks';
 import npa from 'npm-package-arg';
 import pickManifest from 'npm-pick-manifest';
