@@ -9,7 +9,7 @@ import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { mountTmpfs, runCommand, unmount } from './host-ops.js';
-import { copyPackages, installPath } from './place-packages.js';
+import { copyPackages, installPath, linkBins } from './place-packages.js';
 import {
   createPersona,
   etcFiles,
@@ -196,6 +196,7 @@ async function stage(ctx: {
   await copyHostEtc(join(runRoot, 'etc'));
   const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
   await copyPackages(ctx.placements.map((p) => ({ from: p.dir, to: join(projectOnHost, p.path) })));
+  await linkBins(projectOnHost, ctx.placements);
 
   const npmDir = await stageUsrLocal(runRoot, RUNNER_SOURCE);
 
