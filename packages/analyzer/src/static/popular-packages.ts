@@ -117,6 +117,11 @@ export const POPULAR_PACKAGES: readonly string[] = [
   'object.assign',
   'camel-case',
   'colord',
+  // color (sharp's dependency) and its helpers: tens of millions of weekly downloads each.
+  'color',
+  'color-string',
+  'color-convert',
+  'color-name',
   'once',
   'inherits',
   'wrappy',

@@ -200,7 +200,9 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
           support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
           control: undefined,
         }));
-        for (const phase of phases) {
+        // The phases are independent runs: all three at once (the install run alone, import and
+        // browser in batches), so an artifact takes as long as its slowest phase, not their sum.
+        const runPhaseOf = async (phase: Phase) => {
           signal.throwIfAborted();
           if (!support.ok) {
             const report = failedReport(
@@ -208,9 +210,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
               packageId,
               `sandbox unavailable: missing ${support.missing.join(', ')}`,
             );
-            behaviour.push(report);
-            reports[phase] = report;
-            continue;
+            return { phase, report, stored: report as unknown, summary: undefined };
           }
           // Fetched before a sandbox slot is taken; removed as soon as the run is over.
           const deps =
@@ -233,10 +233,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
                 deps?.cleanup(),
               );
           const bounded = boundEvents(run.events, report, maxEvents);
-          behaviour.push(report);
-          // The report with the raw events beside it: rules read the report, `query_events` the events.
-          reports[phase] = { ...report, events: bounded.events, eventsOmitted: bounded.omitted };
-          summaries.push({
+          const summary: PhaseSummary = {
             phase,
             status: run.status,
             durationMs: run.durationMs,
@@ -247,7 +244,20 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
             ...(deps ? { dependencies: deps.summary } : {}),
             ...(batch ? { batch } : {}),
-          });
+          };
+          // The report with the raw events beside it: rules read the report, `query_events` the events.
+          const stored = { ...report, events: bounded.events, eventsOmitted: bounded.omitted };
+          return { phase, report, stored: stored as unknown, summary };
+        };
+        // Every phase settles before the package directory is removed, even when one of them failed.
+        const settled = await Promise.allSettled(phases.map(runPhaseOf));
+        for (const result of settled) if (result.status === 'rejected') throw result.reason;
+        for (const result of settled) {
+          if (result.status !== 'fulfilled') continue;
+          const { phase, report, stored, summary } = result.value;
+          behaviour.push(report);
+          reports[phase] = stored;
+          if (summary) summaries.push(summary);
         }
         reports.sandbox = {
           planned: phases,

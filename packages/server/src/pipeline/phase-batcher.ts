@@ -40,7 +40,7 @@ export interface PhaseBatcherOptions {
   phase: BatchedPhase;
   slots: SandboxSlots;
   graceMs: number;
-  /** Packages per batch at most. Default 64. */
+  /** Packages per batch at most. Default 256. */
   maxBatch?: number;
   /** How long the first waiting package waits for others before its batch starts. Default 1 000 ms. */
   collectMs?: number;
@@ -98,7 +98,7 @@ export class PhaseBatcher {
   submit(item: BatchItem): Promise<PhaseOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= (this.options.maxBatch ?? 64)) this.flush();
+      if (this.queue.length >= (this.options.maxBatch ?? 256)) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.collectMs ?? 1_000);
     });
   }
@@ -107,7 +107,7 @@ export class PhaseBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     // One install path per name in a batch: another version of a name already taken waits for the next.
-    const max = this.options.maxBatch ?? 64;
+    const max = this.options.maxBatch ?? 256;
     const taken = new Map<string, string>();
     const waiting: Waiting[] = [];
     const rest: Waiting[] = [];

@@ -1,0 +1,187 @@
+// What the lockfile benchmarks share: the registry packages npm ci would install from a lockfile, their
+// tarballs downloaded once (integrity checked), the timed `npm ci` baseline, peak RSS of a process tree.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tarballFileName } from '@secure-registry/shared';
+import { graphFromLockfileData } from 'secure-registry';
+
+export const REGISTRY = 'https://registry.npmjs.org';
+
+export interface Entry {
+  path: string;
+  name: string;
+  version: string;
+  resolved: string;
+  integrity: string;
+}
+
+/** The lockfile fields read here besides the graph (and kept for the project's package.json). */
+export interface LockEntry {
+  name?: string;
+  version?: string;
+  os?: string[];
+  cpu?: string[];
+}
+
+const platformOk = (list: string[] | undefined, value: string): boolean =>
+  !list ||
+  list.length === 0 ||
+  (list.some((x) => x === value) && !list.includes(`!${value}`)) ||
+  (list.every((x) => x.startsWith('!')) && !list.includes(`!${value}`));
+
+/** Registry packages npm ci would install on this platform (the graph is the CLI's lockfile reader's). */
+export function entriesOf(lock: { packages?: Record<string, LockEntry> }): Entry[] {
+  const out: Entry[] = [];
+  for (const node of graphFromLockfileData(lock).nodes) {
+    if (node.source === 'link' || !node.integrity) continue;
+    const e = lock.packages?.[node.key];
+    if (!platformOk(e?.os, process.platform) || !platformOk(e?.cpu, process.arch)) continue;
+    // npm 11 may omit `resolved` for the default registry.
+    const resolved =
+      node.resolved ?? `${REGISTRY}/${node.name}/-/${tarballFileName(node.name, node.version)}`;
+    out.push({ path: node.key, name: node.name, version: node.version, resolved, integrity: node.integrity });
+  }
+  return out;
+}
+
+export const sriMatches = (bytes: Uint8Array, integrity: string): boolean =>
+  integrity.split(/\s+/).some((sri) => {
+    const [algo, digest] = sri.split('-', 2) as [string, string];
+    return digest === createHash(algo).update(bytes).digest('base64');
+  });
+
+export const tarballFile = (work: string, e: Entry): string =>
+  join(work, 'tarballs', `${createHash('sha256').update(e.integrity).digest('hex')}.tgz`);
+
+export async function download(work: string, entries: Entry[]): Promise<void> {
+  await mkdir(join(work, 'tarballs'), { recursive: true });
+  const missing = entries.filter((e) => !existsSync(tarballFile(work, e)));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < missing.length) {
+      const e = missing[next++] as Entry;
+      const res = await fetch(e.resolved.replace(/^https:\/\/registry\.npmjs\.org/, REGISTRY));
+      if (!res.ok) throw new Error(`${e.resolved}: HTTP ${res.status}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!sriMatches(bytes, e.integrity)) throw new Error(`${e.name}@${e.version}: integrity mismatch`);
+      await writeFile(tarballFile(work, e), bytes);
+    }
+  };
+  await Promise.all(Array.from({ length: 12 }, worker));
+}
+
+/** Peak summed RSS (bytes) of a process and its descendants, polled from /proc every 100 ms. */
+export function rssPeak(rootPid: number): { stop(): number } {
+  let peak = 0;
+  const tree = (pid: number, out: number[]): void => {
+    out.push(pid);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tasks) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const c of children.split(/\s+/).filter(Boolean)) tree(Number(c), out);
+    }
+  };
+  const sample = (): void => {
+    const pids: number[] = [];
+    tree(rootPid, pids);
+    let total = 0;
+    for (const pid of new Set(pids)) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        total += Number(m?.[1] ?? 0) * 1024;
+      } catch {
+        // gone
+      }
+    }
+    peak = Math.max(peak, total);
+  };
+  const timer = setInterval(sample, 100);
+  sample();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+export function run(
+  command: string,
+  argv: string[],
+  cwd: string,
+): Promise<{ code: number | null; ms: number; peak: number; tail: string }> {
+  return new Promise((done) => {
+    const started = Date.now();
+    const child = spawn(command, argv, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: '1' },
+    });
+    const rss = rssPeak(child.pid ?? -1);
+    let tail = '';
+    const keep = (d: Buffer): void => void (tail = (tail + d.toString()).slice(-3000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('close', (code) => done({ code, ms: Date.now() - started, peak: rss.stop(), tail }));
+  });
+}
+
+export const quantile = (values: number[], q: number): number => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+};
+export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+export const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+export interface Lockfile {
+  packages?: Record<string, LockEntry & Record<string, unknown>>;
+}
+
+/**
+ * Writes the project (the lockfile's root entry as package.json, and the lockfile) into `<work>/project`,
+ * warms npm's cache with one untimed `npm ci --ignore-scripts`, then times `npm ci` with every install
+ * script allowed (npm 11 blocks dependency scripts unless told), both from the warm cache.
+ */
+export async function timedNpmCi(
+  work: string,
+  lock: Lockfile,
+): Promise<{ code: number | null; ms: number; peak: number; tail: string }> {
+  const project = join(work, 'project');
+  await mkdir(project, { recursive: true });
+  const root = lock.packages?.[''] ?? {};
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify(
+      { ...root, name: root.name ?? 'bench-project', version: root.version ?? '1.0.0' },
+      null,
+      2,
+    ),
+  );
+  await writeFile(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  const cache = join(work, 'npm-cache');
+  const npmArgs = ['ci', '--no-audit', '--no-fund', '--prefer-offline', `--cache=${cache}`];
+  const warm = await run('npm', [...npmArgs, '--ignore-scripts'], project);
+  if (warm.code !== 0) throw new Error(`warm-up npm ci failed:\n${warm.tail}`);
+  await rm(join(project, 'node_modules'), { recursive: true, force: true });
+  const npm = await run(
+    'npm',
+    [...npmArgs, '--dangerously-allow-all-scripts', '--foreground-scripts'],
+    project,
+  );
+  if (npm.code !== 0) throw new Error(`npm ci failed:\n${npm.tail}`);
+  return npm;
+}

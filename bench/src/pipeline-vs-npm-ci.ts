@@ -1,0 +1,227 @@
+// Bench: the whole product path on a real lockfile, cold — a scan submitted to secure-registry-server
+// (in this process, SQLite, sandbox on), every artifact fetched, checked, analysed statically and in the
+// sandbox (install with dependencies, import and browser batched), judged by the rules — side by side with
+// a plain `npm ci` of the same lockfile, install scripts allowed. Both sides read from local copies: npm
+// from its warm cache, the server from a loopback mirror of the packuments and tarballs. See bench/README.md.
+// Usage: node bench/dist/pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json]
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '@secure-registry/server';
+import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import { graphFromLockfileData } from 'secure-registry';
+import {
+  download,
+  entriesOf,
+  mb,
+  quantile,
+  REGISTRY,
+  rssPeak,
+  sec,
+  tarballFile,
+  timedNpmCi,
+  type Entry,
+  type Lockfile,
+} from './lockfile-bench.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_LOCKFILE = resolve(here, '../lockfiles/analysis.package-lock.json');
+
+function args(): { lockfile: string; work: string; json: boolean } {
+  const argv = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
+  return {
+    lockfile: resolve(positional[0] ?? DEFAULT_LOCKFILE),
+    work: resolve(value('--work') ?? join(here, '../.data/analysis-vs-npm-ci')),
+    json: argv.includes('--json'),
+  };
+}
+
+const packumentFile = (work: string, name: string): string =>
+  join(work, 'packuments', `${encodeURIComponent(name)}.json`);
+
+/** Full packuments of every package name, downloaded once (the server reads times and maintainers). */
+async function downloadPackuments(work: string, names: string[]): Promise<void> {
+  await mkdir(join(work, 'packuments'), { recursive: true });
+  const missing = names.filter((n) => !existsSync(packumentFile(work, n)));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < missing.length) {
+      const name = missing[next++] as string;
+      const res = await fetch(`${REGISTRY}/${name.replace('/', '%2f')}`, {
+        headers: { accept: 'application/json' },
+      });
+      if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
+      await writeFile(packumentFile(work, name), await res.text());
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/**
+ * A loopback mirror: the stored packuments with tarball URLs pointing at itself, and the stored tarballs.
+ * Names it has no packument for (say, optional dependencies for other platforms) are 404, as a registry
+ * that does not know them would answer.
+ */
+async function startMirror(work: string, entries: Entry[]): Promise<{ url: string; server: Server }> {
+  const tarballs = new Map<string, string>();
+  for (const e of entries) tarballs.set(`${e.name}@${e.version}`, tarballFile(work, e));
+  let base = '';
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+      const t = /^\/-\/t\/(.+)@([^@/]+)\.tgz$/.exec(path);
+      if (t) {
+        const file = tarballs.get(`${t[1]}@${t[2]}`);
+        if (!file) return void res.writeHead(404).end();
+        return void res
+          .writeHead(200, { 'content-type': 'application/octet-stream' })
+          .end(await readFile(file));
+      }
+      const name = path.slice(1);
+      const text = await readFile(packumentFile(work, name), 'utf8').catch(() => undefined);
+      if (text === undefined)
+        return void res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+      const packument = JSON.parse(text) as { versions?: Record<string, { dist?: { tarball?: string } }> };
+      for (const [version, manifest] of Object.entries(packument.versions ?? {}))
+        if (manifest.dist) manifest.dist.tarball = `${base}/-/t/${name}@${version}.tgz`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(packument));
+    })().catch((error: unknown) => res.writeHead(500).end(String(error)));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: base, server };
+}
+
+/** The lockfile's graph as `scan` submits it, without the packages npm ci skips on this platform. */
+function graphOf(lock: Lockfile, entries: Entry[]): DependencyGraph {
+  const graph = graphFromLockfileData(lock as Record<string, unknown>);
+  const keep = new Set(entries.map((e) => e.path));
+  const nodes = graph.nodes.filter((n) => keep.has(n.key));
+  return {
+    ...graph,
+    nodes,
+    edges: graph.edges.filter((e) => keep.has(e.to) && (e.from === '' || keep.has(e.from))),
+  };
+}
+
+interface SandboxPhases {
+  phases?: {
+    phase: string;
+    status: string;
+    durationMs: number;
+    batch?: { size: number; isolated?: string };
+    dependencies?: { present?: number };
+  }[];
+}
+
+async function main(): Promise<void> {
+  const opts = args();
+  const lock = JSON.parse(await readFile(opts.lockfile, 'utf8')) as Lockfile;
+  const entries = entriesOf(lock);
+  process.stdout.write(
+    `lockfile ${opts.lockfile}\n${entries.length} registry packages for ${process.platform}-${process.arch}\n`,
+  );
+  // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
+  await download(opts.work, entries);
+  await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
+  const npm = await timedNpmCi(opts.work, lock);
+
+  const mirror = await startMirror(opts.work, entries);
+  const dataDir = await mkdtemp(join(tmpdir(), 'sr-bench-pipeline-'));
+  const rss = rssPeak(process.pid);
+  const started = Date.now();
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    upstream: mirror.url,
+    auth: 'none',
+  });
+  let scan: ScanResult;
+  try {
+    const res = await fetch(`${server.url}/api/v1/scans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ graph: graphOf(lock, entries) }),
+    });
+    if (!res.ok) throw new Error(`POST /api/v1/scans: HTTP ${res.status} ${await res.text()}`);
+    const { id } = (await res.json()) as { id: string };
+    for (;;) {
+      scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
+      if (scan.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const pipelineMs = Date.now() - started;
+    const peak = rss.stop();
+
+    // Per-phase facts from the stored reports.
+    const perPhase = new Map<string, { ms: number[]; batched: number; isolated: number; deps: number[] }>();
+    const reasons = new Map<string, number>();
+    for (const p of scan.packages) {
+      const stored = (await (
+        await fetch(`${server.url}/api/v1/packages/${p.name}/${p.version}`)
+      ).json()) as PackageVerdictResponse;
+      for (const ph of (stored.reports?.sandbox as SandboxPhases | undefined)?.phases ?? []) {
+        const row = perPhase.get(ph.phase) ?? { ms: [], batched: 0, isolated: 0, deps: [] };
+        row.ms.push(ph.durationMs);
+        if ((ph.batch?.size ?? 1) > 1) row.batched++;
+        if (ph.batch?.isolated) {
+          row.isolated++;
+          reasons.set(
+            ph.batch.isolated.replace(/^\S+'s/, "a neighbour's"),
+            (reasons.get(ph.batch.isolated) ?? 0) + 1,
+          );
+        }
+        if (ph.dependencies?.present !== undefined) row.deps.push(ph.dependencies.present);
+        perPhase.set(ph.phase, row);
+      }
+    }
+    const states = new Map<string, number>();
+    for (const p of scan.packages) states.set(p.state, (states.get(p.state) ?? 0) + 1);
+    const lines = [
+      '',
+      `npm ci (warm cache, --dangerously-allow-all-scripts): ${sec(npm.ms)}, peak RSS ${mb(npm.peak)}`,
+      `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
+      `ratio pipeline / npm ci: ${(pipelineMs / npm.ms).toFixed(2)}x (goal <= 3x)`,
+      `verdicts: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`,
+      '',
+      'phase      runs  median ms  p90 ms  in a batch  run again alone',
+    ];
+    for (const [phase, row] of perPhase)
+      lines.push(
+        `${phase.padEnd(9)} ${String(row.ms.length).padStart(5)} ${quantile(row.ms, 0.5).toFixed(0).padStart(10)} ${quantile(row.ms, 0.9).toFixed(0).padStart(7)} ${String(row.batched).padStart(11)} ${String(row.isolated).padStart(16)}` +
+          (row.deps.length > 0 ? `  (dependencies present: median ${quantile(row.deps, 0.5)})` : ''),
+      );
+    for (const [reason, n] of reasons) lines.push(`  run again alone, ${n}×: ${reason}`.slice(0, 200));
+    for (const p of scan.packages.filter((x) => x.state !== 'approved').slice(0, 15))
+      lines.push(
+        `  ${p.name}@${p.version}: ${p.state} — ${p.findings[0]?.rule ?? ''} ${p.findings[0]?.message ?? ''}`.slice(
+          0,
+          220,
+        ),
+      );
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (opts.json)
+      process.stdout.write(
+        `${JSON.stringify({ npmMs: npm.ms, pipelineMs, npmPeak: npm.peak, pipelinePeak: peak, states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
+      );
+  } finally {
+    await server.close();
+    mirror.server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pipeline-vs-npm-ci: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
