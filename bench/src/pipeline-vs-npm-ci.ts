@@ -166,14 +166,20 @@ async function main(): Promise<void> {
     // Per-phase facts from the stored reports.
     const perPhase = new Map<string, { ms: number[]; batched: number; isolated: number; deps: number[] }>();
     const reasons = new Map<string, number>();
+    const decided: number[] = [];
+    const sizes = new Map<string, Map<number, number>>();
     for (const p of scan.packages) {
       const stored = (await (
         await fetch(`${server.url}/api/v1/packages/${p.name}/${p.version}`)
       ).json()) as PackageVerdictResponse;
+      if (stored.decidedAt) decided.push(Date.parse(stored.decidedAt) - started);
       for (const ph of (stored.reports?.sandbox as SandboxPhases | undefined)?.phases ?? []) {
         const row = perPhase.get(ph.phase) ?? { ms: [], batched: 0, isolated: 0, deps: [] };
         row.ms.push(ph.durationMs);
         if ((ph.batch?.size ?? 1) > 1) row.batched++;
+        const bySize = sizes.get(ph.phase) ?? new Map<number, number>();
+        bySize.set(ph.batch?.size ?? 1, (bySize.get(ph.batch?.size ?? 1) ?? 0) + 1);
+        sizes.set(ph.phase, bySize);
         if (ph.batch?.isolated) {
           row.isolated++;
           reasons.set(
@@ -200,6 +206,18 @@ async function main(): Promise<void> {
       lines.push(
         `${phase.padEnd(9)} ${String(row.ms.length).padStart(5)} ${quantile(row.ms, 0.5).toFixed(0).padStart(10)} ${quantile(row.ms, 0.9).toFixed(0).padStart(7)} ${String(row.batched).padStart(11)} ${String(row.isolated).padStart(16)}` +
           (row.deps.length > 0 ? `  (dependencies present: median ${quantile(row.deps, 0.5)})` : ''),
+      );
+    lines.push(
+      `verdicts reached (s after start): ${[0.1, 0.5, 0.9, 0.99, 1]
+        .map((q) => `${q * 100}% ${(quantile(decided, q === 1 ? 0.9999 : q) / 1000).toFixed(0)}`)
+        .join(', ')}`,
+    );
+    for (const [phase, bySize] of sizes)
+      lines.push(
+        `  ${phase} batch sizes (size×packages): ${[...bySize]
+          .sort((a, b) => b[0] - a[0])
+          .map(([size, n]) => `${size}×${n}`)
+          .join(' ')}`.slice(0, 240),
       );
     for (const [reason, n] of reasons) lines.push(`  run again alone, ${n}×: ${reason}`.slice(0, 200));
     for (const p of scan.packages.filter((x) => x.state !== 'approved').slice(0, 15))

@@ -199,16 +199,23 @@ function isolation(options: BatchRunOptions) {
       (p) => p.name === name && (version === undefined || p.version === version),
     );
     if (!target) throw new Error(`${name}${version ? `@${version}` : ''} is not in this batch`);
-    const flat = new Map<string, { name: string; dir: string }>();
-    for (const p of options.packages)
-      if (p !== target && installPath(p) === `node_modules/${p.name}`)
-        flat.set(p.name, { name: p.name, dir: p.dir });
+    // The rest of the tree where it was, the target moved to the top with what was nested under it.
+    const from = installPath(target);
+    const to = `node_modules/${target.name}`;
+    const dependencies: { name: string; dir: string; path: string }[] = [];
+    for (const p of options.packages) {
+      if (p === target) continue;
+      let path = installPath(p);
+      if (path.startsWith(`${from}/`)) path = `${to}${path.slice(from.length)}`;
+      else if (path === to || path.startsWith(`${to}/`)) continue; // displaced by the target
+      dependencies.push({ name: p.name, dir: p.dir, path });
+    }
     return {
       phase: options.phase,
       packageName: target.name,
       packageVersion: target.version,
       packageDir: target.dir,
-      dependencies: [...flat.values()],
+      dependencies,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.nodePath !== undefined ? { nodePath: options.nodePath } : {}),
     };

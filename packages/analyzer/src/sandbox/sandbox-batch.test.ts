@@ -243,6 +243,44 @@ describe('sandbox batch: many packages in one sandbox', () => {
     }
   });
 
+  test('isolate: the rest of the tree stays where it was; what was nested under the target moves with it', async () => {
+    const dir = join(BENIGN, 'banner-postinstall');
+    const at = (name: string, path: string): BatchPackage => ({ name, version: '1.0.0', dir, path });
+    const run = await runBatch({
+      phase: 'import',
+      packages: [
+        at('a', 'node_modules/a'),
+        at('b', 'node_modules/b'),
+        at('c', 'node_modules/a/node_modules/c'),
+        at('b', 'node_modules/a/node_modules/b'),
+        at('d', 'node_modules/a/node_modules/b/node_modules/d'),
+        // Two packages in one place: the batch fails before any sandbox starts; isolate() still answers.
+        at('e', 'node_modules/e'),
+        at('e', 'node_modules/e'),
+      ],
+    });
+    assert.equal(run.status, 'error');
+    const paths = (iso: ReturnType<BatchRun['isolate']>): string[] =>
+      (iso.dependencies ?? []).map((d) => d.path ?? '').sort();
+    // b@1.0.0 is found first at the top: its own slot; nothing else moves.
+    assert.deepEqual(paths(run.isolate('c')), [
+      'node_modules/a',
+      'node_modules/a/node_modules/b',
+      'node_modules/a/node_modules/b/node_modules/d',
+      'node_modules/b',
+      'node_modules/e',
+      'node_modules/e',
+    ]);
+    assert.deepEqual(paths(run.isolate('a')), [
+      'node_modules/a/node_modules/b',
+      'node_modules/a/node_modules/b/node_modules/d',
+      'node_modules/a/node_modules/c',
+      'node_modules/b',
+      'node_modules/e',
+      'node_modules/e',
+    ]);
+  });
+
   describe('timeouts fail closed', () => {
     let hangDir = '';
     before(async () => {
