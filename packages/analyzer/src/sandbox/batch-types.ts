@@ -33,7 +33,7 @@ export interface BatchRunOptions {
   concurrency?: number;
   /**
    * Import / browser: packages loaded one after the other in one loader process (Node starts once per
-   * group). Their events are then shared: see `BatchPackageRun.sharedWith`. Default 16; 1 gives every
+   * group). Their events are then shared: see `BatchPackageRun.sharedWith`. Default 16 (browser 64); 1 gives every
    * package a process of its own.
    */
   groupSize?: number;

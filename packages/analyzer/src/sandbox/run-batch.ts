@@ -230,7 +230,8 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
   const opts = {
     graceMs: 3_000,
     lingerMs: 1_000,
-    groupSize: 16,
+    // A browser loader imports happy-dom (hundreds of traced file opens) before its first package.
+    groupSize: options.phase === 'browser' ? 64 : 16,
     memoryMb: 4096,
     maxProcesses: 1024,
     nodePath: process.execPath,
@@ -289,9 +290,12 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       maxProcesses: opts.maxProcesses,
     });
     details.push(...cgroups.details);
+    const executing = Date.now();
     const outcome = await executeBatch(batch, sink, cgroups, opts);
+    const collecting = Date.now();
     await stopSink(sink);
     const collected = await collectBatch(options, batch, sink, outcome, details);
+    details.push(`ran in ${collecting - executing} ms, collected in ${Date.now() - collecting} ms`);
     if (outcome.status !== 'completed' && outcome.output)
       details.push(`output: ${outcome.output.slice(-2000)}`);
     return {

@@ -44,7 +44,7 @@ export interface PhaseBatcherOptions {
   maxBatch?: number;
   /** How long the first waiting package waits for others before its batch starts. Default 1 000 ms. */
   collectMs?: number;
-  /** Packages per loader process. Default 16. */
+  /** Packages per loader process. Default: runBatch's (16; browser 64). */
   groupSize?: number;
   /** Loader processes per batch. Default 2. */
   loaders?: number;
@@ -148,7 +148,7 @@ export class PhaseBatcher {
         packages: items.map((i) => ({ name: i.name, version: i.version, dir: i.dir })),
         timeoutMs: slot.timeoutMs,
         graceMs,
-        groupSize: this.options.groupSize ?? 16,
+        ...(this.options.groupSize !== undefined ? { groupSize: this.options.groupSize } : {}),
         concurrency: this.options.loaders ?? 2,
       });
     } finally {
