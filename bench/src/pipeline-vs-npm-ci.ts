@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
-import { graphFromLockfileData } from 'secure-registry';
+import { graphFromLockfileData, SseParser } from 'secure-registry';
 import {
   download,
   entriesOf,
@@ -113,6 +113,20 @@ function graphOf(lock: Lockfile, entries: Entry[]): DependencyGraph {
   };
 }
 
+async function waitForCompletion(url: string): Promise<void> {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
+  if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
+  const parser = new SseParser();
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>)
+    for (const message of parser.push(decoder.decode(chunk, { stream: true })))
+      if (message.event === 'scan.completed') {
+        await res.body.cancel().catch(() => undefined);
+        return;
+      }
+  throw new Error(`${url}: the stream ended before the scan completed`);
+}
+
 interface SandboxPhases {
   phases?: {
     phase: string;
@@ -146,7 +160,6 @@ async function main(): Promise<void> {
     upstream: mirror.url,
     auth: 'none',
   });
-  let scan: ScanResult;
   try {
     const res = await fetch(`${server.url}/api/v1/scans`, {
       method: 'POST',
@@ -155,12 +168,10 @@ async function main(): Promise<void> {
     });
     if (!res.ok) throw new Error(`POST /api/v1/scans: HTTP ${res.status} ${await res.text()}`);
     const { id } = (await res.json()) as { id: string };
-    for (;;) {
-      scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
-      if (scan.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // The scan's event stream says when it is done (polling the whole scan would compete for the CPU).
+    await waitForCompletion(`${server.url}/api/v1/scans/${id}/events`);
     const pipelineMs = Date.now() - started;
+    const scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
     const peak = rss.stop();
 
     // Per-phase facts from the stored reports.

@@ -5,6 +5,7 @@
  * (b) popular real packages from registry.npmjs.org (bench/eval-corpus/benign.json, exact versions).
  * Prints per package the verdict and top finding, and the totals against the goals of the issue.
  * Usage: node bench/dist/eval/run-eval.js [--only fixtures|npm] [--concurrency N] [--out results.json] [--check]
+ * (--concurrency: artifacts analysed at once; default the server's)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -33,7 +34,7 @@ async function readJson<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(path.join(CORPUS_DIR, file), 'utf8')) as T;
 }
 
-async function runFixtures(concurrency: number): Promise<EvalRow[]> {
+async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> {
   const { dirs, labels } = await readJson<FixtureLabels>('fixtures.json');
   const registry = await startFixtureRegistry({
     packages: { dir: dirs.map((dir) => path.join(REPO_ROOT, dir)) },
@@ -103,7 +104,7 @@ async function npmIntegrity(name: string, version: string): Promise<{ integrity:
   return { integrity: body.dist.integrity, resolved: body.dist.tarball };
 }
 
-async function runNpm(concurrency: number): Promise<EvalRow[]> {
+async function runNpm(concurrency: number | undefined): Promise<EvalRow[]> {
   const { packages: list } = await readJson<BenignList>('benign.json');
   // A few requests at a time: a burst of one connection per package times out on a busy machine.
   const packages: CorpusPackage[] = [];
@@ -143,7 +144,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
-      concurrency: { type: 'string', default: '2' },
+      concurrency: { type: 'string' },
       out: { type: 'string' },
       check: { type: 'boolean', default: false },
     },
@@ -152,8 +153,9 @@ async function main(): Promise<number> {
     console.error('--only must be fixtures or npm');
     return 2;
   }
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
+  // Default: the server's own (with the sandbox on, many artifacts at once so phases run batched).
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     console.error('--concurrency must be a positive integer');
     return 2;
   }

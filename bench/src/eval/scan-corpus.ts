@@ -72,7 +72,7 @@ export function corpusGraph(packages: readonly CorpusPackage[]): DependencyGraph
 export async function scanCorpus(options: {
   upstream: string;
   packages: readonly CorpusPackage[];
-  concurrency: number;
+  concurrency: number | undefined;
   timeoutMs: number;
   label: string;
 }): Promise<{ packages: ScannedPackage[]; durationMs: number }> {
@@ -81,7 +81,7 @@ export async function scanCorpus(options: {
   const server = await startServer({
     dataDir,
     upstream: options.upstream,
-    concurrency: options.concurrency,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     llm: null,
     logger: false,
   });
