@@ -72,7 +72,7 @@ export interface RunningServer {
 }
 
 /** Artifacts analysed at once when the sandbox is on and no concurrency is given. */
-const SANDBOX_WORKERS = 512;
+const SANDBOX_WORKERS = 1024;
 
 /** Opens the store, starts the workers and listens. The public way to run the server in-process. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {

@@ -25,7 +25,7 @@ export const ENV_HELP: readonly [string, string][] = [
   ],
   [
     'CONCURRENCY',
-    'artifacts analysed at the same time (default: 512 with the sandbox on, else min(4, CPUs))',
+    'artifacts analysed at the same time (default: 1024 with the sandbox on, else min(4, CPUs))',
   ],
   ['AUTH', 'token (default) or none; none is refused unless HOST is 127.0.0.1 or ::1'],
   ['BODY_LIMIT', `largest request body in bytes (default ${DEFAULT_BODY_LIMIT}); larger ones get 413`],
