@@ -67,14 +67,14 @@ async function downloadPackuments(work: string, names: string[]): Promise<void> 
 }
 
 /**
- * A loopback mirror: the stored packuments with tarball URLs pointing at itself, and the stored tarballs.
- * Names it has no packument for (say, optional dependencies for other platforms) are 404, as a registry
- * that does not know them would answer.
+ * A loopback mirror: the stored packuments with tarball URLs pointing at itself (rewritten once, before the
+ * clock starts, so it serves bytes as a registry does), and the stored tarballs. Names it has no packument
+ * for (say, optional dependencies for other platforms) are 404, as a registry that does not know them.
  */
 async function startMirror(work: string, entries: Entry[]): Promise<{ url: string; server: Server }> {
   const tarballs = new Map<string, string>();
   for (const e of entries) tarballs.set(`${e.name}@${e.version}`, tarballFile(work, e));
-  let base = '';
+  const packuments = new Map<string, Buffer>();
   const server = createServer((req, res) => {
     void (async () => {
       const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
@@ -86,18 +86,22 @@ async function startMirror(work: string, entries: Entry[]): Promise<{ url: strin
           .writeHead(200, { 'content-type': 'application/octet-stream' })
           .end(await readFile(file));
       }
-      const name = path.slice(1);
-      const text = await readFile(packumentFile(work, name), 'utf8').catch(() => undefined);
-      if (text === undefined)
+      const body = packuments.get(path.slice(1));
+      if (body === undefined)
         return void res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
-      const packument = JSON.parse(text) as { versions?: Record<string, { dist?: { tarball?: string } }> };
-      for (const [version, manifest] of Object.entries(packument.versions ?? {}))
-        if (manifest.dist) manifest.dist.tarball = `${base}/-/t/${name}@${version}.tgz`;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(packument));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     })().catch((error: unknown) => res.writeHead(500).end(String(error)));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const name of new Set(entries.map((e) => e.name))) {
+    const packument = JSON.parse(await readFile(packumentFile(work, name), 'utf8')) as {
+      versions?: Record<string, { dist?: { tarball?: string } }>;
+    };
+    for (const [version, manifest] of Object.entries(packument.versions ?? {}))
+      if (manifest.dist) manifest.dist.tarball = `${base}/-/t/${name}@${version}.tgz`;
+    packuments.set(name, Buffer.from(JSON.stringify(packument)));
+  }
   return { url: base, server };
 }
 
