@@ -1,39 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
+import { fixtureVersion } from '../test-support/fixture-version.js';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
 import { plannedPhases } from './dynamic-stage.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../../fixtures/packages/malicious');
-
-/** A fixture directory as FakeUpstream input (the upstream packs it with `tar`). */
-function fixture(dir: string): {
-  name: string;
-  version: string;
-  manifest: Record<string, unknown>;
-  files: Record<string, string>;
-} {
-  const root = join(FIXTURES, dir);
-  const files: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (entry !== 'package.json' || d !== root)
-        files[relative(root, path)] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(root);
-  const { name, version, ...manifest } = JSON.parse(
-    readFileSync(join(root, 'package.json'), 'utf8'),
-  ) as Record<string, unknown>;
-  return { name: String(name), version: String(version), manifest, files };
-}
+/** A fixture of fixtures/packages/malicious (benign look-alikes under its benign/) as FakeUpstream input. */
+const fixture = (dir: string) => fixtureVersion(`malicious/${dir}`);
 
 describe('plannedPhases', () => {
   const files = (...paths: string[]) => new Set(paths);
