@@ -2,8 +2,7 @@
 // with a plain `npm ci` of the same lockfile, install scripts allowed. See bench/README.md.
 // Usage: node bench/dist/analysis-vs-npm-ci.js [lockfile] [--work DIR] [--concurrency N] [--json]
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import {
   DEFAULT_LIMITS,
   analyzeStatic,
@@ -14,8 +13,8 @@ import {
   type BatchRun,
 } from '@secure-registry/analyzer';
 import {
-  download,
-  entriesOf,
+  benchArgs,
+  loadLockfile,
   mb,
   quantile,
   rssPeak,
@@ -24,27 +23,7 @@ import {
   tarballFile,
   timedNpmCi,
   type Entry,
-  type Lockfile,
 } from './lockfile-bench.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** 590 packages on linux-x64, generated with npm 11 (see bench/README.md). */
-export const DEFAULT_LOCKFILE = resolve(here, '../lockfiles/analysis.package-lock.json');
-
-function args(): { lockfile: string; work: string; concurrency: number; json: boolean } {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
-  return {
-    lockfile: resolve(positional[0] ?? DEFAULT_LOCKFILE),
-    work: resolve(value('--work') ?? join(here, '../.data/analysis-vs-npm-ci')),
-    concurrency: Number(value('--concurrency') ?? 2),
-    json: argv.includes('--json'),
-  };
-}
 
 /** Writes a package's files from the safe in-memory reader; executables by shebang, ELF magic or bin/. */
 async function extract(bytes: Uint8Array, dir: string): Promise<string[]> {
@@ -125,19 +104,15 @@ async function analyse(work: string, entries: Entry[], concurrency: number) {
 }
 
 async function main(): Promise<void> {
-  const opts = args();
-  const lock = JSON.parse(await readFile(opts.lockfile, 'utf8')) as Lockfile;
-  const entries = entriesOf(lock);
-  process.stdout.write(
-    `lockfile ${opts.lockfile}\n${entries.length} registry packages for ${process.platform}-${process.arch}\n`,
-  );
+  const opts = benchArgs();
+  const concurrency = Number(opts.value('--concurrency') ?? 2);
   // Warm-up (untimed): tarballs for the analysis; npm's cache inside timedNpmCi.
-  await download(opts.work, entries);
+  const { lock, entries } = await loadLockfile(opts);
   const npm = await timedNpmCi(opts.work, lock);
 
   const started = Date.now();
   const rss = rssPeak(process.pid);
-  const result = await analyse(opts.work, entries, opts.concurrency);
+  const result = await analyse(opts.work, entries, concurrency);
   const analysisMs = Date.now() - started;
   const analysisPeak = rss.stop();
 

@@ -3,8 +3,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tarballFileName } from '@secure-registry/shared';
 import { graphFromLockfileData } from 'secure-registry';
 
@@ -56,21 +57,29 @@ export const sriMatches = (bytes: Uint8Array, integrity: string): boolean =>
 export const tarballFile = (work: string, e: Entry): string =>
   join(work, 'tarballs', `${createHash('sha256').update(e.integrity).digest('hex')}.tgz`);
 
+/** Runs `task` on every item, `concurrency` at a time; the first failure rejects. */
+export async function eachLimited<T>(
+  items: T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
 export async function download(work: string, entries: Entry[]): Promise<void> {
   await mkdir(join(work, 'tarballs'), { recursive: true });
   const missing = entries.filter((e) => !existsSync(tarballFile(work, e)));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < missing.length) {
-      const e = missing[next++] as Entry;
-      const res = await fetch(e.resolved.replace(/^https:\/\/registry\.npmjs\.org/, REGISTRY));
-      if (!res.ok) throw new Error(`${e.resolved}: HTTP ${res.status}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (!sriMatches(bytes, e.integrity)) throw new Error(`${e.name}@${e.version}: integrity mismatch`);
-      await writeFile(tarballFile(work, e), bytes);
-    }
-  };
-  await Promise.all(Array.from({ length: 12 }, worker));
+  await eachLimited(missing, 12, async (e) => {
+    const res = await fetch(e.resolved.replace(/^https:\/\/registry\.npmjs\.org/, REGISTRY));
+    if (!res.ok) throw new Error(`${e.resolved}: HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!sriMatches(bytes, e.integrity)) throw new Error(`${e.name}@${e.version}: integrity mismatch`);
+    await writeFile(tarballFile(work, e), bytes);
+  });
 }
 
 /** Peak summed RSS (bytes) of a process and its descendants, polled from /proc every 100 ms. */
@@ -146,6 +155,46 @@ export const quantile = (values: number[], q: number): number => {
 };
 export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 export const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** 590 packages on linux-x64, generated with npm 11 (see bench/README.md). */
+export const DEFAULT_LOCKFILE = resolve(here, '../lockfiles/analysis.package-lock.json');
+
+export interface BenchArgs {
+  lockfile: string;
+  /** Tarballs, packuments and npm's cache, kept between runs. */
+  work: string;
+  json: boolean;
+  /** The value after `flag`, if given. */
+  value(flag: string): string | undefined;
+}
+
+/** `[lockfile] [--work DIR] [--json]`, and whatever other `--flag value` a bench reads with `value`. */
+export function benchArgs(): BenchArgs {
+  const argv = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
+  return {
+    lockfile: resolve(positional[0] ?? DEFAULT_LOCKFILE),
+    work: resolve(value('--work') ?? join(here, '../.data/analysis-vs-npm-ci')),
+    json: argv.includes('--json'),
+    value,
+  };
+}
+
+/** Reads the lockfile, says what it holds, and downloads its tarballs (untimed warm-up). */
+export async function loadLockfile(opts: BenchArgs): Promise<{ lock: Lockfile; entries: Entry[] }> {
+  const lock = JSON.parse(await readFile(opts.lockfile, 'utf8')) as Lockfile;
+  const entries = entriesOf(lock);
+  process.stdout.write(
+    `lockfile ${opts.lockfile}\n${entries.length} registry packages for ${process.platform}-${process.arch}\n`,
+  );
+  await download(opts.work, entries);
+  return { lock, entries };
+}
 
 export interface Lockfile {
   packages?: Record<string, LockEntry & Record<string, unknown>>;

@@ -9,14 +9,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
 import { graphFromLockfileData, SseParser } from 'secure-registry';
 import {
-  download,
-  entriesOf,
+  benchArgs,
+  eachLimited,
+  loadLockfile,
   mb,
   quantile,
   REGISTRY,
@@ -28,23 +28,6 @@ import {
   type Lockfile,
 } from './lockfile-bench.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_LOCKFILE = resolve(here, '../lockfiles/analysis.package-lock.json');
-
-function args(): { lockfile: string; work: string; json: boolean } {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
-  return {
-    lockfile: resolve(positional[0] ?? DEFAULT_LOCKFILE),
-    work: resolve(value('--work') ?? join(here, '../.data/analysis-vs-npm-ci')),
-    json: argv.includes('--json'),
-  };
-}
-
 const packumentFile = (work: string, name: string): string =>
   join(work, 'packuments', `${encodeURIComponent(name)}.json`);
 
@@ -52,18 +35,13 @@ const packumentFile = (work: string, name: string): string =>
 async function downloadPackuments(work: string, names: string[]): Promise<void> {
   await mkdir(join(work, 'packuments'), { recursive: true });
   const missing = names.filter((n) => !existsSync(packumentFile(work, n)));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < missing.length) {
-      const name = missing[next++] as string;
-      const res = await fetch(`${REGISTRY}/${name.replace('/', '%2f')}`, {
-        headers: { accept: 'application/json' },
-      });
-      if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
-      await writeFile(packumentFile(work, name), await res.text());
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await eachLimited(missing, 8, async (name) => {
+    const res = await fetch(`${REGISTRY}/${name.replace('/', '%2f')}`, {
+      headers: { accept: 'application/json' },
+    });
+    if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
+    await writeFile(packumentFile(work, name), await res.text());
+  });
 }
 
 /**
@@ -142,14 +120,9 @@ interface SandboxPhases {
 }
 
 async function main(): Promise<void> {
-  const opts = args();
-  const lock = JSON.parse(await readFile(opts.lockfile, 'utf8')) as Lockfile;
-  const entries = entriesOf(lock);
-  process.stdout.write(
-    `lockfile ${opts.lockfile}\n${entries.length} registry packages for ${process.platform}-${process.arch}\n`,
-  );
+  const opts = benchArgs();
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
-  await download(opts.work, entries);
+  const { lock, entries } = await loadLockfile(opts);
   await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
   const npm = await timedNpmCi(opts.work, lock);
 
