@@ -174,13 +174,12 @@ export function attributeBatch(input: AttributionInput): Attribution {
     if (m.type !== 'browser' || typeof m.index !== 'number') continue;
     for (const event of browserEvents([m])) place(event, [m.index]);
   }
-  const { sharedWith, unverified } = loaderGroups(groups, windows, trace, rootOf, input.entries);
+  const { sharedWith, unverified } = loaderGroups(windows, trace, rootOf, input.entries);
   return { byPackage, ambiguous, runnerEvents, stats, sharedWith, unverified };
 }
 
 /** Who shares a loader with whom, and which grouped packages were never seen opening an entry. */
 function loaderGroups(
-  groups: Map<number, number[]>,
   windows: Map<number, { index: number; ts: number }[]>,
   trace: TraceEvent[],
   rootOf: (pid: number) => Root,
@@ -188,19 +187,18 @@ function loaderGroups(
 ): Pick<Attribution, 'sharedWith' | 'unverified'> {
   const sharedWith: number[][] = [];
   const unverified = new Set<number>();
+  // Windows exist only for loaders of two or more packages; only packages whose window began in a loader
+  // were loaded by it (a restarted group has its own root).
   const opened = new Map<number, { path: string; ts: number }[]>();
   for (const e of trace) {
     if (e.kind !== 'file' || e.op !== 'read') continue;
     const root = rootOf(e.pid);
-    if (typeof root !== 'number' || (groups.get(root)?.length ?? 0) < 2) continue;
+    if (typeof root !== 'number' || !windows.has(root)) continue;
     const list = opened.get(root) ?? [];
     list.push({ path: e.path, ts: e.ts });
     opened.set(root, list);
   }
-  for (const [root, group] of groups) {
-    if (group.length < 2) continue;
-    // Only packages whose window began in this loader were loaded by it (a restarted group has its own root).
-    const seen = windows.get(root) ?? [];
+  for (const [root, seen] of windows) {
     seen.forEach((window, position) => {
       sharedWith[window.index] = seen.slice(0, position).map((w) => w.index);
       const wanted = new Set(entries?.[window.index] ?? []);

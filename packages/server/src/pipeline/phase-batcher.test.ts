@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runPhase } from '@secure-registry/analyzer';
+import type { BehaviourReport } from '@secure-registry/shared';
 import { PhaseBatcher, reduceRun, type BatchItem } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
 
@@ -21,28 +22,36 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  test('two versions of one name never share a batch; an artifact submitted twice runs once', async () => {
-    const alone: string[] = [];
-    const batcher = new PhaseBatcher({
+  /** An import-phase batcher over the real sandbox whose runs alone are recorded with `alone`. */
+  const importBatcher = (o: {
+    graceMs: number;
+    alone: (item: BatchItem) => void;
+    notable?: (report: BehaviourReport) => boolean;
+  }): PhaseBatcher =>
+    new PhaseBatcher({
       phase: 'import',
       slots: new SandboxSlots(2, 30_000),
-      graceMs: 300,
+      graceMs: o.graceMs,
       collectMs: 100,
       baseline: () => undefined,
       runAlone: async (i) => {
-        alone.push(`${i.name}@${i.version}`);
+        o.alone(i);
         const run = await runPhase({
           phase: 'import',
           packageName: i.name,
           packageVersion: i.version,
           packageDir: i.dir,
           timeoutMs: 30_000,
-          graceMs: 300,
+          graceMs: o.graceMs,
         });
         return { report: reduceRun('import', i, run, undefined), run, timeoutMs: 30_000, batch: { size: 1 } };
       },
-      notable: () => false,
+      notable: o.notable ?? (() => false),
     });
+
+  test('two versions of one name never share a batch; an artifact submitted twice runs once', async () => {
+    const alone: string[] = [];
+    const batcher = importBatcher({ graceMs: 300, alone: (i) => alone.push(`${i.name}@${i.version}`) });
     const a1 = await item('fixture-twice', '1.0.0', 'module.exports = 1;\n');
     const a2 = await item('fixture-twice', '2.0.0', 'module.exports = 2;\n');
     const b = await item('fixture-other', '1.0.0', 'module.exports = 3;\n');
@@ -69,24 +78,9 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
       '1.0.0',
       "require('dns').lookup('loud.invalid', () => {});\nmodule.exports = 2;\n",
     );
-    const batcher = new PhaseBatcher({
-      phase: 'import',
-      slots: new SandboxSlots(2, 30_000),
+    const batcher = importBatcher({
       graceMs: 500,
-      collectMs: 100,
-      baseline: () => undefined,
-      runAlone: async (i) => {
-        alone.push(i.name);
-        const run = await runPhase({
-          phase: 'import',
-          packageName: i.name,
-          packageVersion: i.version,
-          packageDir: i.dir,
-          timeoutMs: 30_000,
-          graceMs: 500,
-        });
-        return { report: reduceRun('import', i, run, undefined), run, timeoutMs: 30_000, batch: { size: 1 } };
-      },
+      alone: (i) => alone.push(i.name),
       // Stands in for the rule set: any DNS lookup is "a finding" here.
       notable: (report) => report.dns.length > 0,
     });
