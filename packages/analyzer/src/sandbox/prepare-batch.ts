@@ -5,7 +5,7 @@ import { lstatSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchPackage, BatchRunOptions } from './batch-types.js';
-import { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';
+import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { mountTmpfs, runCommand, unmount } from './host-ops.js';
 import { copyPackages, installPath } from './place-packages.js';
@@ -77,6 +77,7 @@ export async function prepareBatch(
     );
     const npmDir = await stageUsrLocal(runRoot, BATCH_RUNNER_SOURCE);
     const packageDirs = paths.map((p) => `${persona.projectDir}/${p}`);
+    const manifests = options.packages.map((p) => readManifest(p.dir));
     const runnerConfig: BatchRunnerConfig = {
       phase: options.phase,
       projectDir: persona.projectDir,
@@ -86,11 +87,11 @@ export async function prepareBatch(
       concurrency: options.concurrency,
       groupSize: options.groupSize,
       packages: options.packages.map((p, i) =>
-        runnerPackage(options.phase, p, packageDirs[i] ?? '', persona),
+        runnerPackage(options.phase, p, manifests[i] ?? {}, packageDirs[i] ?? '', persona),
       ),
       loadOrder: dependencyOrder(
         paths,
-        options.packages.map((p) => dependencyNames(readManifest(p.dir) as Record<string, unknown>)),
+        manifests.map((m) => dependencyNames(m as Record<string, unknown>)),
       ),
     };
     await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
@@ -111,10 +112,10 @@ export async function prepareBatch(
 function runnerPackage(
   phase: BatchRunOptions['phase'],
   pkg: BatchPackage,
+  manifest: Manifest,
   dir: string,
   persona: Persona,
 ): BatchRunnerPackage {
-  const manifest = readManifest(pkg.dir);
   const isFile = (rel: string): boolean => {
     try {
       return lstatSync(join(pkg.dir, rel)).isFile() || statSync(join(pkg.dir, rel)).isFile();
