@@ -5,6 +5,8 @@ export type Label = 'malicious' | 'benign';
 export interface EvalRow {
   corpus: 'fixtures' | 'npm';
   label: Label;
+  /** The attack class a fixture imitates or the look-alike guards (fixtures.json `classes`); npm rows: `npm`. */
+  class: string;
   name: string;
   version: string;
   installScript: boolean;
@@ -144,6 +146,55 @@ export function formatStages(rows: readonly EvalRow[]): string {
   if (dynamic === 0)
     lines.push('  WARNING: no sandbox phase ran: these results are from static analysis only');
   return lines.join('\n');
+}
+
+export interface ClassTotals {
+  class: string;
+  malicious: number;
+  /** Malicious rows held or rejected. */
+  blocked: number;
+  benign: number;
+  /** Benign rows held or rejected (false positives). */
+  benignBlocked: number;
+  /** blocked / malicious; undefined without malicious rows. */
+  recall: number | undefined;
+  /** blocked / (blocked + benignBlocked); undefined when nothing was blocked. */
+  precision: number | undefined;
+}
+
+const isBlocked = (row: EvalRow): boolean => row.verdict === 'rejected' || row.verdict === 'review';
+
+/** Recall and precision per class (a blocked package is one held or rejected), classes sorted by name. */
+export function computeClassTotals(rows: readonly EvalRow[]): ClassTotals[] {
+  const classes = [...new Set(rows.map((r) => r.class))].sort();
+  return classes.map((cls) => {
+    const of = rows.filter((r) => r.class === cls);
+    const malicious = of.filter((r) => r.label === 'malicious');
+    const benign = of.filter((r) => r.label === 'benign');
+    const blocked = malicious.filter(isBlocked).length;
+    const benignBlocked = benign.filter(isBlocked).length;
+    return {
+      class: cls,
+      malicious: malicious.length,
+      blocked,
+      benign: benign.length,
+      benignBlocked,
+      recall: malicious.length > 0 ? blocked / malicious.length : undefined,
+      precision: blocked + benignBlocked > 0 ? blocked / (blocked + benignBlocked) : undefined,
+    };
+  });
+}
+
+export function formatClassTotals(totals: readonly ClassTotals[]): string {
+  const ratio = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(2));
+  const header = `  ${'class'.padEnd(24)} ${'malicious'.padStart(9)} ${'blocked'.padStart(7)} ${'recall'.padStart(6)} ${'benign'.padStart(6)} ${'held'.padStart(4)} ${'precision'.padStart(9)}`;
+  const lines = totals.map(
+    (t) =>
+      `  ${t.class.padEnd(24)} ${String(t.malicious).padStart(9)} ${String(t.blocked).padStart(7)} ${ratio(t.recall).padStart(6)} ${String(t.benign).padStart(6)} ${String(t.benignBlocked).padStart(4)} ${ratio(t.precision).padStart(9)}`,
+  );
+  return ['per class (blocked = held or rejected; held = benign held or rejected):', header, ...lines].join(
+    '\n',
+  );
 }
 
 export function formatTotals(totals: EvalTotals): string {

@@ -13,7 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
-import { computeTotals, formatStages, formatTable, formatTotals } from './eval-report.js';
+import {
+  computeClassTotals,
+  computeTotals,
+  formatClassTotals,
+  formatStages,
+  formatTable,
+  formatTotals,
+} from './eval-report.js';
 import type { EvalRow, Label } from './eval-report.js';
 import { scanCorpus } from './scan-corpus.js';
 import type { CorpusPackage } from './scan-corpus.js';
@@ -25,6 +32,8 @@ const NPM_REGISTRY = 'https://registry.npmjs.org/';
 interface FixtureLabels {
   dirs: string[];
   labels: Record<string, Label>;
+  /** The class each fixture imitates (malicious) or guards against as a look-alike (benign). */
+  classes: Record<string, string>;
 }
 interface BenignList {
   packages: { name: string; version: string; installScript: boolean }[];
@@ -35,7 +44,9 @@ async function readJson<T>(file: string): Promise<T> {
 }
 
 async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> {
-  const { dirs, labels } = await readJson<FixtureLabels>('fixtures.json');
+  const { dirs, labels, classes } = await readJson<FixtureLabels>('fixtures.json');
+  const unclassified = Object.keys(labels).filter((id) => classes[id] === undefined);
+  if (unclassified.length > 0) console.error(`warning: fixtures without a class: ${unclassified.join(', ')}`);
   const registry = await startFixtureRegistry({
     packages: { dir: dirs.map((dir) => path.join(REPO_ROOT, dir)) },
   });
@@ -62,6 +73,7 @@ async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> 
     return result.packages.map((pkg) => ({
       corpus: 'fixtures',
       label: labels[`${pkg.name}@${pkg.version}`]!,
+      class: classes[`${pkg.name}@${pkg.version}`] ?? 'unclassified',
       name: pkg.name,
       version: pkg.version,
       installScript:
@@ -128,6 +140,7 @@ async function runNpm(concurrency: number | undefined): Promise<EvalRow[]> {
   return result.packages.map((pkg) => ({
     corpus: 'npm',
     label: 'benign',
+    class: 'npm',
     name: pkg.name,
     version: pkg.version,
     installScript: list.find((p) => p.name === pkg.name && p.version === pkg.version)?.installScript ?? false,
@@ -171,7 +184,10 @@ async function main(): Promise<number> {
     '  SIMB column: S static, I install, M import, B browser; - not run, ! failed (timeout, crash, error)',
   );
   console.log(formatTotals(totals));
-  if (values.out) await writeFile(values.out, `${JSON.stringify({ rows, totals }, null, 2)}\n`);
+  const classTotals = computeClassTotals(rows);
+  console.log(formatClassTotals(classTotals));
+  if (values.out)
+    await writeFile(values.out, `${JSON.stringify({ rows, totals, classes: classTotals }, null, 2)}\n`);
   return values.check && totals.goals.some((goal) => !goal.met) ? 1 : 0;
 }
 
