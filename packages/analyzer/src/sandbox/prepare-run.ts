@@ -46,6 +46,7 @@ export const RUNNER_SOURCE = join(here, 'runtime', 'sandbox-runner.js');
 export const SINK_MAIN = join(here, 'runtime', 'sink-main.js');
 export const LOAD_ENTRIES_SOURCE = join(here, 'runtime', 'load-entries.js');
 export const BATCH_RUNNER_SOURCE = join(here, 'runtime', 'batch-runner.js');
+export const TIME_WARP_SOURCE = join(here, 'runtime', 'time-warp.js');
 
 let supportCache: { hostDir: string; name: string }[] | undefined;
 
@@ -263,6 +264,7 @@ export async function stageUsrLocal(runRoot: string, runnerSource: string): Prom
   );
   await copyFile(runnerSource, join(npmDir, 'bin/npm-cli.js'));
   await copyFile(LOAD_ENTRIES_SOURCE, join(npmDir, 'bin/load-entries.js'));
+  await copyFile(TIME_WARP_SOURCE, join(npmDir, 'bin/time-warp.js'));
   for (const support of supportPackages())
     await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
   return npmDir;

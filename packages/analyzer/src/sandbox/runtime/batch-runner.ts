@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { browser, lingerOver, loadEntries, type Send } from './load-entries.js';
+import { browser, lingerOver, loadEntries, networkInFlight, type Send } from './load-entries.js';
+import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
 
 export interface BatchRunnerPackage {
   name: string;
@@ -61,7 +62,7 @@ function privateFd(fd: number): number {
 /** Synchronous: a message is on its way before the next line of package code runs (it may exit at once). */
 function syncSend(fd: number): Send {
   return (message) => {
-    const bytes = Buffer.from(`${JSON.stringify({ ts: Date.now() / 1000, ...message })}\n`);
+    const bytes = Buffer.from(`${JSON.stringify({ ts: realNow() / 1000, ...message })}\n`);
     for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
   };
 }
@@ -290,19 +291,29 @@ async function orchestrate(configPath: string): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
+/** Real milliseconds a package's accelerated timers may take (time-warp.ts). */
+const SETTLE_BUDGET_MS = 3_000;
+
 async function loader(configPath: string, group: number[]): Promise<void> {
   // Taken before any package's code runs (it may replace them).
   const exit = process.exit.bind(process);
   const activeResources = process.getActiveResourcesInfo.bind(process);
   const send = syncSend(privateFd(3));
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as BatchRunnerConfig;
-  let startedAt = Date.now();
+  installTimeWarp();
+  // Each package's long timers fire in its own window, before it is reported finished.
+  const settle = async (): Promise<void> => {
+    const budget = Math.min(SETTLE_BUDGET_MS, config.timeoutMs / 4);
+    const { fired } = await settleTimers(budget, () => networkInFlight(activeResources()));
+    if (fired > 0) send({ type: 'timers', fired });
+  };
+  let startedAt = realNow();
   // The host reads the package windows off the trace: a failed open of this marker starts each one.
   const marker = `${dirname(dirname(process.argv[1] ?? ''))}/lib/.loading/`;
   const rechecks: { index: number; recheck(send: Send): Promise<void> }[] = [];
   for (const index of group) {
     const pkg = config.packages[index];
-    startedAt = Date.now();
+    startedAt = realNow();
     try {
       closeSync(openSync(`${marker}${index}`, 'r'));
     } catch {
@@ -317,11 +328,14 @@ async function loader(configPath: string, group: number[]): Promise<void> {
         const loaded = await browser(
           send,
           { happyDomPath, browserEntry: pkg.browserEntry, projectDir },
-          { settleMs: 20 },
+          { settleMs: 20, afterLoad: settle },
         );
         code = loaded.code;
         rechecks.push({ index, recheck: loaded.recheck });
-      } else if (pkg) code = await loadEntries(send, pkg.entries, config.projectDir, true);
+      } else if (pkg) {
+        code = await loadEntries(send, pkg.entries, config.projectDir, true);
+        await settle();
+      }
     } catch (error) {
       send({ type: 'load', how: config.phase, entry: '', ok: false, error: String(error) });
     }
@@ -329,17 +343,19 @@ async function loader(configPath: string, group: number[]): Promise<void> {
   }
   if (rechecks.length > 0) {
     // Timers get the same moment a package alone would have had, then every window is looked at again.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => realTimers.setTimeout(resolve, 300));
     for (const { index, recheck } of rechecks)
       await recheck((message) => send({ ...message, late: true, index })).catch(() => undefined);
   }
   // Pending timers of the packages may still fire for a while, and their requests complete; then it ends.
-  const finishedAt = Date.now();
-  setInterval(() => {
-    const { lingerMs, timeoutMs: capMs } = config;
-    const resources = activeResources();
-    if (lingerOver({ now: Date.now(), startedAt, finishedAt, lingerMs, capMs, resources })) exit(0);
-  }, 50).unref();
+  const finishedAt = realNow();
+  realTimers
+    .setInterval(() => {
+      const { lingerMs, timeoutMs: capMs } = config;
+      const resources = activeResources();
+      if (lingerOver({ now: realNow(), startedAt, finishedAt, lingerMs, capMs, resources })) exit(0);
+    }, 50)
+    .unref();
 }
 
 if (process.argv[2] === 'load')

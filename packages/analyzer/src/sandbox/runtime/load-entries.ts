@@ -4,6 +4,7 @@
 // runner and the batch runner. Reports through `send`.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { realTimers } from './time-warp.js';
 
 export type Send = (message: object) => void;
 
@@ -46,6 +47,9 @@ const IN_FLIGHT =
  * package still has network activity in flight (an import-time request a loaded machine has not completed
  * yet), which is waited for until `capMs` after the loader started. Pure.
  */
+/** Whether any of `process.getActiveResourcesInfo()` is network activity in flight. Pure. */
+export const networkInFlight = (resources: string[]): boolean => resources.some((r) => IN_FLIGHT.test(r));
+
 export function lingerOver(o: {
   now: number;
   startedAt: number;
@@ -56,7 +60,7 @@ export function lingerOver(o: {
 }): boolean {
   if (o.now - o.finishedAt < o.lingerMs) return false;
   if (o.now - o.startedAt >= o.capMs) return true;
-  return !o.resources.some((r) => IN_FLIGHT.test(r));
+  return !networkInFlight(o.resources);
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -69,7 +73,7 @@ type Fn = (...args: unknown[]) => unknown;
 export async function browser(
   send: Send,
   config: { happyDomPath: string; browserEntry?: string; projectDir: string },
-  options: { settleMs?: number } = {},
+  options: { settleMs?: number; afterLoad?: () => Promise<unknown> } = {},
 ): Promise<{ code: number; recheck(send: Send): Promise<void> }> {
   const happyDom = (await import(pathToFileURL(`${config.happyDomPath}/lib/index.js`).href)) as {
     Window: new (
@@ -158,8 +162,9 @@ export async function browser(
   }
   const entry = config.browserEntry ? [config.browserEntry] : [];
   const code = await loadEntries(send, entry, config.projectDir, false);
+  await options.afterLoad?.();
   // Give asynchronous hooks a moment to install themselves.
-  await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 300));
+  await new Promise((resolve) => realTimers.setTimeout(resolve, options.settleMs ?? 300));
   const reported = new Set<string>();
   const check = (api: string, current: unknown, original: unknown, label: string): void => {
     if (current === original || reported.has(label)) return;

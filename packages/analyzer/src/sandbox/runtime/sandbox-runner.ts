@@ -4,7 +4,8 @@
 // ends the run.
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { browser, loadEntries } from './load-entries.js';
+import { browser, loadEntries, networkInFlight } from './load-entries.js';
+import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
 
 export interface RunnerConfig {
   phase: 'install' | 'import' | 'browser';
@@ -18,7 +19,7 @@ export interface RunnerConfig {
 
 const report = createWriteStream('', { fd: 3 });
 const send = (message: object): void => {
-  report.write(`${JSON.stringify({ ts: Date.now() / 1000, ...message })}\n`);
+  report.write(`${JSON.stringify({ ts: realNow() / 1000, ...message })}\n`);
 };
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -45,20 +46,33 @@ async function install(config: RunnerConfig): Promise<number> {
   return 0;
 }
 
+/** Long timers the package set up fire now, on an accelerated clock (time-warp.ts). */
+const settle = async (): Promise<void> => {
+  const activeResources = process.getActiveResourcesInfo.bind(process);
+  const { fired } = await settleTimers(SETTLE_BUDGET_MS, () => networkInFlight(activeResources()));
+  if (fired > 0) send({ type: 'timers', fired });
+};
+const SETTLE_BUDGET_MS = 3_000;
+
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as RunnerConfig;
   let code = 1;
   try {
     if (config.phase === 'install') code = await install(config);
-    else if (config.phase === 'import')
+    else if (config.phase === 'import') {
+      installTimeWarp();
       code = await loadEntries(send, config.entries, config.projectDir, true);
-    else code = (await browser(send, config)).code;
+      await settle();
+    } else {
+      installTimeWarp();
+      code = (await browser(send, config, { afterLoad: settle })).code;
+    }
   } catch (error) {
     send({ type: 'runner-error', error: describe(error) });
   }
   send({ type: 'done', code });
   // Stay alive: the host ends the run after its grace period.
-  setInterval(() => undefined, 1 << 30);
+  realTimers.setInterval(() => undefined, 1 << 30);
 }
 
 void main();
