@@ -14,8 +14,11 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=3', '--test-timeout=600000', '--test-reporter=spec', ...files],
-  // Server tests that do not need the sandbox run without it (SANDBOX=off); tests about the sandbox
-  // pass their own `sandbox` option to startServer, and SANDBOX=on here runs every test with it.
-  { stdio: 'inherit', env: { ...process.env, SANDBOX: process.env.SANDBOX ?? 'off' } },
+  // Server tests that do not need the sandbox run without it (SR_SANDBOX=off); tests about the sandbox
+  // pass their own `sandbox` option to startServer, and SR_SANDBOX=on here runs every test with it.
+  {
+    stdio: 'inherit',
+    env: { ...process.env, SR_SANDBOX: process.env.SR_SANDBOX ?? process.env.SANDBOX ?? 'off' },
+  },
 );
 process.exit(result.status ?? 1);

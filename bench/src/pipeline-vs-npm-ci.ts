@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   const rss = rssPeak(process.pid);
   const started = Date.now();
   const server = await startServer({
+    env: process.env,
     host: '127.0.0.1',
     port: 0,
     dataDir,

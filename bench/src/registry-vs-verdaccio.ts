@@ -110,13 +110,13 @@ async function startSecureRegistry(work: string, upstream: string): Promise<Runn
     process.execPath,
     [SERVER_BIN],
     cleanEnv({
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      AUTH: 'none',
-      DATA_DIR: path.join(work, 'secure-registry'),
-      UPSTREAM_REGISTRY: upstream,
-      SANDBOX: 'off',
-      LOG_LEVEL: 'warn',
+      SR_HOST: '127.0.0.1',
+      SR_PORT: String(port),
+      SR_AUTH: 'none',
+      SR_DATA_DIR: path.join(work, 'secure-registry'),
+      SR_UPSTREAM_REGISTRY: upstream,
+      SR_SANDBOX: 'off',
+      SR_LOG_LEVEL: 'warn',
     }),
   );
   const url = `http://127.0.0.1:${port}`;

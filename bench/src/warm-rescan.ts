@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const npmArgs = [...npm.slice(1), 'ls', '--all', '--package-lock-only'];
   // The fill runs the static stage only unless --fill-sandbox: the sandbox takes seconds per
   // artifact, hours for this lockfile on two cores. The timed runs use the default configuration.
-  const fillEnv = { ...cliEnv, SANDBOX: values['fill-sandbox'] ? 'on' : 'off' };
+  const fillEnv = { ...cliEnv, SR_SANDBOX: values['fill-sandbox'] ? 'on' : 'off' };
   const runFill = (): Promise<Measurement> =>
     measure(process.execPath, cliArgs, { cwd: project, env: fillEnv });
   const runCli = (): Promise<Measurement> =>

@@ -37,7 +37,7 @@ describe('secure-registry install and hook in local mode (built CLI)', () => {
   });
 
   const env = () => ({
-    SANDBOX: 'off',
+    SR_SANDBOX: 'off',
     npm_config_userconfig: userconfig,
     npm_config_cache: path.join(tmp, 'npm-cache'),
     npm_config_update_notifier: 'false',

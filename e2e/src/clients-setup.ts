@@ -1,6 +1,6 @@
 /**
  * Shared set-up of the client e2e tests (clients-*.test.ts): a fixture upstream, a real
- * `secure-registry-server` process over it (AUTH=none, temp DATA_DIR, SANDBOX=off), and verdicts from a real
+ * `secure-registry-server` process over it (SR_AUTH=none, temp SR_DATA_DIR, SR_SANDBOX=off), and verdicts from a real
  * scan through the server's API. The tree:
  *
  *   cl-app@1.0.0 → cl-lib@^1.0.0 (1.0.0, 1.1.0), @cl-scope/util@^2.0.0 (2.0.0)
@@ -87,12 +87,12 @@ export async function startClientsWorld(): Promise<ClientsWorld> {
   let server: ServerProcess | undefined;
   try {
     server = await startServerProcess({
-      AUTH: 'none',
-      DATA_DIR: path.join(tmp, 'data'),
-      UPSTREAM_REGISTRY: upstream.url,
+      SR_AUTH: 'none',
+      SR_DATA_DIR: path.join(tmp, 'data'),
+      SR_UPSTREAM_REGISTRY: upstream.url,
       // Static analysis and rules only: the sandbox stage takes ~25 s per artifact and these
       // tests are about the clients (the hijacked release is rejected on static signals).
-      SANDBOX: 'off',
+      SR_SANDBOX: 'off',
     });
     const scan = await vetEverything(server.url, upstream.packages());
     const verdicts = new Map(

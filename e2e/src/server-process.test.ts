@@ -70,10 +70,10 @@ describe('secure-registry-server as a process (fixture upstream)', () => {
 
   test('streams a scan over SSE to completion, resumes with Last-Event-ID, and stops on SIGTERM', async () => {
     const server = await startServerProcess({
-      AUTH: 'none',
-      DATA_DIR: path.join(tmp, 'sse'),
-      UPSTREAM_REGISTRY: registry.url,
-      BODY_LIMIT: '65536',
+      SR_AUTH: 'none',
+      SR_DATA_DIR: path.join(tmp, 'sse'),
+      SR_UPSTREAM_REGISTRY: registry.url,
+      SR_BODY_LIMIT: '65536',
     });
     try {
       const graph = graphOf(
@@ -148,7 +148,12 @@ describe('secure-registry-server as a process (fixture upstream)', () => {
 
   test('a scan survives kill -9 of the server: restarted on the same data, it completes', async () => {
     const dataDir = path.join(tmp, 'kill9');
-    const env = { AUTH: 'none', DATA_DIR: dataDir, UPSTREAM_REGISTRY: registry.url, JOB_LEASE_MS: '1000' };
+    const env = {
+      SR_AUTH: 'none',
+      SR_DATA_DIR: dataDir,
+      SR_UPSTREAM_REGISTRY: registry.url,
+      SR_JOB_LEASE_MS: '1000',
+    };
     registry.setFailure({ match: 'fixture-colors-2.0.0.tgz', kind: 'hang' });
     const first = await startServerProcess(env);
     let id: string;

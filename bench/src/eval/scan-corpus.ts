@@ -79,6 +79,7 @@ export async function scanCorpus(options: {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sr-eval-'));
   const started = Date.now();
   const server = await startServer({
+    env: process.env,
     dataDir,
     upstream: options.upstream,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),

@@ -36,7 +36,7 @@ export function runCli(
   const env = cleanEnv({
     CI: '1',
     NO_COLOR: '1',
-    SANDBOX: options.sandbox ? 'on' : 'off',
+    SR_SANDBOX: options.sandbox ? 'on' : 'off',
     SECURE_REGISTRY_DATA_DIR: options.home.dataDir,
     SECURE_REGISTRY_CONFIG_DIR: options.home.configDir,
     ...options.env,

@@ -17,7 +17,7 @@ export interface ServerProcess {
 
 /**
  * Starts the built `secure-registry-server` as a process on 127.0.0.1 with a free port and waits
- * for its "listening on <url>" line. The sandbox stage is off unless `env` sets `SANDBOX`.
+ * for its "listening on <url>" line. The sandbox stage is off unless `env` sets `SR_SANDBOX`.
  */
 export async function startServerProcess(
   env: Record<string, string>,
@@ -25,7 +25,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER_BIN], {
     cwd: REPO_ROOT,
-    env: cleanEnv({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SANDBOX: 'off', ...env }),
+    env: cleanEnv({ SR_HOST: '127.0.0.1', SR_PORT: '0', SR_LOG_LEVEL: 'warn', SR_SANDBOX: 'off', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

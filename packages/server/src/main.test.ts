@@ -25,12 +25,12 @@ interface Run {
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  // SANDBOX=off: these tests are about the process, not the dynamic stage (pipeline/dynamic-stage.test.ts).
+  // SR_SANDBOX=off: these tests are about the process, not the dynamic stage (pipeline/dynamic-stage.test.ts).
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    LOG_LEVEL: 'silent',
-    SANDBOX: process.env.SANDBOX ?? 'off',
+    SR_LOG_LEVEL: 'silent',
+    SR_SANDBOX: process.env.SR_SANDBOX ?? 'off',
   };
   return { ...env, ...extra };
 }
@@ -52,7 +52,7 @@ function startServe(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<Run> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { env: baseEnv({ PORT: '0', ...env }) });
+    const child = spawn(process.execPath, [MAIN], { env: baseEnv({ SR_PORT: '0', ...env }) });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<Run>((done) =>
@@ -106,18 +106,18 @@ describe('secure-registry-server binary', () => {
   test('usage and configuration errors exit 2 with a clear message and no stack', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['frobnicate'], {}, /unknown command frobnicate/],
-      [[], { PORT: 'eighty', DATA_DIR: dataDir }, /PORT: expected an integer/],
+      [[], { SR_PORT: 'eighty', SR_DATA_DIR: dataDir }, /SR_PORT: expected an integer/],
       [
         [],
-        { AUTH: 'none', HOST: '0.0.0.0', DATA_DIR: dataDir },
+        { SR_AUTH: 'none', SR_HOST: '0.0.0.0', SR_DATA_DIR: dataDir },
         /refusing to run without tokens on 0\.0\.0\.0/,
       ],
       [
         ['token', 'create', '--role', 'root'],
-        { DATA_DIR: dataDir },
+        { SR_DATA_DIR: dataDir },
         /--role must be one of admin, reviewer, ci/,
       ],
-      [['token', 'create', '--bogus'], { DATA_DIR: dataDir }, /Unknown option/],
+      [['token', 'create', '--bogus'], { SR_DATA_DIR: dataDir }, /Unknown option/],
     ];
     const results = await Promise.all(cases.map(([args, env]) => run(args, env)));
     for (const [i, [args, env, message]] of cases.entries()) {
@@ -130,9 +130,9 @@ describe('secure-registry-server binary', () => {
 
   test('an unreachable database or a taken port exits 3', async () => {
     const db = await run([], {
-      DATA_DIR: dataDir,
-      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-      AUTH: 'none',
+      SR_DATA_DIR: dataDir,
+      SR_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      SR_AUTH: 'none',
     });
     assert.equal(db.code, 3, db.stderr);
     noStack(db.stderr);
@@ -140,7 +140,7 @@ describe('secure-registry-server binary', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const port = String((blocker.address() as AddressInfo).port);
-      const taken = await run([], { DATA_DIR: dataDir, PORT: port, AUTH: 'none' });
+      const taken = await run([], { SR_DATA_DIR: dataDir, SR_PORT: port, SR_AUTH: 'none' });
       assert.equal(taken.code, 3, taken.stderr);
       assert.match(taken.stderr, /EADDRINUSE|in use/);
       noStack(taken.stderr);
@@ -151,13 +151,13 @@ describe('secure-registry-server binary', () => {
 
   test('token create prints a token the server then accepts; SIGTERM stops it with 0', async () => {
     const created = await run(['token', 'create', '--role', 'ci', '--label', 'ci runner'], {
-      DATA_DIR: dataDir,
+      SR_DATA_DIR: dataDir,
     });
     assert.equal(created.code, 0, created.stderr);
     const token = created.stdout.trim();
     assert.match(token, /^srt_[A-Za-z0-9_-]{43}$/);
     assert.match(created.stderr, /created ci token/);
-    const server = await startServe({ DATA_DIR: dataDir, UPSTREAM_REGISTRY: 'http://127.0.0.1:9/' });
+    const server = await startServe({ SR_DATA_DIR: dataDir, SR_UPSTREAM_REGISTRY: 'http://127.0.0.1:9/' });
     try {
       const body = { graph: makeGraph([{ name: 'x', version: '1.0.0', source: 'file' }]) };
       assert.equal((await json(`${server.url}/api/v1/scans`, 'POST', body)).status, 401);
@@ -172,15 +172,15 @@ describe('secure-registry-server binary', () => {
 });
 
 describe('durability', () => {
-  test('kill -9 mid-scan, restart on the same DATA_DIR: the scan completes', async () => {
+  test('kill -9 mid-scan, restart on the same SR_DATA_DIR: the scan completes', async () => {
     const upstream = await new FakeUpstream().start();
     const dataDir = await mkdtemp(join(tmpdir(), 'sr-durable-'));
     const env = {
-      DATA_DIR: dataDir,
-      AUTH: 'none',
-      UPSTREAM_REGISTRY: upstream.url,
-      JOB_LEASE_MS: '1000',
-      CONCURRENCY: '2',
+      SR_DATA_DIR: dataDir,
+      SR_AUTH: 'none',
+      SR_UPSTREAM_REGISTRY: upstream.url,
+      SR_JOB_LEASE_MS: '1000',
+      SR_CONCURRENCY: '2',
     };
     let server: Awaited<ReturnType<typeof startServe>> | undefined;
     try {

@@ -14,29 +14,35 @@ import { ScanService } from './services/scan-service.js';
 import { registryDepsFrom } from './http/routes/registry/adapter.js';
 import { createStore } from './storage/index.js';
 import type { Store } from './storage/store.js';
-import { configuredRegistry } from './upstream/npmrc.js';
 import { RegistryClient } from './upstream/registry-client.js';
 import { createStaticAnalyzer } from './pipeline/static-stage.js';
 import { resolvePolicy } from './rules/policy-file.js';
 import type { LoadedPolicy } from './rules/policy-file.js';
-import { llmConfigFromEnv } from './reviewers/llm-config.js';
 import type { LlmConfig } from './reviewers/llm-config.js';
 import { withPolicy } from './reviewers/policy-analyzer.js';
 import { createDynamicStage, withDynamicStage } from './pipeline/dynamic-stage.js';
 import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
-import { sandboxConfigFromEnv } from './pipeline/sandbox-config.js';
+import { parseServerConfig } from './config/server-config.js';
+import type { Env, ServerConfig } from './config/server-config.js';
+import { DEFAULT_HOST, DEFAULT_LEASE_MS } from './config/variables.js';
 import { createDependencyInstaller } from './pipeline/install-dependencies.js';
 import type { InstallDependenciesOptions } from './pipeline/install-dependencies.js';
 import { createServerReviewer } from './reviewers/server-reviewer.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_LEASE_MS = 30_000;
+export { DEFAULT_HOST, DEFAULT_LEASE_MS };
 
 export interface StartServerOptions {
+  /**
+   * The parsed configuration (./config): what the options below do not set comes from it. Without
+   * it, from `env` (parsed once here, deprecation warnings logged); without either, the defaults.
+   */
+  config?: ServerConfig | undefined;
+  /** The environment to configure from when no `config` is given (the CLI's local mode passes its own). */
+  env?: Env | undefined;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  dataDir: string;
+  dataDir?: string;
   databaseUrl?: string | undefined;
   /** Upstream registry; default: the registry npm is configured with. */
   upstream?: string | undefined;
@@ -53,11 +59,11 @@ export interface StartServerOptions {
   heartbeatMs?: number | undefined;
   /** Replaces the analysis stages (tests). Default: static analysis and the rule set. */
   analyzer?: ArtifactAnalyzer;
-  /** The dynamic stage (sandbox) after the static one; `false` turns it off. Default: from $SANDBOX (on). */
+  /** The dynamic stage (sandbox) after the static one; `false` turns it off. Default: from SR_SANDBOX (on). */
   sandbox?: DynamicStageOptions | false | undefined;
   /** PostgreSQL only: work in this schema (tests). */
   databaseSchema?: string | undefined;
-  /** The verdict policy. Default: the file named by $POLICY_FILE, else the built-in policy. */
+  /** The verdict policy. Default: the file named by SR_POLICY_FILE, else the built-in policy. */
   policy?: LoadedPolicy | undefined;
   /** The LLM investigator's model; `null` turns it off. Default: from SR_LLM_* (off when unset). */
   llm?: LlmConfig | null | undefined;
@@ -74,8 +80,43 @@ export interface RunningServer {
 /** Artifacts analysed at once when the sandbox is on and no concurrency is given. */
 const SANDBOX_WORKERS = 1024;
 
+/**
+ * The options with every unset one filled from the configuration: `options.config`, else parsed
+ * from `options.env` (the only place the server reads an environment), else the defaults.
+ */
+function resolveOptions(options: StartServerOptions): {
+  options: StartServerOptions & { dataDir: string; upstream: string };
+  config: ServerConfig;
+  warnings: string[];
+} {
+  const parsed = options.config
+    ? { config: options.config, warnings: [] }
+    : parseServerConfig(options.env ?? {}, process.cwd());
+  const { config } = parsed;
+  return {
+    config,
+    warnings: parsed.warnings,
+    options: {
+      ...options,
+      dataDir: options.dataDir ?? config.dataDir,
+      upstream: options.upstream ?? config.upstream,
+      host: options.host ?? (options.config ? config.host : DEFAULT_HOST),
+      port: options.port ?? (options.config ? config.port : 0),
+      auth: options.auth ?? (options.config ? config.auth : undefined),
+      databaseUrl: options.databaseUrl ?? config.databaseUrl,
+      bodyLimit: options.bodyLimit ?? config.bodyLimit,
+      leaseMs: options.leaseMs ?? config.leaseMs,
+      vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
+      concurrency: options.concurrency ?? config.concurrency,
+      sandbox: options.sandbox === undefined ? config.sandbox : options.sandbox,
+      llm: options.llm === undefined ? (config.llm ?? null) : options.llm,
+    },
+  };
+}
+
 /** Opens the store, starts the workers and listens. The public way to run the server in-process. */
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+export async function startServer(given: StartServerOptions): Promise<RunningServer> {
+  const { options, config, warnings } = resolveOptions(given);
   const host = options.host ?? DEFAULT_HOST;
   const auth = options.auth ?? (isLoopbackHost(host) ? 'none' : 'token');
   if (auth === 'none' && !isLoopbackHost(host)) {
@@ -83,7 +124,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       hint: 'tokenless mode is only allowed on 127.0.0.1 (or ::1); set AUTH=token and create tokens',
     });
   }
-  const sandbox = options.sandbox === undefined ? sandboxConfigFromEnv(process.env) : options.sandbox;
+  const sandbox = options.sandbox ?? false;
   // With the sandbox on, most artifacts in flight wait for a batch to fill (./pipeline/phase-batcher.ts):
   // many are taken at once so that batches form; the sandbox slots bound the real work.
   const concurrency = options.concurrency ?? (sandbox === false ? 2 : SANDBOX_WORKERS);
@@ -91,10 +132,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw new UserError('ERR_SR_CONFIG', `concurrency must be a positive integer, got ${concurrency}`);
   }
   // Verdict policy and LLM investigator (../rules/policy-file.ts, ../reviewers): read before opening anything.
-  const policy = options.policy ?? (await resolvePolicy({ env: process.env, cwd: process.cwd() }));
-  const llm = options.llm === undefined ? llmConfigFromEnv(process.env) : (options.llm ?? undefined);
+  const policy = options.policy ?? (await resolvePolicy({ file: config.policyFile, cwd: process.cwd() }));
+  const llm = options.llm ?? undefined;
   const registry = new RegistryClient({
-    baseUrl: options.upstream ?? configuredRegistry({ env: process.env, cwd: process.cwd() }),
+    baseUrl: options.upstream,
     ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
   });
   const store = await createStore({
@@ -131,6 +172,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const log = (message: string): void => app.log.warn(message);
+  for (const warning of warnings) log(warning);
   const pipeline = {
     registry,
     artifacts,

@@ -64,7 +64,7 @@ export async function runScan(
     if (target.mode === 'local') {
       const upstream = await resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
       if (flags.verbose) io.stderr.write(`local mode: data in ${target.dataDir}, upstream ${upstream}\n`);
-      server = await startLocalServer({ dataDir: target.dataDir, upstream });
+      server = await startLocalServer({ dataDir: target.dataDir, upstream, env: io.env });
       client = new ApiClient({ server: server.url });
     } else {
       client = new ApiClient({ server: target.server, token: target.token });

@@ -9,6 +9,8 @@ export interface StartServerOptions {
   upstream: string;
   auth: 'none';
   logger: false;
+  /** The server reads its SR_* settings (sandbox, policy, LLM) from this environment. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 export interface RunningServer {
   url: string;
@@ -20,6 +22,7 @@ type StartServer = (options: StartServerOptions) => Promise<RunningServer>;
 export async function startLocalServer(options: {
   dataDir: string;
   upstream: string;
+  env: Readonly<Record<string, string | undefined>>;
 }): Promise<RunningServer> {
   let startServer: StartServer | undefined;
   try {
@@ -52,6 +55,7 @@ export async function startLocalServer(options: {
       upstream: options.upstream,
       auth: 'none',
       logger: false,
+      env: options.env,
     });
   } catch (error) {
     throw new RemoteError(

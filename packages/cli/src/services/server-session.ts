@@ -36,7 +36,7 @@ export async function openServerSession(options: {
     projectDir: options.projectDir,
     env: options.env,
   });
-  const local = await startLocalServer({ dataDir: target.dataDir, upstream });
+  const local = await startLocalServer({ dataDir: target.dataDir, upstream, env: options.env });
   const client = new ApiClient({ server: local.url, ...timeout });
   return {
     mode: 'local',

@@ -18,8 +18,8 @@ export function runCli(
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      // SANDBOX=off unless asked for: local mode's server would otherwise run the sandbox phases.
-      env: { PATH: process.env.PATH ?? '', SANDBOX: process.env.SANDBOX ?? 'off', ...env },
+      // SR_SANDBOX=off unless asked for: local mode's server would otherwise run the sandbox phases.
+      env: { PATH: process.env.PATH ?? '', SR_SANDBOX: process.env.SR_SANDBOX ?? 'off', ...env },
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -93,7 +93,7 @@ describe('secure-registry-server reevaluate (subprocess on a temp DATA_DIR)', ()
   test('a bad policy file is a usage error naming the field', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ thresholds: { rejected: 'fatal' } }));
-    const result = await run(['reevaluate', '--policy', bad], { DATA_DIR: dir });
+    const result = await run(['reevaluate', '--policy', bad], { SR_DATA_DIR: dir });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /thresholds\.rejected/);
     assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
@@ -101,8 +101,8 @@ describe('secure-registry-server reevaluate (subprocess on a temp DATA_DIR)', ()
 
   test('--dry-run reports the change and writes nothing', async () => {
     const result = await run(['reevaluate', '--dry-run', '--json'], {
-      DATA_DIR: dir,
-      POLICY_FILE: strictPolicy,
+      SR_DATA_DIR: dir,
+      SR_POLICY_FILE: strictPolicy,
     });
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
@@ -120,7 +120,7 @@ describe('secure-registry-server reevaluate (subprocess on a temp DATA_DIR)', ()
   });
 
   test("re-decides under the new policy from stored reports, keeps people's decisions, stamps versions", async () => {
-    const result = await run(['reevaluate', '--policy', strictPolicy], { DATA_DIR: dir });
+    const result = await run(['reevaluate', '--policy', strictPolicy], { SR_DATA_DIR: dir });
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
@@ -146,13 +146,13 @@ describe('secure-registry-server reevaluate (subprocess on a temp DATA_DIR)', ()
       await store.close();
     }
     // Same rules and policy again: everything evaluated is up to date.
-    const again = await run(['reevaluate', '--policy', strictPolicy, '--json'], { DATA_DIR: dir });
+    const again = await run(['reevaluate', '--policy', strictPolicy, '--json'], { SR_DATA_DIR: dir });
     const summary = JSON.parse(again.stdout);
     assert.equal(summary.upToDate, 2);
     assert.equal(summary.reevaluated, 0);
     assert.deepEqual(summary.changes, []);
     // Back to the default policy: the held package is held again.
-    const back = await run(['reevaluate'], { DATA_DIR: dir });
+    const back = await run(['reevaluate'], { SR_DATA_DIR: dir });
     assert.match(back.stdout, /held@1\.0\.1: rejected -> review/);
   });
 });

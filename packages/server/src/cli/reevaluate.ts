@@ -9,7 +9,8 @@ import { combineWithInvestigation, decideFromReports } from '../reviewers/verdic
 import type { DecisionStamp } from '../reviewers/verdict-decision.js';
 import { createStore } from '../storage/index.js';
 import type { ArtifactRecord, Store } from '../storage/store.js';
-import { parseDataEnv } from './env.js';
+import type { Env } from '../config/server-config.js';
+import { loadConfig } from './load-config.js';
 
 export const REEVALUATE_USAGE = `Usage: secure-registry-server reevaluate [--policy <file>] [--all] [--dry-run] [--json]
 
@@ -19,7 +20,7 @@ verdicts. Artifacts a person decided keep their verdict; an LLM opinion on recor
 under the policy. Without --all, only artifacts whose verdict was made by another rule-set or
 policy version are re-evaluated.
 
-  --policy <file>  the policy file (default: $POLICY_FILE, else the built-in policy)
+  --policy <file>  the policy file (default: $SR_POLICY_FILE, else the built-in policy)
   --all            re-evaluate every artifact, even those already at the current versions
   --dry-run        print what would change; write nothing
   --json           print the summary as JSON
@@ -157,7 +158,7 @@ export function formatSummary(summary: ReevaluateSummary): string {
 /** `secure-registry-server reevaluate`. */
 export async function reevaluateCommand(
   args: readonly string[],
-  env: NodeJS.ProcessEnv,
+  env: Env,
   io: { stdout: (text: string) => void; stderr: (text: string) => void },
 ): Promise<number> {
   let values: {
@@ -187,8 +188,9 @@ export async function reevaluateCommand(
     io.stdout(REEVALUATE_USAGE);
     return 0;
   }
-  const policy = await resolvePolicy({ file: values.policy, env, cwd: process.cwd() });
-  const store = await createStore(parseDataEnv(env, process.cwd()));
+  const config = loadConfig(env, io);
+  const policy = await resolvePolicy({ file: values.policy ?? config.policyFile, cwd: process.cwd() });
+  const store = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
     const summary = await reevaluateStore(store, {
       policy,

@@ -4,9 +4,10 @@ import { issueToken } from '../http/auth.js';
 import { startServer } from '../start-server.js';
 import { createStore } from '../storage/index.js';
 import { SERVER_VERSION } from '../version.js';
-import { ENV_HELP, parseDataEnv, parseServeEnv } from './env.js';
+import { environmentHelp } from '../config/config-help.js';
+import type { Env } from '../config/server-config.js';
+import { loadConfig } from './load-config.js';
 import { reevaluateCommand } from './reevaluate.js';
-import { VERDICT_ENV_HELP } from '../reviewers/llm-config.js';
 
 /** Exit codes of `secure-registry-server`. */
 export const EXIT = {
@@ -35,13 +36,14 @@ const USAGE = `Usage:
                                                        re-decide stored verdicts under the current rules and policy
   secure-registry-server --version | --help
 
-Environment:
-${[...ENV_HELP, ...VERDICT_ENV_HELP].map(([name, text]) => `  ${name.padEnd(18)} ${text}`).join('\n')}
-
+Environment (old names without SR_ still work, with a warning):
+${environmentHelp()}
 Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database or port unavailable.
 `;
 
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
+  // Whether to print stack traces: read before anything else can fail.
+  const debug = Boolean(env.SR_DEBUG ?? env.DEBUG);
   try {
     const [command, ...rest] = argv;
     if (command === '--help' || command === '-h' || command === 'help') {
@@ -60,7 +62,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     if (command === 'reevaluate') return await reevaluateCommand(rest, env, io);
     throw usageError(`unknown command ${command}`);
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, debug);
   }
 }
 
@@ -68,15 +70,16 @@ function usageError(message: string): UserError {
   return new UserError('ERR_SR_USAGE', message, { hint: 'run `secure-registry-server --help`' });
 }
 
-async function serve(env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const { logLevel, ...options } = parseServeEnv(env, process.cwd());
+async function serve(env: Env, io: CliIo): Promise<number> {
+  const config = loadConfig(env, io);
+  const { logLevel } = config;
   const server = await startServer({
-    ...options,
+    config,
     logger: logLevel === 'silent' ? false : { level: logLevel, redact: ['req.headers.authorization'] },
   });
   io.stderr(
     `secure-registry-server ${SERVER_VERSION} listening on ${server.url} ` +
-      `(storage: ${server.store.kind}, auth: ${options.auth}, upstream: ${options.upstream})\n`,
+      `(storage: ${server.store.kind}, auth: ${config.auth}, upstream: ${redact(config.upstream)})\n`,
   );
   const signal = await io.stopSignal;
   io.stderr(`received ${signal}, shutting down\n`);
@@ -84,7 +87,7 @@ async function serve(env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-async function tokenCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+async function tokenCommand(args: string[], env: Env, io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'create')
     throw usageError(
@@ -105,7 +108,8 @@ async function tokenCommand(args: string[], env: NodeJS.ProcessEnv, io: CliIo): 
   if (!role.success) throw usageError(`--role must be one of ${Role.options.join(', ')}`);
   if (values.label !== undefined && values.label.length > 200)
     throw usageError('--label is longer than 200 characters');
-  const store = await createStore(parseDataEnv(env, process.cwd()));
+  const { dataDir, databaseUrl } = loadConfig(env, io);
+  const store = await createStore({ dataDir, databaseUrl });
   try {
     const { token, record } = await issueToken(store, { role: role.data, label: values.label });
     io.stdout(`${token}\n`);
@@ -127,7 +131,7 @@ const UNAVAILABLE_CODES = new Set([
   'EROFS',
 ]);
 
-function reportError(error: unknown, io: CliIo): number {
+function reportError(error: unknown, io: CliIo, debug: boolean): number {
   if (error instanceof UserError) {
     io.stderr(`error: ${redact(error.message)}\n${error.hint ? `hint: ${redact(error.hint)}\n` : ''}`);
     return EXIT.usage;
@@ -146,6 +150,6 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT.unavailable;
   }
   io.stderr(`error: ${message}\n`);
-  if (process.env.DEBUG && error instanceof Error && error.stack) io.stderr(`${redact(error.stack)}\n`);
+  if (debug && error instanceof Error && error.stack) io.stderr(`${redact(error.stack)}\n`);
   return EXIT.internal;
 }

@@ -6,7 +6,6 @@ import type { BehaviourReport, TraceEvent } from '@secure-registry/shared';
 import { buildTarball } from '../test-support/fake-upstream.js';
 import { writePackageDir } from './package-dir.js';
 import { boundEvents, withoutSandboxPlumbing } from './phase-events.js';
-import { sandboxConfigFromEnv } from './sandbox-config.js';
 import { SandboxSlots } from './sandbox-slots.js';
 
 const emptyReport = (over: Partial<BehaviourReport> = {}): BehaviourReport => ({
@@ -101,21 +100,5 @@ describe('writePackageDir', () => {
     const pkg = await writePackageDir((await buildTarball({ 'package.json': '{nope' })).bytes);
     assert.equal(pkg.manifest, undefined);
     await pkg.cleanup();
-  });
-});
-
-describe('sandboxConfigFromEnv', () => {
-  test('on by default, off with SANDBOX=off, numbers validated', () => {
-    assert.deepEqual(sandboxConfigFromEnv({}), {});
-    assert.equal(sandboxConfigFromEnv({ SANDBOX: 'off' }), false);
-    assert.deepEqual(sandboxConfigFromEnv({ SANDBOX_TIMEOUT_MS: '90000', SANDBOX_CONCURRENCY: '1' }), {
-      timeoutMs: 90_000,
-      concurrency: 1,
-    });
-    assert.throws(
-      () => sandboxConfigFromEnv({ SANDBOX_TIMEOUT_MS: '-5' }),
-      /SANDBOX_TIMEOUT_MS must be a positive integer/,
-    );
-    assert.throws(() => sandboxConfigFromEnv({ SANDBOX: 'maybe' }), /SANDBOX must be "on" or "off"/);
   });
 });

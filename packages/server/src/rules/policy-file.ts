@@ -4,9 +4,6 @@ import type { z } from 'zod';
 import { UserError } from '@secure-registry/shared';
 import { DEFAULT_POLICY, Policy, policyVersion } from './policy.js';
 
-/** The environment variable naming the policy file (`--policy` overrides it). */
-export const POLICY_FILE_ENV = 'POLICY_FILE';
-
 /** A validated policy and where it came from. */
 export interface LoadedPolicy {
   policy: Policy;
@@ -62,22 +59,21 @@ export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
     throw new UserError(
       'ERR_SR_POLICY',
       `cannot read policy file ${path}${typeof code === 'string' ? ` (${code})` : ''}`,
-      { hint: `check the path given by --policy or ${POLICY_FILE_ENV}` },
+      { hint: `check the path given by --policy or SR_POLICY_FILE` },
     );
   }
   return parsePolicyText(text, path);
 }
 
 /**
- * The policy in force: the file given by `file` (a `--policy` flag), else `$POLICY_FILE`, else
- * the built-in default. Relative paths resolve against `cwd`.
+ * The policy in force: the file given by `file` (a `--policy` flag or `$SR_POLICY_FILE`, parsed by
+ * ../config), else the built-in default. Relative paths resolve against `cwd`.
  */
 export async function resolvePolicy(options: {
   file?: string | undefined;
-  env: NodeJS.ProcessEnv;
   cwd: string;
 }): Promise<LoadedPolicy> {
-  const raw = options.file?.trim() || options.env[POLICY_FILE_ENV]?.trim();
+  const raw = options.file?.trim();
   if (!raw) return defaultPolicy();
   return loadPolicyFile(resolve(options.cwd, raw));
 }

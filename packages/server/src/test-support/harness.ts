@@ -29,6 +29,8 @@ export async function startTestServer(
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-server-'));
   const schema = options.backend === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
   const server = await startServer({
+    // SR_SANDBOX, SR_POLICY_FILE, SR_LLM_* of the test run (scripts/run-tests.mjs turns the sandbox off).
+    env: process.env,
     port: 0,
     retry: { attempts: 2, baseDelayMs: 10, maxClaims: 3 },
     leaseMs: 5_000,

@@ -29,6 +29,7 @@ export interface ReviewServer {
 export async function startReviewServer(): Promise<ReviewServer> {
   const home = await mkdtemp(join(tmpdir(), 'sr-cli-review-'));
   const server = await startServer({
+    env: process.env,
     dataDir: join(home, 'server'),
     port: 0,
     auth: 'token',
@@ -61,7 +62,7 @@ export async function startReviewServer(): Promise<ReviewServer> {
     env(token) {
       return {
         PATH: process.env.PATH ?? '',
-        SANDBOX: process.env.SANDBOX ?? 'off',
+        SR_SANDBOX: process.env.SR_SANDBOX ?? 'off',
         HOME: home,
         CI: '1',
         NO_COLOR: '1',

@@ -1,0 +1,141 @@
+/** The server's configuration, parsed once from the environment it is given (./variables.ts). */
+import { availableParallelism, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UserError } from '@secure-registry/shared';
+import type { AuthMode } from '../http/auth.js';
+import type { DynamicStageOptions } from '../pipeline/dynamic-stage.js';
+import type { LlmConfig } from '../reviewers/llm-config.js';
+import { LLM_DEFAULTS } from '../reviewers/llm-config.js';
+import { configuredRegistry } from '../upstream/npmrc.js';
+import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from './variables.js';
+import type { LOG_LEVELS } from './variables.js';
+import type { ServerEnv, Variable, VariableKey } from './variables.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  auth: AuthMode;
+  bodyLimit: number | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  debug: boolean;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  upstream: string;
+  /** Artifacts in flight; undefined: the server's default for the sandbox setting. */
+  concurrency: number | undefined;
+  leaseMs: number | undefined;
+  vetOnDemand: boolean;
+  /** The dynamic stage's settings, or false when SR_SANDBOX=off. */
+  sandbox: DynamicStageOptions | false;
+  /** Resolved path of the policy file; undefined: the built-in policy. */
+  policyFile: string | undefined;
+  /** The LLM investigator; undefined: off. */
+  llm: LlmConfig | undefined;
+}
+
+export interface ParsedConfig {
+  config: ServerConfig;
+  /** Deprecation notices (old variable names still in use). */
+  warnings: string[];
+}
+
+function configError(name: string, message: string): UserError {
+  return new UserError('ERR_SR_CONFIG', `${name}: ${message}`, {
+    hint: 'see `secure-registry-server --help`',
+  });
+}
+
+/** Reads and validates every variable of the table; the SR_ name wins over the old one. */
+export function readServerEnv(env: Env): { values: ServerEnv; warnings: string[] } {
+  const values: Record<string, unknown> = {};
+  const warnings: string[] = [];
+  for (const [key, spec] of Object.entries(VARIABLES) as [VariableKey, Variable<unknown>][]) {
+    let name = spec.name;
+    let raw = env[spec.name]?.trim() || undefined;
+    if (raw === undefined && spec.legacy !== undefined) {
+      raw = env[spec.legacy]?.trim() || undefined;
+      if (raw !== undefined) {
+        name = spec.legacy;
+        warnings.push(
+          `${spec.legacy} is deprecated: use ${spec.name} (the old name is read for one release)`,
+        );
+      }
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw configError(name, `${parsed.error.issues[0]?.message ?? 'invalid'}, got ${JSON.stringify(raw)}`);
+    }
+    values[key] = parsed.data;
+  }
+  return { values: values as ServerEnv, warnings };
+}
+
+/** The default data directory: `$XDG_DATA_HOME/secure-registry`, else `~/.local/share/secure-registry`. */
+export function defaultDataDir(xdgDataHome: string | undefined, home = homedir()): string {
+  return join(xdgDataHome ? xdgDataHome : join(home, '.local', 'share'), 'secure-registry');
+}
+
+function sandboxOptions(values: ServerEnv): DynamicStageOptions | false {
+  if (values.sandbox === false) return false;
+  return {
+    ...(values.sandboxTimeoutMs !== undefined ? { timeoutMs: values.sandboxTimeoutMs } : {}),
+    ...(values.sandboxGraceMs !== undefined ? { graceMs: values.sandboxGraceMs } : {}),
+    ...(values.sandboxConcurrency !== undefined ? { concurrency: values.sandboxConcurrency } : {}),
+  };
+}
+
+function llmConfig(values: ServerEnv): LlmConfig | undefined {
+  const provider = values.llmProvider;
+  if (provider === undefined || provider === 'none') return undefined;
+  const defaults = LLM_DEFAULTS[provider];
+  const apiKey = provider === 'openai' ? values.openaiApiKey : values.anthropicApiKey;
+  if (!apiKey && !values.llmBaseUrl) {
+    throw configError(defaults.keyVar, `required for SR_LLM_PROVIDER=${provider} with the default endpoint`);
+  }
+  return {
+    provider,
+    baseUrl: values.llmBaseUrl ? new URL(values.llmBaseUrl).href : defaults.baseUrl,
+    model: values.llmModel ?? defaults.model,
+    apiKey,
+  };
+}
+
+function upstreamUrl(values: ServerEnv, env: Env, cwd: string): string {
+  const raw = values.upstream ?? configuredRegistry({ env, cwd });
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    return url.href;
+  } catch {
+    throw configError('SR_UPSTREAM_REGISTRY', `expected an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+}
+
+/**
+ * The whole server configuration from `env` (relative paths against `cwd`). Throws a UserError
+ * (ERR_SR_CONFIG) naming the variable as it was spelt in the environment.
+ */
+export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
+  const { values, warnings } = readServerEnv(env);
+  const sandbox = sandboxOptions(values);
+  const config: ServerConfig = {
+    host: values.host ?? DEFAULT_HOST,
+    port: values.port ?? DEFAULT_PORT,
+    auth: values.auth ?? 'token',
+    bodyLimit: values.bodyLimit,
+    logLevel: values.logLevel ?? 'info',
+    debug: values.debug ?? false,
+    dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
+    databaseUrl: values.databaseUrl,
+    upstream: upstreamUrl(values, env, cwd),
+    concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
+    leaseMs: values.leaseMs,
+    vetOnDemand: values.vetOnDemand ?? false,
+    sandbox,
+    policyFile: values.policyFile ? resolve(cwd, values.policyFile) : undefined,
+    llm: llmConfig(values),
+  };
+  return { config, warnings };
+}

@@ -1,0 +1,270 @@
+/**
+ * Every environment variable `secure-registry-server` reads: one documented entry each (name, the
+ * old name it replaces, zod schema of the raw text, default, meaning). `--help` and the README's
+ * configuration table are generated from / checked against this table (./config-help.ts).
+ *
+ * Naming scheme: `SR_` + upper snake case for everything the server owns; variables owned by someone
+ * else keep that owner's name (provider API keys, `XDG_DATA_HOME`, npm's `npm_config_registry`).
+ */
+import { z } from 'zod';
+import { DEFAULT_BODY_LIMIT } from '../app.js';
+
+export const DEFAULT_PORT = 4874;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_LEASE_MS = 30_000;
+
+export type VariableGroup = 'server' | 'storage' | 'analysis' | 'sandbox' | 'verdict' | 'external';
+
+export interface Variable<T> {
+  name: string;
+  /** The name it had before the SR_ scheme; still read, with a deprecation warning. */
+  legacy?: string;
+  group: VariableGroup;
+  /** Parses the trimmed raw text; `undefined` when the variable is unset or empty. */
+  schema: z.ZodType<T, string | undefined>;
+  /** The default as shown in --help. */
+  default: string;
+  description: string;
+}
+
+function variable<T>(spec: Variable<T>): Variable<T> {
+  return spec;
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `expected ${min}..${max}`).max(max, `expected ${min}..${max}`));
+
+const httpUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'expected an http(s) URL');
+
+const onOff = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.enum(['on', 'off', '1', '0', 'true', 'false'], 'expected "on" or "off"'))
+  .transform((text) => text === 'on' || text === '1' || text === 'true');
+
+const text = z.string();
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const VARIABLES = {
+  port: variable({
+    name: 'SR_PORT',
+    legacy: 'PORT',
+    group: 'server',
+    schema: integer(0, 65535).optional(),
+    default: String(DEFAULT_PORT),
+    description: 'port to listen on (0 picks a free one)',
+  }),
+  host: variable({
+    name: 'SR_HOST',
+    legacy: 'HOST',
+    group: 'server',
+    schema: text.optional(),
+    default: DEFAULT_HOST,
+    description: 'address to bind',
+  }),
+  auth: variable({
+    name: 'SR_AUTH',
+    legacy: 'AUTH',
+    group: 'server',
+    schema: z.enum(['token', 'none'], 'expected none or token').optional(),
+    default: 'token',
+    description: 'token, or none (refused unless SR_HOST is 127.0.0.1 or ::1)',
+  }),
+  bodyLimit: variable({
+    name: 'SR_BODY_LIMIT',
+    legacy: 'BODY_LIMIT',
+    group: 'server',
+    schema: integer(1024, 2 ** 31 - 1).optional(),
+    default: String(DEFAULT_BODY_LIMIT),
+    description: 'largest request body in bytes; larger ones get 413',
+  }),
+  logLevel: variable({
+    name: 'SR_LOG_LEVEL',
+    legacy: 'LOG_LEVEL',
+    group: 'server',
+    schema: z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`).optional(),
+    default: 'info',
+    description: LOG_LEVELS.join(', '),
+  }),
+  debug: variable({
+    name: 'SR_DEBUG',
+    legacy: 'DEBUG',
+    group: 'server',
+    schema: z
+      .string()
+      .transform((value) => value !== '0')
+      .optional(),
+    default: 'unset',
+    description: 'set: print the stack trace of an unexpected failure',
+  }),
+  dataDir: variable({
+    name: 'SR_DATA_DIR',
+    legacy: 'DATA_DIR',
+    group: 'storage',
+    schema: text.optional(),
+    default: '$XDG_DATA_HOME/secure-registry or ~/.local/share/secure-registry',
+    description: 'SQLite file and artifact store (relative to the working directory)',
+  }),
+  databaseUrl: variable({
+    name: 'SR_DATABASE_URL',
+    legacy: 'DATABASE_URL',
+    group: 'storage',
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//i, 'expected a postgres:// or postgresql:// URL')
+      .optional(),
+    default: 'unset (SQLite)',
+    description: 'postgres://… to use PostgreSQL instead of SQLite',
+  }),
+  upstream: variable({
+    name: 'SR_UPSTREAM_REGISTRY',
+    legacy: 'UPSTREAM_REGISTRY',
+    group: 'analysis',
+    schema: httpUrl.optional(),
+    default: 'registry= of ./.npmrc or ~/.npmrc, else https://registry.npmjs.org/',
+    description: 'upstream npm registry',
+  }),
+  concurrency: variable({
+    name: 'SR_CONCURRENCY',
+    legacy: 'CONCURRENCY',
+    group: 'analysis',
+    schema: integer(1, 4096).optional(),
+    default: '1024 with the sandbox on, else min(4, CPUs)',
+    description: 'artifacts in flight at once (a bound; the sandbox slots bound the real work)',
+  }),
+  leaseMs: variable({
+    name: 'SR_JOB_LEASE_MS',
+    legacy: 'JOB_LEASE_MS',
+    group: 'analysis',
+    schema: integer(500, 24 * 3600 * 1000).optional(),
+    default: String(DEFAULT_LEASE_MS),
+    description: "job lease in ms, renewed while the work runs; a dead worker's job is reclaimed after it",
+  }),
+  vetOnDemand: variable({
+    name: 'SR_VET_ON_DEMAND',
+    legacy: 'VET_ON_DEMAND',
+    group: 'analysis',
+    schema: onOff.optional(),
+    default: 'off',
+    description: 'on: a tarball request for a never-vetted version queues its analysis',
+  }),
+  sandbox: variable({
+    name: 'SR_SANDBOX',
+    legacy: 'SANDBOX',
+    group: 'sandbox',
+    schema: onOff.optional(),
+    default: 'on',
+    description: 'off only for tests: packages are then judged on static signals alone',
+  }),
+  sandboxTimeoutMs: variable({
+    name: 'SR_SANDBOX_TIMEOUT_MS',
+    legacy: 'SANDBOX_TIMEOUT_MS',
+    group: 'sandbox',
+    schema: integer(1, 2 ** 31 - 1).optional(),
+    default: '60000',
+    description: 'wall-clock limit of one phase, scaled up when more runs than cores share the machine',
+  }),
+  sandboxGraceMs: variable({
+    name: 'SR_SANDBOX_GRACE_MS',
+    legacy: 'SANDBOX_GRACE_MS',
+    group: 'sandbox',
+    schema: integer(1, 2 ** 31 - 1).optional(),
+    default: '3000',
+    description: "how long a phase's sandbox stays up for delayed payloads",
+  }),
+  sandboxConcurrency: variable({
+    name: 'SR_SANDBOX_CONCURRENCY',
+    legacy: 'SANDBOX_CONCURRENCY',
+    group: 'sandbox',
+    schema: integer(1, 1024).optional(),
+    default: 'CPUs',
+    description: 'sandbox runs at once',
+  }),
+  sandboxDebugDir: variable({
+    name: 'SR_SANDBOX_DEBUG_DIR',
+    group: 'sandbox',
+    schema: text.optional(),
+    default: 'unset',
+    description: "copy each run's raw evidence (trace, sink logs) here, for debugging the sandbox",
+  }),
+  policyFile: variable({
+    name: 'SR_POLICY_FILE',
+    legacy: 'POLICY_FILE',
+    group: 'verdict',
+    schema: text.optional(),
+    default: 'the built-in policy',
+    description: 'verdict policy (JSON; see docs/policy.md)',
+  }),
+  llmProvider: variable({
+    name: 'SR_LLM_PROVIDER',
+    group: 'verdict',
+    schema: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(['openai', 'anthropic', 'none'], 'expected openai or anthropic'))
+      .optional(),
+    default: 'none',
+    description: 'openai or anthropic: turns the LLM investigator on (off: held packages go to people)',
+  }),
+  llmBaseUrl: variable({
+    name: 'SR_LLM_BASE_URL',
+    group: 'verdict',
+    schema: httpUrl.optional(),
+    default: "the provider's API",
+    description: 'LLM provider endpoint',
+  }),
+  llmModel: variable({
+    name: 'SR_LLM_MODEL',
+    group: 'verdict',
+    schema: text.optional(),
+    default: 'gpt-4.1-mini / claude-sonnet-4-5',
+    description: 'LLM model name',
+  }),
+  openaiApiKey: variable({
+    name: 'OPENAI_API_KEY',
+    group: 'external',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'key for the openai provider (optional with a custom SR_LLM_BASE_URL)',
+  }),
+  anthropicApiKey: variable({
+    name: 'ANTHROPIC_API_KEY',
+    group: 'external',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'key for the anthropic provider (optional with a custom SR_LLM_BASE_URL)',
+  }),
+  xdgDataHome: variable({
+    name: 'XDG_DATA_HOME',
+    group: 'external',
+    schema: text.optional(),
+    default: '~/.local/share',
+    description: 'base of the default SR_DATA_DIR',
+  }),
+  npmConfigRegistry: variable({
+    name: 'npm_config_registry',
+    group: 'external',
+    schema: httpUrl.optional(),
+    default: 'unset',
+    description: "npm's registry setting, the default SR_UPSTREAM_REGISTRY (also NPM_CONFIG_REGISTRY)",
+  }),
+} as const;
+
+export type VariableKey = keyof typeof VARIABLES;
+
+/** The parsed value of every variable; `undefined` where it is unset. */
+export type ServerEnv = {
+  [K in VariableKey]: (typeof VARIABLES)[K] extends Variable<infer T> ? T : never;
+};
