@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tarballFileName } from '@secure-registry/shared';
-import { graphFromLockfileData } from 'secure-registry';
+import { graphFromLockfileData } from '@secure-registry/cli';
 
 export const REGISTRY = 'https://registry.npmjs.org';
 

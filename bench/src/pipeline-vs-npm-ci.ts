@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
-import { graphFromLockfileData, SseParser } from 'secure-registry';
+import { graphFromLockfileData, SseParser } from '@secure-registry/cli';
 import {
   benchArgs,
   eachLimited,

@@ -14,14 +14,7 @@ import type { Measurement } from './measure.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
-const DEFAULT_LOCKFILE = path.resolve(
-  REPO_ROOT,
-  '..',
-  'shared',
-  'fixtures',
-  'lockfiles',
-  'npm-cli-v3.package-lock.json',
-);
+const DEFAULT_LOCKFILE = path.join(REPO_ROOT, 'fixtures', 'lockfiles', 'npm-cli-v3.package-lock.json');
 const GOAL_RATIO = 1.5;
 
 interface ScanJson {

@@ -8,19 +8,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REJECTED, assertExpectedVerdicts, rejectionReason, startClientsWorld } from './clients-setup.js';
 import type { ClientsWorld } from './clients-setup.js';
 import { cleanEnv } from './support/npm-env.js';
 import { runCommand } from './support/project.js';
-
-const PNPM = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('pnpm/package.json')),
-  'bin',
-  'pnpm.mjs',
-);
+import { PNPM } from './support/clients.js';
 
 /** Without whitespace: pnpm wraps long lines. */
 function squash(text: string): string {

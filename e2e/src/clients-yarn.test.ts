@@ -9,33 +9,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REJECTED, assertExpectedVerdicts, startClientsWorld } from './clients-setup.js';
 import type { ClientsWorld } from './clients-setup.js';
 import { cleanEnv } from './support/npm-env.js';
 import { runCommand } from './support/project.js';
-
-const YARN = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('@yarnpkg/cli-dist/package.json')),
-  'bin',
-  'yarn.js',
-);
-
-function yarnrc(registry: string): string {
-  return [
-    `npmRegistryServer: "${registry.replace(/\/$/, '')}"`,
-    'unsafeHttpWhitelist:',
-    '  - "127.0.0.1"',
-    'enableGlobalCache: false',
-    'nodeLinker: node-modules',
-    'enableTelemetry: false',
-    'enableImmutableInstalls: false',
-    'httpRetry: 0',
-    '',
-  ].join('\n');
-}
+import { YARN, yarnrc } from './support/clients.js';
 
 async function installedVersion(dir: string, name: string): Promise<string> {
   const manifest = JSON.parse(

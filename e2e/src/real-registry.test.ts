@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeResult, makeCliHome, runCli } from './support/cli.js';
-import { SHARED_FIXTURES_DIR } from './support/paths.js';
+import { LOCKFILE_FIXTURES_DIR } from './support/paths.js';
 import { parseScanJson, stateOf } from './support/scan-json.js';
 
-const LOCKFILE = path.join(SHARED_FIXTURES_DIR, 'lockfiles', 'npm-cli-v3.package-lock.json');
+const LOCKFILE = path.join(LOCKFILE_FIXTURES_DIR, 'npm-cli-v3.package-lock.json');
 
 interface LockEntry {
   name?: string;

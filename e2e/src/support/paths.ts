@@ -10,5 +10,5 @@ export const FIXTURE_PACKAGES_DIR = path.join(REPO_ROOT, 'fixtures', 'packages')
 /** The built CLI entry point. */
 export const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 
-/** Shared real-data fixtures, checked out beside the repository. */
-export const SHARED_FIXTURES_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+/** Real lockfiles vendored in the repository (fixtures/lockfiles/SOURCES.txt says where from). */
+export const LOCKFILE_FIXTURES_DIR = path.join(REPO_ROOT, 'fixtures', 'lockfiles');

@@ -29,7 +29,10 @@ describe('detectTyposquat', () => {
 
   test('few false positives on a real lockfile of 845 packages', (t) => {
     const lock = JSON.parse(
-      readFileSync('/work/shared/fixtures/lockfiles/npm-cli-v3.package-lock.json', 'utf8'),
+      readFileSync(
+        new URL('../../../../fixtures/lockfiles/npm-cli-v3.package-lock.json', import.meta.url),
+        'utf8',
+      ),
     ) as {
       packages: Record<string, unknown>;
     };

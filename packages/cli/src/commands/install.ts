@@ -14,7 +14,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { RemoteError, UserError, redact } from '@secure-registry/shared';
+import { UserError } from '@secure-registry/shared';
 import { DEFAULT_FAIL_ON, ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
@@ -25,7 +25,7 @@ import { splitNpmArgs } from '../services/npm-args.js';
 import { backupPath, nerfDart, previousRegistry, registryUrlFor } from '../services/npm-config.js';
 import { hasLockfile, npmrcWithToken, restoreProject, snapshotProject } from '../services/npm-project.js';
 import type { ProjectSnapshot } from '../services/npm-project.js';
-import { installThrough, lastLines, npmConfigFile, resolveLockfile } from '../services/npm.js';
+import { installThrough, npmConfigFile, resolveFailure, resolveLockfile } from '../services/npm.js';
 import { submitAndFollowScan } from '../services/scan-follow.js';
 import { openServerSession } from '../services/server-session.js';
 import type { ServerSession } from '../services/server-session.js';
@@ -38,8 +38,6 @@ export interface InstallFlags {
   upstream?: string;
   failOn?: string;
 }
-
-const NETWORK_ERRORS = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;
 
 function sameRegistry(a: string, b: string): boolean {
   return registryUrlFor(a) === registryUrlFor(b);
@@ -102,11 +100,7 @@ export async function runInstall(
         registry: upstream,
         args: npmArgs,
       });
-      if (resolved.exitCode !== 0) {
-        const output = redact(lastLines(`${resolved.stderr}\n${resolved.stdout}`, 15));
-        const ErrorType = NETWORK_ERRORS.test(output) ? RemoteError : UserError;
-        throw new ErrorType('ERR_SR_RESOLVE_FAILED', `npm could not resolve the dependencies:\n${output}`);
-      }
+      if (resolved.exitCode !== 0) throw resolveFailure(resolved, 'the dependencies');
     }
     const lockfile = await loadLockfile(projectDir);
     session = await openServerSession({ env: io.env, projectDir, upstream });

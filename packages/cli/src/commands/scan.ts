@@ -1,4 +1,4 @@
-import { basename, relative } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import type { Instance } from 'ink';
 import { UserError } from '@secure-registry/shared';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
@@ -12,6 +12,7 @@ import { openConfigStore, resolveTarget } from '../services/config.js';
 import { startLocalServer } from '../services/local-server.js';
 import type { RunningServer } from '../services/local-server.js';
 import { loadLockfile } from '../services/lockfile.js';
+import { findProjectLockfile } from '../services/lockfile-foreign.js';
 import { submitAndFollowScan } from '../services/scan-follow.js';
 import { resolveUpstream } from '../services/upstream.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
@@ -44,13 +45,20 @@ export async function runScan(
   const target = resolveTarget(openConfigStore(io.env).store, io.env);
   // `--use` needs a persistent registry: in local mode it fails as `secure-registry use` does.
   if (flags.use) (await import('./use.js')).vettedRegistry(io.env);
-  const lockfile = await loadLockfile(dir);
   if (target.mode === 'hosted' && flags.upstream) {
     throw new UserError(
       'ERR_SR_USAGE',
       '--upstream applies to local mode only; the hosted server has its own upstream',
     );
   }
+  // A package.json without a lockfile is resolved as npm would, against the upstream.
+  const projectDir = resolve(dir);
+  const resolveWith =
+    (await findProjectLockfile(projectDir)) === undefined
+      ? { env: io.env, registry: await resolveUpstream({ flag: flags.upstream, projectDir, env: io.env }) }
+      : undefined;
+  const lockfile = await loadLockfile(dir, resolveWith ? { resolveWith } : {});
+  if (lockfile.resolved) io.stderr.write(`secure-registry: ${lockfile.resolved}\n`);
 
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;

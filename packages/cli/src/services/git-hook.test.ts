@@ -20,10 +20,11 @@ function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 // A stand-in for the CLI: records what `scan` was asked to read, exits with $FAKE_SCAN_EXIT.
-const FAKE_CLI = `import { appendFileSync, readFileSync } from 'node:fs';
+const FAKE_CLI = `import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 const [command, dir] = process.argv.slice(2);
-const lock = JSON.parse(readFileSync(dir + '/package-lock.json', 'utf8'));
-appendFileSync(process.env.FAKE_SCAN_LOG, JSON.stringify({ command, marker: lock.marker }) + '\\n');
+const npm = existsSync(dir + '/package-lock.json');
+const marker = npm ? JSON.parse(readFileSync(dir + '/package-lock.json', 'utf8')).marker : readdirSync(dir).sort().join(',');
+appendFileSync(process.env.FAKE_SCAN_LOG, JSON.stringify({ command, marker }) + '\\n');
 process.exit(Number(process.env.FAKE_SCAN_EXIT ?? 0));
 `;
 
@@ -108,6 +109,27 @@ describe('pre-commit hook in real repositories', () => {
 
     const removed = await uninstallHook({ cwd: dir, env: process.env });
     assert.deepEqual([removed.removed, removed.deleted], [true, true]);
+  });
+
+  test('a staged pnpm-lock.yaml or yarn.lock is scanned too, with its package.json', async () => {
+    const dir = await repo('pnpm-yarn');
+    await installHook({ cwd: dir, env: process.env, command: command() });
+    const env = { FAKE_SCAN_LOG: log, FAKE_SCAN_EXIT: '0' };
+    await mkdir(join(dir, 'web'));
+    await writeFile(join(dir, 'web', 'package.json'), '{}\n');
+    await writeFile(join(dir, 'web', 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+    await writeFile(join(dir, 'yarn.lock'), '# yarn lockfile v1\n');
+    git(dir, ['add', 'web', 'yarn.lock']);
+    const result = git(dir, ['commit', '-q', '-m', 'locks'], env);
+    assert.equal(result.code, 0, result.out);
+    assert.deepEqual(
+      (await scans()).sort((a, b) => a.marker.localeCompare(b.marker)),
+      [
+        { command: 'scan', marker: 'package.json,pnpm-lock.yaml' },
+        // The root's temporary copy also holds the web/ directory made for the other lockfile.
+        { command: 'scan', marker: 'web,yarn.lock' },
+      ],
+    );
   });
 
   test('husky 9 (core.hooksPath .husky/_): the block goes into .husky/pre-commit after the existing command', async () => {

@@ -1,6 +1,6 @@
 /**
- * The git pre-commit hook of `secure-registry hook install`: when a package-lock.json or
- * npm-shrinkwrap.json is staged, it scans the staged lockfile (with the staged package.json) and
+ * The git pre-commit hook of `secure-registry hook install`: when a package-lock.json,
+ * npm-shrinkwrap.json, pnpm-lock.yaml or yarn.lock is staged, it scans the staged lockfile (with the staged package.json) and
  * stops the commit when the scan fails. It lives in a delimited block so it can share the hook
  * file with husky, lefthook or hand-written hooks, and `--uninstall` removes only that block.
  */
@@ -34,8 +34,8 @@ export function shellQuote(value: string): string {
 export function hookBlock(command: { node: string; script: string }): string {
   return `${BLOCK_BEGIN}
 # Added by \`secure-registry hook install\`; remove with \`secure-registry hook install --uninstall\`.
-# Scans each staged package-lock.json / npm-shrinkwrap.json; a failed scan stops the commit.
-sr_lockfiles=$(git diff --cached --name-only --diff-filter=ACMR -- package-lock.json '*/package-lock.json' npm-shrinkwrap.json '*/npm-shrinkwrap.json')
+# Scans each staged package-lock.json / npm-shrinkwrap.json / pnpm-lock.yaml / yarn.lock; a failed scan stops the commit.
+sr_lockfiles=$(git diff --cached --name-only --diff-filter=ACMR -- package-lock.json '*/package-lock.json' npm-shrinkwrap.json '*/npm-shrinkwrap.json' pnpm-lock.yaml '*/pnpm-lock.yaml' yarn.lock '*/yarn.lock')
 if [ -n "$sr_lockfiles" ]; then
   if [ -f ${shellQuote(command.script)} ] && [ -x ${shellQuote(command.node)} ]; then
     sr_cmd() { ${shellQuote(command.node)} ${shellQuote(command.script)} "$@"; }

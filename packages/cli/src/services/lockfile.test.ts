@@ -3,12 +3,14 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '@secure-registry/shared';
 import type { DependencyGraph } from '@secure-registry/shared';
 import { ARBORIST_MAX_ENTRIES, graphViaArborist, loadLockfile } from './lockfile.js';
 import { graphFromLockfileData } from './graph-lockfile.js';
 
-const FIXTURES = '/work/shared/fixtures/lockfiles';
+/** Lockfiles vendored in the repository (fixtures/lockfiles, see SOURCES.txt there). */
+const FIXTURES = fileURLToPath(new URL('../../../../fixtures/lockfiles/', import.meta.url));
 let work: string;
 
 /** Copies a fixture lockfile into a fresh project dir, with a package.json made from its root entry. */

@@ -5,6 +5,15 @@ import { UserError } from '@secure-registry/shared';
 import type { DependencyGraph } from '@secure-registry/shared';
 import { graphFromArboristTree } from './graph-arborist.js';
 import { countLockfileEntries, graphFromLockfileData } from './graph-lockfile.js';
+import type { Env } from './config.js';
+import {
+  findProjectLockfile,
+  graphFromPnpmFile,
+  graphFromYarnFile,
+  isFile,
+  resolveBareManifest,
+} from './lockfile-foreign.js';
+import type { LockfileKind } from './lockfile-foreign.js';
 
 export const LOCKFILE_NAMES = ['npm-shrinkwrap.json', 'package-lock.json'] as const;
 
@@ -16,10 +25,22 @@ export interface LoadedLockfile {
   dir: string;
   path: string;
   fileName: string;
+  /** Which package manager's lockfile; `resolved` below when there was none. */
+  kind: LockfileKind;
   lockfileVersion: number | undefined;
   entries: number;
-  reader: 'arborist' | 'direct';
+  reader: 'arborist' | 'direct' | 'pnpm' | 'yarn' | 'yarn-berry';
+  /** Set when the project had only a package.json: how it was resolved (npm, against a registry). */
+  resolved?: string;
   graph: DependencyGraph;
+}
+
+export interface LoadLockfileOptions {
+  /**
+   * With only a package.json in the directory: resolve it as npm would against this registry
+   * (in a temporary copy) and scan the result. Without it, a missing lockfile is an error.
+   */
+  resolveWith?: { registry: string; env: Env };
 }
 
 /** Finds the lockfile npm would use in `dir` (a shrinkwrap wins over package-lock). */
@@ -33,9 +54,13 @@ export async function findLockfile(dir: string): Promise<string> {
     const path = join(absolute, name);
     if ((await stat(path).catch(() => undefined))?.isFile()) return path;
   }
-  throw new UserError('ERR_SR_NO_LOCKFILE', `no package-lock.json or npm-shrinkwrap.json in ${absolute}`, {
-    hint: `create one without installing anything: cd ${JSON.stringify(absolute)} && npm install --package-lock-only`,
-  });
+  throw new UserError(
+    'ERR_SR_NO_LOCKFILE',
+    `no package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml or yarn.lock in ${absolute}`,
+    {
+      hint: `create one without installing anything: cd ${JSON.stringify(absolute)} && npm install --package-lock-only`,
+    },
+  );
 }
 
 /** Parses and sanity-checks lockfile text; every problem is a UserError naming the file. */
@@ -79,9 +104,7 @@ export function parseLockfileText(text: string, path: string): Record<string, un
   return record;
 }
 
-/** Reads the project's lockfile into the shared dependency graph. */
-export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
-  const path = await findLockfile(dir);
+async function checkSize(path: string): Promise<void> {
   const size = (await stat(path)).size;
   if (size > MAX_LOCKFILE_BYTES) {
     throw new UserError(
@@ -89,6 +112,56 @@ export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
       `${path} is ${size} bytes; the limit is ${MAX_LOCKFILE_BYTES}`,
     );
   }
+}
+
+/**
+ * Reads the project's lockfile (npm's, else pnpm-lock.yaml, else yarn.lock) into the shared
+ * dependency graph; with `resolveWith`, a lone package.json is resolved as npm would.
+ */
+export async function loadLockfile(dir: string, options: LoadLockfileOptions = {}): Promise<LoadedLockfile> {
+  const absolute = resolve(dir);
+  const info = await stat(absolute).catch(() => undefined);
+  if (info?.isDirectory()) {
+    const found = await findProjectLockfile(absolute);
+    if (found && found.kind !== 'npm') {
+      await checkSize(found.path);
+      const text = await readFile(found.path, 'utf8');
+      if (text.trim() === '') throw new UserError('ERR_SR_LOCKFILE_INVALID', `${found.path} is empty`);
+      const base = { dir: absolute, path: found.path, fileName: found.path.slice(absolute.length + 1) };
+      if (found.kind === 'pnpm') {
+        const graph = await graphFromPnpmFile(absolute, found.path, text);
+        const lockfileVersion = graph.lockfileVersion;
+        return { ...base, kind: 'pnpm', lockfileVersion, entries: graph.nodes.length, reader: 'pnpm', graph };
+      }
+      const { graph, berry } = await graphFromYarnFile(absolute, found.path, text);
+      const reader = berry ? 'yarn-berry' : 'yarn';
+      return {
+        ...base,
+        kind: 'yarn',
+        lockfileVersion: undefined,
+        entries: graph.nodes.length,
+        reader,
+        graph,
+      };
+    }
+    if (!found && options.resolveWith && (await isFile(join(absolute, 'package.json')))) {
+      const { tmp, cleanup } = await resolveBareManifest({ dir: absolute, ...options.resolveWith });
+      try {
+        const loaded = await loadNpmLockfile(tmp);
+        const path = join(absolute, 'package.json');
+        const resolved = `no lockfile: resolved package.json as npm would (npm install --package-lock-only against ${options.resolveWith.registry})`;
+        return { ...loaded, dir: absolute, path, fileName: 'package.json', resolved };
+      } finally {
+        await cleanup();
+      }
+    }
+  }
+  return loadNpmLockfile(dir);
+}
+
+async function loadNpmLockfile(dir: string): Promise<LoadedLockfile> {
+  const path = await findLockfile(dir);
+  await checkSize(path);
   const data = parseLockfileText(await readFile(path, 'utf8'), path);
   const entries = countLockfileEntries(data);
   const lockfileVersion = typeof data.lockfileVersion === 'number' ? data.lockfileVersion : undefined;
@@ -96,6 +169,7 @@ export async function loadLockfile(dir: string): Promise<LoadedLockfile> {
     dir: resolve(dir),
     path,
     fileName: path.slice(resolve(dir).length + 1),
+    kind: 'npm' as const,
     lockfileVersion,
     entries,
   };

@@ -78,6 +78,15 @@ export function assertNpmOk(result: NpmResult, what: string): NpmResult {
 }
 
 /** The last `count` non-empty lines of `text`. */
+const NETWORK_ERRORS = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/** The error for a failed `resolveLockfile`: a network failure (exit 4) or bad input (exit 3). */
+export function resolveFailure(result: NpmResult, what: string): UserError | RemoteError {
+  const output = redact(lastLines(`${result.stderr}\n${result.stdout}`, 15));
+  const ErrorType = NETWORK_ERRORS.test(output) ? RemoteError : UserError;
+  return new ErrorType('ERR_SR_RESOLVE_FAILED', `npm could not resolve ${what}:\n${output}`);
+}
+
 export function lastLines(text: string, count: number): string {
   return text
     .split(/\r?\n/)
