@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../http/errors.js';
-import { countStates } from '@secure-registry/shared';
 import type {
   CreateScanRequest,
   Finding,
   PackageState,
-  ScanEvent,
   ScanResult,
   ScanSummary,
   Verdict,
@@ -13,8 +11,22 @@ import type {
 import type { ArtifactKey, ScanPackageRecord, Store } from '../storage/store.js';
 import type { RegistryClient } from '../upstream/registry-client.js';
 import type { ScanEventHub } from './scan-event-hub.js';
-import { isDecided, planScan } from './scan-planner.js';
-import { OPEN_STATES, isSettled, planBlocked, toScanResult, toScanSummary } from './scan-view.js';
+import { artifactId, isDecided, planScan } from './scan-planner.js';
+import {
+  OPEN_STATES,
+  indexGraph,
+  isSettled,
+  isSettledCounts,
+  packageStateEvent,
+  planBlocked,
+  propagateBlocked,
+  toScanResult,
+  toScanSummary,
+} from './scan-view.js';
+import type { GraphIndex } from './scan-view.js';
+
+/** Graph indexes kept for blocking (a scan's graph never changes, so any replica may cache it). */
+const GRAPH_CACHE_SIZE = 8;
 
 export interface ScanServiceDeps {
   store: Store;
@@ -37,6 +49,7 @@ interface PackageUpdate {
  */
 export class ScanService {
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly graphs = new Map<string, GraphIndex>();
   constructor(private readonly deps: ScanServiceDeps) {}
 
   async createScan(request: CreateScanRequest): Promise<ScanSummary> {
@@ -124,6 +137,14 @@ export class ScanService {
     jobs: readonly { key: ArtifactKey; jobId: string }[],
   ): Promise<void> {
     const { store } = this.deps;
+    const keysByArtifact = new Map<string, string[]>();
+    for (const pkg of packages) {
+      if (pkg.integrity === undefined) continue;
+      const id = artifactId({ name: pkg.name, version: pkg.version, integrity: pkg.integrity });
+      const keys = keysByArtifact.get(id);
+      if (keys) keys.push(pkg.key);
+      else keysByArtifact.set(id, [pkg.key]);
+    }
     const updates = new Map<string, PackageUpdate>();
     for (const { key, jobId } of jobs) {
       const job = await store.getJob(jobId);
@@ -135,11 +156,7 @@ export class ScanService {
         reason: artifact.reason,
         findings: artifact.findings,
       };
-      for (const pkg of packages) {
-        if (pkg.name === key.name && pkg.version === key.version && pkg.integrity === key.integrity) {
-          updates.set(pkg.key, update);
-        }
-      }
+      for (const pkgKey of keysByArtifact.get(artifactId(key)) ?? []) updates.set(pkgKey, update);
     }
     if (updates.size > 0)
       await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
@@ -175,56 +192,72 @@ export class ScanService {
     await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
   }
 
+  /**
+   * Applies updates to the packages in one of the `from` states (a rejection also to blocked ones),
+   * blocks the dependents of new rejections, and completes the scan once nothing is open. Costs
+   * the packages changed, not the size of the scan.
+   */
   private async applyUpdates(
     scanId: string,
     updates: ReadonlyMap<string, PackageUpdate>,
     from: readonly PackageState[],
   ): Promise<void> {
     const { store } = this.deps;
-    const scan = await store.getScan(scanId);
-    if (!scan || scan.status !== 'running') return;
-    const packages = new Map((await store.listScanPackages(scanId)).map((pkg) => [pkg.key, pkg]));
-    const changed: ScanPackageRecord[] = [];
-    for (const [key, update] of updates) {
-      const pkg = packages.get(key);
-      if (!pkg) continue;
-      const rejectingBlocked = pkg.state === 'blocked' && update.state === 'rejected';
-      if (!from.includes(pkg.state) && !rejectingBlocked) continue;
-      Object.assign(pkg, { state: update.state, reason: update.reason, findings: update.findings });
-      if (rejectingBlocked) pkg.blockedBy = undefined;
-      changed.push(pkg);
+    const rejecting = [...updates.values()].some((update) => update.state === 'rejected');
+    // Read before the transaction: a query outside it would wait for it on SQLite.
+    const index = rejecting ? await this.graphIndex(scanId) : undefined;
+    const result = await store.transitionScanPackages(
+      scanId,
+      async (read) => {
+        const changed = new Map<string, ScanPackageRecord>();
+        for (const pkg of await read([...updates.keys()])) {
+          const update = updates.get(pkg.key)!;
+          const rejectingBlocked = pkg.state === 'blocked' && update.state === 'rejected';
+          if (!from.includes(pkg.state) && !rejectingBlocked) continue;
+          changed.set(pkg.key, {
+            ...pkg,
+            state: update.state,
+            reason: update.reason,
+            findings: update.findings,
+            blockedBy: rejectingBlocked ? undefined : pkg.blockedBy,
+          });
+        }
+        const rejected = [...changed.values()]
+          .filter((pkg) => pkg.state === 'rejected')
+          .map((pkg) => pkg.key);
+        if (index && rejected.length > 0) {
+          const current = async (keys: readonly string[]): Promise<ScanPackageRecord[]> =>
+            (await read(keys)).map((pkg) => changed.get(pkg.key) ?? pkg);
+          for (const blocked of await propagateBlocked(index, rejected, current)) {
+            const [pkg] = await current([blocked.key]);
+            changed.set(blocked.key, {
+              ...pkg!,
+              state: 'blocked',
+              reason: blocked.reason,
+              blockedBy: blocked.blockedBy,
+            });
+          }
+        }
+        return [...changed.values()];
+      },
+      packageStateEvent,
+    );
+    if (!result) return;
+    if (result.changed.length > 0) this.deps.hub.notify(scanId);
+    if (isSettledCounts(result.counts)) await this.completeIfSettled(scanId);
+  }
+
+  private async graphIndex(scanId: string): Promise<GraphIndex | undefined> {
+    let index = this.graphs.get(scanId);
+    if (!index) {
+      const scan = await this.deps.store.getScan(scanId);
+      if (!scan) return undefined;
+      index = indexGraph(scan.graph);
+      if (this.graphs.size >= GRAPH_CACHE_SIZE) this.graphs.delete(this.graphs.keys().next().value!);
     }
-    for (const blocked of planBlocked(scan.graph, packages)) {
-      const pkg = packages.get(blocked.key)!;
-      Object.assign(pkg, { state: 'blocked', reason: blocked.reason, blockedBy: blocked.blockedBy });
-      changed.push(pkg);
-    }
-    const all = [...packages.values()];
-    const counts = countStates(all);
-    for (const pkg of changed) {
-      await store.updateScanPackage(scanId, pkg.key, {
-        state: pkg.state,
-        reason: pkg.reason,
-        findings: pkg.findings,
-        blockedBy: pkg.blockedBy,
-      });
-    }
-    for (const pkg of changed) {
-      const event: ScanEvent = {
-        type: 'package.state',
-        key: pkg.key,
-        name: pkg.name,
-        version: pkg.version,
-        state: pkg.state,
-        ...(pkg.reason !== undefined ? { reason: pkg.reason } : {}),
-        findings: pkg.findings,
-        ...(pkg.blockedBy !== undefined ? { blockedBy: pkg.blockedBy } : {}),
-        counts,
-      };
-      await store.appendScanEvent(scanId, event);
-    }
-    if (changed.length > 0) this.deps.hub.notify(scanId);
-    if (isSettled(all)) await this.completeIfSettled(scanId);
+    this.graphs.delete(scanId);
+    this.graphs.set(scanId, index);
+    return index;
   }
 
   /** Completes a running scan whose packages are all decided, with a `scan.completed` event. */
@@ -239,6 +272,7 @@ export class ScanService {
     // The event first: a reader that sees the status `completed` finds the event in the log.
     await store.appendScanEvent(scanId, { type: 'scan.completed', scan: summary });
     await store.setScanStatus(scanId, 'completed', completedAt);
+    this.graphs.delete(scanId);
     this.deps.hub.notify(scanId);
   }
 

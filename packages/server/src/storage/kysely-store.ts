@@ -57,8 +57,8 @@ export class KyselyStore implements Store {
   setScanStatus: Store['setScanStatus'] = (id, status, completedAt) =>
     scans.setScanStatus(this.#ctx, id, status, completedAt);
   listScanPackages: Store['listScanPackages'] = (scanId) => scans.listScanPackages(this.#ctx, scanId);
-  updateScanPackage: Store['updateScanPackage'] = (scanId, key, patch) =>
-    scans.updateScanPackage(this.#ctx, scanId, key, patch);
+  transitionScanPackages: Store['transitionScanPackages'] = (scanId, plan, event) =>
+    scans.transitionScanPackages(this.#ctx, scanId, plan, event);
   findRunningScansWithArtifact: Store['findRunningScansWithArtifact'] = (key) =>
     scans.findRunningScansWithArtifact(this.#ctx, key);
   appendScanEvent: Store['appendScanEvent'] = (scanId, event) =>

@@ -91,7 +91,7 @@ export function newArtifactRow(key: ArtifactKey, now: string): ArtifactsTable {
   };
 }
 
-export function scanFromRow(row: ScansTable): ScanRecord {
+export function scanFromRow(row: ScansTable & { graph: string }): ScanRecord {
   return {
     id: row.id,
     label: opt(row.label),

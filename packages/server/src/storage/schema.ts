@@ -24,12 +24,19 @@ export interface ScansTable {
   id: string;
   label: string | null;
   status: string;
-  /** JSON of the submitted dependency graph. */
-  graph: string;
   /** The last sequence number handed out for this scan's events (0 = none yet). */
   last_event_seq: number;
+  /** JSON of the scan's `ScanCounts`, kept with every package change; null until first counted. */
+  counts: string | null;
   created_at: string;
   completed_at: string | null;
+}
+
+/** Write-once: the graph of a scan, apart so that updates of the scan's row stay small. */
+export interface ScanGraphsTable {
+  scan_id: string;
+  /** JSON of the submitted dependency graph. */
+  graph: string;
 }
 
 export interface ScanPackagesTable {
@@ -81,6 +88,7 @@ export interface TokensTable {
 export interface Database {
   artifacts: ArtifactsTable;
   scans: ScansTable;
+  scan_graphs: ScanGraphsTable;
   scan_packages: ScanPackagesTable;
   scan_events: ScanEventsTable;
   jobs: JobsTable;

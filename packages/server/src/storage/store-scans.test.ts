@@ -65,11 +65,23 @@ for (const backend of BACKENDS) {
         assert.equal(scan?.completedAt, undefined);
         assert.equal(await store.getScan('nope'), undefined);
         const blockedBy = { name: 'evil', version: '6.6.6', path: ['a@1.0.0', 'evil@6.6.6'] };
-        await store.updateScanPackage('s1', 'node_modules/a', {
-          state: 'blocked',
-          findings: [FINDING],
-          blockedBy,
-        });
+        const event = (pkg: { key: string; state: string }, counts: unknown) =>
+          ({ type: 'package.state', key: pkg.key, state: pkg.state, counts }) as never;
+        const transition = await store.transitionScanPackages(
+          's1',
+          async (read) => {
+            const [current] = await read(['node_modules/a', 'node_modules/missing']);
+            return [{ ...current!, state: 'blocked', findings: [FINDING], blockedBy }];
+          },
+          event,
+        );
+        assert.equal(transition?.changed.length, 1);
+        assert.deepEqual(
+          { total: transition?.counts.total, pending: transition?.counts.pending },
+          { total: 2, pending: 0 },
+        );
+        assert.equal(transition?.counts.blocked, 1);
+        assert.equal(transition?.counts.unvettable, 1);
         const [a, g] = await store.listScanPackages('s1');
         assert.deepEqual(a, {
           ...scanPackage('node_modules/a', { dev: true }),
@@ -81,13 +93,31 @@ for (const backend of BACKENDS) {
         assert.equal(g?.integrity, undefined);
         assert.equal(g?.source, 'git');
         assert.equal(g?.reason, 'git');
-        await assert.rejects(store.updateScanPackage('s1', 'node_modules/missing', { state: 'approved' }), {
-          code: 'ERR_SR_SCAN_NOT_FOUND',
-        });
+        const events = await store.listScanEvents('s1', 0);
+        assert.deepEqual(
+          events.map((e) => [e.seq, (e.event as { key?: string }).key]),
+          [[1, 'node_modules/a']],
+          'one event per change, numbered in the scan',
+        );
+        await assert.rejects(
+          store.transitionScanPackages(
+            's1',
+            () => Promise.resolve([{ ...a!, key: 'node_modules/x' }]),
+            event,
+          ),
+          { code: 'ERR_SR_SCAN_NOT_FOUND' },
+          'a package must be read before it changes',
+        );
+        assert.equal((await store.listScanEvents('s1', 0)).length, 1, 'the failed change left nothing');
         await store.setScanStatus('s1', 'completed');
         const done = await store.getScan('s1');
         assert.equal(done?.status, 'completed');
         assert.ok(done?.completedAt);
+        assert.equal(
+          await store.transitionScanPackages('s1', () => Promise.resolve([]), event),
+          undefined,
+          'a scan that is not running does not change',
+        );
         await store.setScanStatus('s1', 'failed', '2031-02-03T04:05:06.007Z');
         assert.equal((await store.getScan('s1'))?.completedAt, '2031-02-03T04:05:06.007Z');
         await assert.rejects(store.setScanStatus('nope', 'completed'), { code: 'ERR_SR_SCAN_NOT_FOUND' });

@@ -1,11 +1,19 @@
 /** Scans, their packages and their event log. */
 import { CompiledQuery } from 'kysely';
-import type { ScanEvent, ScanStatus } from '@secure-registry/shared';
-import { BugError } from '@secure-registry/shared';
+import type { ScanCounts, ScanEvent, ScanStatus } from '@secure-registry/shared';
+import { BugError, countStates, pendingScanCounts } from '@secure-registry/shared';
+import type { Transaction } from 'kysely';
 import { nowIso, type StoreContext } from './context.js';
 import { scanFromRow, scanPackageFromRow, scanPackageToRow } from './rows.js';
-import type { ScanPackagesTable } from './schema.js';
-import type { ArtifactKey, ScanPackageRecord, ScanRecord, Store, StoredScanEvent } from './store.js';
+import type { Database, ScanPackagesTable } from './schema.js';
+import type {
+  ArtifactKey,
+  ScanPackageRecord,
+  ScanRecord,
+  ScanTransition,
+  Store,
+  StoredScanEvent,
+} from './store.js';
 
 /**
  * Rows per multi-row insert. 11 columns x 1000 rows = 11,000 bound parameters: under SQLite's
@@ -68,11 +76,15 @@ export async function createScan(
         id: scan.id,
         label: scan.label ?? null,
         status: 'running',
-        graph: JSON.stringify(scan.graph),
         last_event_seq: 0,
+        counts: JSON.stringify(countStates(scan.packages)),
         created_at: createdAt,
         completed_at: null,
       })
+      .execute();
+    await trx
+      .insertInto('scan_graphs')
+      .values({ scan_id: scan.id, graph: JSON.stringify(scan.graph) })
       .execute();
     for (let start = 0; start < scan.packages.length; start += SCAN_PACKAGE_CHUNK) {
       const chunk = scan.packages.slice(start, start + SCAN_PACKAGE_CHUNK);
@@ -95,7 +107,13 @@ export async function createScan(
 }
 
 export async function getScan(ctx: StoreContext, id: string): Promise<ScanRecord | undefined> {
-  const row = await ctx.db.selectFrom('scans').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('scans')
+    .innerJoin('scan_graphs', 'scan_graphs.scan_id', 'scans.id')
+    .selectAll('scans')
+    .select('scan_graphs.graph')
+    .where('scans.id', '=', id)
+    .executeTakeFirst();
   return row ? scanFromRow(row) : undefined;
 }
 
@@ -125,26 +143,99 @@ export async function listScanPackages(ctx: StoreContext, scanId: string): Promi
   return rows.map(scanPackageFromRow);
 }
 
-export async function updateScanPackage(
+/** Keys per `in (…)` list when reading packages by key. */
+const KEY_CHUNK = 500;
+
+/** The scan's counts as stored, or counted from its packages (scans stored before counts were kept). */
+async function currentCounts(
+  trx: Transaction<Database>,
+  scanId: string,
+  stored: string | null,
+): Promise<ScanCounts> {
+  if (stored !== null) return JSON.parse(stored) as ScanCounts;
+  const rows = await trx
+    .selectFrom('scan_packages')
+    .select(['state', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .where('scan_id', '=', scanId)
+    .groupBy('state')
+    .execute();
+  const counts = pendingScanCounts();
+  for (const row of rows) {
+    const n = Number(row.n);
+    counts.total += n;
+    counts[row.state as keyof ScanCounts] += n;
+  }
+  return counts;
+}
+
+export async function transitionScanPackages(
   ctx: StoreContext,
   scanId: string,
-  key: string,
-  patch: Parameters<Store['updateScanPackage']>[2],
-): Promise<void> {
-  const set: Partial<ScanPackagesTable> = {};
-  if (patch.state !== undefined) set.state = patch.state;
-  if (patch.reason !== undefined) set.reason = patch.reason;
-  if (patch.findings !== undefined) set.findings = JSON.stringify(patch.findings);
-  if (patch.blockedBy !== undefined) set.blocked_by = JSON.stringify(patch.blockedBy);
-  if (Object.keys(set).length === 0) return;
-  const result = await ctx.db
-    .updateTable('scan_packages')
-    .set(set)
-    .where('scan_id', '=', scanId)
-    .where('key', '=', key)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n)
-    throw new BugError('ERR_SR_SCAN_NOT_FOUND', `no package ${key} in scan ${scanId}`);
+  plan: Parameters<Store['transitionScanPackages']>[1],
+  event: Parameters<Store['transitionScanPackages']>[2],
+): Promise<ScanTransition | undefined> {
+  return ctx.db.transaction().execute(async (trx) => {
+    // Takes the scan's row lock first: another replica changing the same scan waits here.
+    const scan = await trx
+      .updateTable('scans')
+      .set((eb) => ({ last_event_seq: eb.ref('last_event_seq') }))
+      .where('id', '=', scanId)
+      .where('status', '=', 'running')
+      .returning(['counts', 'last_event_seq'])
+      .executeTakeFirst();
+    if (!scan) return undefined;
+    const read = new Map<string, ScanPackageRecord>();
+    const reader = async (keys: readonly string[]): Promise<ScanPackageRecord[]> => {
+      const missing = [...new Set(keys)].filter((key) => !read.has(key));
+      for (let start = 0; start < missing.length; start += KEY_CHUNK) {
+        const rows = await trx
+          .selectFrom('scan_packages')
+          .selectAll()
+          .where('scan_id', '=', scanId)
+          .where('key', 'in', missing.slice(start, start + KEY_CHUNK))
+          .execute();
+        for (const row of rows) read.set(row.key, scanPackageFromRow(row));
+      }
+      return keys.flatMap((key) => read.get(key) ?? []);
+    };
+    const changed = await plan(reader);
+    const counts = await currentCounts(trx, scanId, scan.counts);
+    const before = new Map<string, ScanPackageRecord>();
+    for (const pkg of changed) {
+      const previous = before.get(pkg.key) ?? read.get(pkg.key);
+      if (!previous)
+        throw new BugError('ERR_SR_SCAN_NOT_FOUND', `package ${pkg.key} of scan ${scanId} changed unread`);
+      counts[previous.state]--;
+      counts[pkg.state]++;
+      before.set(pkg.key, pkg);
+      const row = scanPackageToRow(scanId, pkg);
+      await trx
+        .updateTable('scan_packages')
+        .set({ state: row.state, reason: row.reason, findings: row.findings, blocked_by: row.blocked_by })
+        .where('scan_id', '=', scanId)
+        .where('key', '=', pkg.key)
+        .execute();
+    }
+    const firstSeq = Number(scan.last_event_seq) + 1;
+    const createdAt = nowIso(ctx);
+    const rows = changed.map((pkg, index) => ({
+      scan_id: scanId,
+      seq: firstSeq + index,
+      data: JSON.stringify(event(pkg, counts)),
+      created_at: createdAt,
+    }));
+    for (let start = 0; start < rows.length; start += SCAN_PACKAGE_CHUNK)
+      await trx
+        .insertInto('scan_events')
+        .values(rows.slice(start, start + SCAN_PACKAGE_CHUNK))
+        .execute();
+    await trx
+      .updateTable('scans')
+      .set({ counts: JSON.stringify(counts), last_event_seq: firstSeq - 1 + rows.length })
+      .where('id', '=', scanId)
+      .execute();
+    return { changed, counts };
+  });
 }
 
 export async function findRunningScansWithArtifact(

@@ -9,6 +9,7 @@ import type {
   PackageState,
   ReviewRecord,
   Role,
+  ScanCounts,
   ScanEvent,
   ScanStatus,
   SourceKind,
@@ -56,6 +57,12 @@ export interface ScanPackageRecord {
   reason: string | undefined;
   findings: Finding[];
   blockedBy: BlockedBy | undefined;
+}
+
+export interface ScanTransition {
+  changed: ScanPackageRecord[];
+  /** The scan's counts after the change. */
+  counts: ScanCounts;
 }
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -137,11 +144,18 @@ export interface Store {
   getScan(id: string): Promise<ScanRecord | undefined>;
   setScanStatus(id: string, status: ScanStatus, completedAt?: string): Promise<void>;
   listScanPackages(scanId: string): Promise<ScanPackageRecord[]>;
-  updateScanPackage(
+  /**
+   * Changes packages of a running scan in one transaction that holds the scan (other replicas
+   * changing it wait). `plan` reads the packages it needs by key and returns the new records of
+   * those that change (each one read first); the store writes them, keeps the scan's counts and
+   * appends one event per change, `event(package, counts)`, with the counts after all changes. The
+   * cost is that of the packages read, not of the scan. Undefined when the scan is not running.
+   */
+  transitionScanPackages(
     scanId: string,
-    key: string,
-    patch: Partial<Pick<ScanPackageRecord, 'state' | 'reason' | 'findings' | 'blockedBy'>>,
-  ): Promise<void>;
+    plan: (read: (keys: readonly string[]) => Promise<ScanPackageRecord[]>) => Promise<ScanPackageRecord[]>,
+    event: (pkg: ScanPackageRecord, counts: ScanCounts) => ScanEvent,
+  ): Promise<ScanTransition | undefined>;
   /** Scans (still running) that contain the artifact, with the keys of the matching packages. */
   findRunningScansWithArtifact(key: ArtifactKey): Promise<{ scanId: string; keys: string[] }[]>;
 
