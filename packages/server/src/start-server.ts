@@ -7,7 +7,8 @@ import type { AuthMode } from './http/auth.js';
 import type { ArtifactAnalyzer } from './pipeline/types.js';
 import { DEFAULT_RETRY, runJob } from './scheduler/job-runner.js';
 import type { RetryPolicy } from './scheduler/job-runner.js';
-import { WorkerPool } from './scheduler/worker-pool.js';
+import { JobDispatcher } from './scheduler/job-dispatcher.js';
+import { createAnalysisQueue } from './scheduler/analysis-queue.js';
 import { ScanEventHub } from './services/scan-event-hub.js';
 import { InvestigationService } from './services/investigation-service.js';
 import { ScanService } from './services/scan-service.js';
@@ -145,14 +146,15 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   });
   const hub = new ScanEventHub();
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const scans = new ScanService({ store, registry, hub, onJobsEnqueued: () => pool.wake() });
+  const queue = createAnalysisQueue({ store, wake: () => dispatcher.wake() });
+  const scans = new ScanService({ store, registry, hub, queue });
   const artifacts = new ArtifactStore(options.dataDir);
   const investigation = new InvestigationService({
     store,
     scans,
     registry,
     artifacts,
-    onJobsEnqueued: () => pool.wake(),
+    queue,
   });
   const app = buildServer({
     investigation,
@@ -161,7 +163,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
       registry,
       artifacts,
       vetOnDemand: options.vetOnDemand ?? false,
-      onJobQueued: () => pool.wake(),
+      queue,
     }),
     store,
     scans,
@@ -181,9 +183,9 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   const reviewer = llm
     ? createServerReviewer({ llm, policy: policy.policy, store, scans, auth, baseUrl: () => url })
     : undefined;
-  const pool: WorkerPool = new WorkerPool({
+  const dispatcher: JobDispatcher = new JobDispatcher({
     store,
-    concurrency,
+    capacity: concurrency,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     handle: (job, signal) => runJob(job, { store, scans, retry, log, pipeline, reviewer }, signal),
     onError: (error, job) =>
@@ -202,14 +204,14 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     throw error;
   }
   url = address;
-  pool.start();
+  await dispatcher.start();
   let closing: Promise<void> | undefined;
   return {
     url,
     store,
     close: () => {
       closing ??= (async () => {
-        await pool.close();
+        await dispatcher.close();
         await app.close();
         await registry.close();
         await store.close();

@@ -13,9 +13,9 @@ import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { makeGraph } from '../test-support/graph.js';
 import { RegistryClient } from '../upstream/registry-client.js';
 import { runJob } from './job-runner.js';
-import { WorkerPool } from './worker-pool.js';
+import { JobDispatcher } from './job-dispatcher.js';
 
-describe('job runner and worker pool', () => {
+describe('job runner and dispatcher', () => {
   let dataDir: string;
   let store: Store;
   let upstream: FakeUpstream;
@@ -42,10 +42,10 @@ describe('job runner and worker pool', () => {
       graph: makeGraph([{ name: 'killer', version: '1.0.0', integrity: built.integrity }]),
     });
     const analyzer = namePatternAnalyzer();
-    let job = await store.claimJob('w', 1);
-    for (let i = 0; i < 3; i++) {
+    let job = await store.claimJob('w0', 1);
+    for (let i = 1; i <= 3; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
-      job = await store.claimJob('w', 1); // the lease expired: reclaimed, attempts grows
+      job = await store.claimJob(`w${i}`, 1); // the lease expired: another worker reclaims it, attempts grows
     }
     assert.equal(job?.attempts, 4);
     await runJob(
@@ -66,7 +66,7 @@ describe('job runner and worker pool', () => {
     assert.equal((await store.getJob(job!.id))?.status, 'failed');
   });
 
-  test('a running job keeps its lease by renewal: a second pool never steals it', async () => {
+  test('a running job keeps its lease by renewal: a second dispatcher never steals it', async () => {
     const built = await upstream.add({ name: 'slow-analysis', version: '1.0.0' });
     const summary = await scans.createScan({
       graph: makeGraph([{ name: 'slow-analysis', version: '1.0.0', integrity: built.integrity }]),
@@ -80,15 +80,15 @@ describe('job runner and worker pool', () => {
     };
     const pools = [0, 1].map(
       () =>
-        new WorkerPool({
+        new JobDispatcher({
           store,
-          concurrency: 1,
+          capacity: 1,
           leaseMs: 240,
           idlePollMs: 20,
           handle: (job, signal) => runJob(job, deps, signal),
         }),
     );
-    for (const pool of pools) pool.start();
+    for (const pool of pools) await pool.start();
     try {
       for (let i = 0; (await scans.getScanResult(summary.id))?.status === 'running'; i++) {
         assert.ok(i < 200, 'scan completes');

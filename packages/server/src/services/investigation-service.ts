@@ -19,14 +19,15 @@ import type { PackageDiff } from './package-diff.js';
 import { readPackageFile } from './package-files.js';
 import type { PackageFile } from './package-files.js';
 import type { ScanService } from './scan-service.js';
+import type { AnalysisQueue } from '../scheduler/analysis-queue.js';
 
 export interface InvestigationDeps {
   store: Store;
   scans: Pick<ScanService, 'getScanResult'>;
   registry: Pick<RegistryClient, 'getPackument' | 'getTarball'>;
   artifacts: Pick<ArtifactStore, 'read'>;
-  /** Called after a job was queued (wakes the workers). */
-  onJobsEnqueued?: (() => void) | undefined;
+  /** Queues analyses (`check_package` of an unknown version): ../scheduler/analysis-queue.ts. */
+  queue: AnalysisQueue;
 }
 
 export const MAX_EVENTS = 500;
@@ -212,8 +213,7 @@ export class InvestigationService {
     const known = await this.deps.store.getArtifact(key);
     if (known && known.verdict !== 'pending') return this.answer(known, false);
     const resolved = typeof manifest.dist?.tarball === 'string' ? manifest.dist.tarball : undefined;
-    await this.deps.store.enqueueJob({ ...key, resolved });
-    this.deps.onJobsEnqueued?.();
+    await this.deps.queue.queueAnalysis([{ ...key, resolved }]);
     return {
       name,
       version: target,

@@ -11,6 +11,8 @@ import type {
 import type { ArtifactKey, ScanPackageRecord, Store } from '../storage/store.js';
 import type { RegistryClient } from '../upstream/registry-client.js';
 import type { ScanEventHub } from './scan-event-hub.js';
+import { createAnalysisQueue } from '../scheduler/analysis-queue.js';
+import type { AnalysisQueue, QueuedArtifact } from '../scheduler/analysis-queue.js';
 import { artifactId, isDecided, planScan } from './scan-planner.js';
 import {
   OPEN_STATES,
@@ -32,8 +34,8 @@ export interface ScanServiceDeps {
   store: Store;
   registry: RegistryClient;
   hub: ScanEventHub;
-  /** Called after jobs were enqueued, so idle workers look at the queue at once. */
-  onJobsEnqueued?: () => void;
+  /** Queues analyses (../scheduler/analysis-queue.ts); default: the store's queue, no wake-up. */
+  queue?: AnalysisQueue | undefined;
 }
 
 interface PackageUpdate {
@@ -50,7 +52,10 @@ interface PackageUpdate {
 export class ScanService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly graphs = new Map<string, GraphIndex>();
-  constructor(private readonly deps: ScanServiceDeps) {}
+  private readonly queue: AnalysisQueue;
+  constructor(private readonly deps: ScanServiceDeps) {
+    this.queue = deps.queue ?? createAnalysisQueue({ store: deps.store });
+  }
 
   async createScan(request: CreateScanRequest): Promise<ScanSummary> {
     const { store } = this.deps;
@@ -64,12 +69,11 @@ export class ScanService {
     const plan = await planScan(request.graph.nodes, { store, registry: this.deps.registry });
     // Jobs first: once the scan exists, a finishing job finds it; a job that finished before
     // that is caught by the re-check below.
-    const jobs: { key: ArtifactKey; jobId: string }[] = [];
-    for (const artifact of plan.toEnqueue) {
-      const job = await store.enqueueJob(artifact);
-      jobs.push({ key: artifact, jobId: job.id });
-    }
-    if (jobs.length > 0) this.deps.onJobsEnqueued?.();
+    const queued = await this.queue.queueAnalysis(plan.toEnqueue);
+    const jobs = queued.map((job) => ({
+      key: { name: job.name, version: job.version, integrity: job.integrity },
+      jobId: job.id,
+    }));
 
     const byKey = new Map(plan.packages.map((pkg) => [pkg.key, pkg]));
     for (const update of planBlocked(request.graph, byKey)) {
@@ -171,7 +175,7 @@ export class ScanService {
     const scan = await store.getScan(scanId);
     if (!scan || scan.status !== 'running') return;
     const updates = new Map<string, PackageUpdate>();
-    let enqueued = false;
+    const toQueue: QueuedArtifact[] = [];
     const nodes = new Map(scan.graph.nodes.map((node) => [node.key, node]));
     for (const pkg of await store.listScanPackages(scanId)) {
       if (!OPEN_STATES.has(pkg.state) || pkg.integrity === undefined) continue;
@@ -184,11 +188,10 @@ export class ScanService {
           findings: artifact.findings,
         });
       } else if (options.enqueue) {
-        await store.enqueueJob({ ...key, resolved: nodes.get(pkg.key)?.resolved });
-        enqueued = true;
+        toQueue.push({ ...key, resolved: nodes.get(pkg.key)?.resolved });
       }
     }
-    if (enqueued) this.deps.onJobsEnqueued?.();
+    await this.queue.queueAnalysis(toQueue);
     await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
   }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { OpenedDatabase } from './open-database.js';
 import type { Database } from './schema.js';
 
 /** What the store modules share: the query builder, the dialect and the clock. */
@@ -7,6 +8,10 @@ export interface StoreContext {
   readonly kind: 'sqlite' | 'postgres';
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
+  /** PostgreSQL only: LISTEN on a channel (../open-database.ts). */
+  readonly listen?: OpenedDatabase['listen'];
+  /** The NOTIFY channel announcing queued jobs: one per database schema. */
+  readonly jobsChannel: string;
 }
 
 export function nowIso(ctx: StoreContext, offsetMs = 0): string {

@@ -18,7 +18,13 @@ export class KyselyStore implements Store {
 
   constructor(opened: OpenedDatabase, clock: () => number) {
     this.kind = opened.kind;
-    this.#ctx = { db: opened.db, kind: opened.kind, clock };
+    this.#ctx = {
+      db: opened.db,
+      kind: opened.kind,
+      clock,
+      ...(opened.listen ? { listen: opened.listen.bind(opened) } : {}),
+      jobsChannel: `sr_jobs_${(opened.schema ?? 'public').slice(0, 48)}`,
+    };
     this.#opened = opened;
   }
 
@@ -67,9 +73,15 @@ export class KyselyStore implements Store {
     scans.listScanEvents(this.#ctx, scanId, afterSeq);
 
   enqueueJob: Store['enqueueJob'] = (key) => jobs.enqueueJob(this.#ctx, key);
-  claimJob: Store['claimJob'] = (workerId, leaseMs) => jobs.claimJob(this.#ctx, workerId, leaseMs);
-  renewJob: Store['renewJob'] = (jobId, workerId, leaseMs) =>
-    jobs.renewJob(this.#ctx, jobId, workerId, leaseMs);
+  claimJobs: Store['claimJobs'] = (workerId, limit, leaseMs) =>
+    jobs.claimJobs(this.#ctx, { workerId, limit, leaseMs });
+  claimJob: Store['claimJob'] = async (workerId, leaseMs) =>
+    (await jobs.claimJobs(this.#ctx, { workerId, limit: 1, leaseMs }))[0];
+  renewJobs: Store['renewJobs'] = (workerId, jobIds, leaseMs) =>
+    jobs.renewJobs(this.#ctx, { workerId, jobIds, leaseMs });
+  renewJob: Store['renewJob'] = async (jobId, workerId, leaseMs) =>
+    (await jobs.renewJobs(this.#ctx, { workerId, jobIds: [jobId], leaseMs })).has(jobId);
+  watchJobs: Store['watchJobs'] = (listener, onError) => jobs.watchJobs(this.#ctx, listener, onError);
   completeJob: Store['completeJob'] = (jobId, status, error, workerId) =>
     jobs.completeJob(this.#ctx, { jobId, status, error, workerId });
   getJob: Store['getJob'] = (jobId) => jobs.getJob(this.#ctx, jobId);

@@ -16,12 +16,24 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export interface OpenedDatabase {
   db: Kysely<Database>;
   kind: 'sqlite' | 'postgres';
+  /** PostgreSQL: the schema worked in (undefined: the default search_path). */
+  schema?: string | undefined;
   /**
    * Runs schema setup (migrations) on one connection, exclusive of every other process setting up
    * the same database; `schema` is where Kysely keeps its migration tables (PostgreSQL only). On
    * SQLite the setup is one transaction: `body` must throw to roll it back.
    */
   withSetupLock<T>(body: (db: Kysely<Database>, schema: string | undefined) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: LISTEN on `channel` over a dedicated connection (not one of the pool's);
+   * `onMessage` gets each NOTIFY's payload. Resolves once listening; the result stops it. The
+   * connection's failure goes to `onError` (the caller listens again).
+   */
+  listen?(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onError: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
 }
 
 /**
@@ -102,12 +114,12 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedData
       },
     );
   }
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: options.url,
-    max: options.poolSize ?? 10,
     connectionTimeoutMillis: 10_000,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
   pool.on('error', (error) => options.onIdleError?.(error));
   try {
     const client = await pool.connect();
@@ -129,6 +141,22 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedData
   return {
     db,
     kind: 'postgres',
+    schema: options.schema,
+    listen: async (channel, onMessage, onError) => {
+      const client = new pg.Client(connection);
+      client.on('error', onError);
+      client.on('notification', (message) => {
+        if (message.channel === channel) onMessage(message.payload ?? '');
+      });
+      await client.connect();
+      try {
+        await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return () => client.end().catch(() => undefined);
+    },
     // A session advisory lock: servers starting together on a fresh database would otherwise
     // race creating the schema and Kysely's migration tables.
     withSetupLock: (body) =>

@@ -143,5 +143,49 @@ for (const backend of BACKENDS) {
         assert.equal(await store.countJobs('done'), 1);
         assert.equal(await store.getJob('no-such-job'), undefined);
       }));
+
+    test('claimJobs: disjoint batches oldest first; renewJobs keeps what is held; no self-reclaim', () =>
+      withDatabase(backend, async (database) => {
+        const clock = manualClock();
+        const stores = await openStores(database, clock.now);
+        const [store] = stores;
+        for (let index = 0; index < 7; index++) {
+          await store.enqueueJob({ ...ART, name: `p${index}` });
+          clock.advance(1);
+        }
+        const batches = await Promise.all([
+          stores[0].claimJobs('a', 3, 1000),
+          stores[stores.length - 1]!.claimJobs('b', 3, 1000),
+        ]);
+        const ids = batches.flat().map((job) => job.id);
+        assert.equal(ids.length, 6);
+        assert.equal(new Set(ids).size, 6, 'no job in two batches');
+        const rest = await store.claimJobs('c', 5, 1000);
+        assert.deepEqual(
+          rest.map((job) => job.name),
+          ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'].filter(
+            (name) => !batches.flat().some((job) => job.name === name),
+          ),
+        );
+        assert.deepEqual(await store.claimJobs('c', 5, 1000), [], 'nothing left');
+        const [first] = batches;
+        const held = await store.renewJobs('a', [...first!.map((job) => job.id), rest[0]!.id], 1000);
+        assert.deepEqual([...held].sort(), first!.map((job) => job.id).sort(), "only a's jobs");
+        clock.advance(5000);
+        const byA = await store.claimJobs('a', 10, 1000);
+        const mine = new Set(first!.map((job) => job.id));
+        assert.equal(byA.length, 4, "b's and c's expired jobs");
+        assert.ok(
+          byA.every((job) => !mine.has(job.id)),
+          'a worker never reclaims its own job',
+        );
+        const reclaimed = await store.claimJobs('d', 10, 1000);
+        assert.deepEqual(
+          new Set(reclaimed.map((job) => job.id)),
+          mine,
+          "a's expired jobs go to another worker",
+        );
+        assert.ok(reclaimed.every((job) => job.attempts === 2));
+      }));
   });
 }

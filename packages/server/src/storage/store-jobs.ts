@@ -1,5 +1,6 @@
 /** The durable job queue: one active job per artifact, atomic claims, leases that expire. */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { BugError } from '@secure-registry/shared';
 import { nowIso, type StoreContext } from './context.js';
 import { jobFromRow } from './rows.js';
@@ -37,7 +38,11 @@ export async function enqueueJob(
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (inserted) return jobFromRow(inserted);
+    if (inserted) {
+      // Other replicas' dispatchers wake up (delivered when the insert is committed: it is).
+      if (ctx.kind === 'postgres') await sql`SELECT pg_notify(${ctx.jobsChannel}, '')`.execute(ctx.db);
+      return jobFromRow(inserted);
+    }
     const existing = await ctx.db
       .selectFrom('jobs')
       .selectAll()
@@ -55,61 +60,82 @@ export async function enqueueJob(
   );
 }
 
-export async function claimJob(
+/**
+ * Claims up to `limit` jobs at once: the oldest queued ones, and running ones whose lease expired
+ * (their worker died). A job this worker holds itself is never reclaimed by it: it is still in its
+ * hands (the heartbeat renews it), even if a stalled event loop let the lease run out.
+ */
+export async function claimJobs(
   ctx: StoreContext,
-  workerId: string,
-  leaseMs: number,
-): Promise<JobRecord | undefined> {
+  options: { workerId: string; limit: number; leaseMs: number },
+): Promise<JobRecord[]> {
+  if (options.limit < 1) return [];
   const now = nowIso(ctx);
-  const lockedUntil = nowIso(ctx, leaseMs);
-  const claim = async (db: StoreContext['db']): Promise<JobRecord | undefined> => {
-    const candidate = db
+  const lockedUntil = nowIso(ctx, options.leaseMs);
+  const claim = async (db: StoreContext['db']): Promise<JobRecord[]> => {
+    const candidates = db
       .selectFrom('jobs')
       .select('id')
       .where((eb) =>
         eb.or([
           eb('status', '=', 'queued'),
-          eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
+          eb.and([
+            eb('status', '=', 'running'),
+            eb('locked_until', '<', now),
+            eb.or([eb('worker_id', 'is', null), eb('worker_id', '<>', options.workerId)]),
+          ]),
         ]),
       )
       .orderBy('created_at')
       .orderBy('id')
-      .limit(1)
+      .limit(options.limit)
       .$if(ctx.kind === 'postgres', (qb) => qb.forUpdate().skipLocked());
-    const row = await db
+    const rows = await db
       .updateTable('jobs')
       .set((eb) => ({
         status: 'running',
-        worker_id: workerId,
+        worker_id: options.workerId,
         locked_until: lockedUntil,
         attempts: eb('attempts', '+', 1),
         updated_at: now,
       }))
-      .where('id', '=', candidate)
+      .where('id', 'in', candidates)
       .returningAll()
-      .executeTakeFirst();
-    return row ? jobFromRow(row) : undefined;
+      .execute();
+    return rows
+      .map(jobFromRow)
+      .sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id));
   };
-  // PostgreSQL: one statement, the row lock with SKIP LOCKED makes it exclusive. SQLite: the
-  // immediate transaction holds the write lock across the select and the update.
+  // PostgreSQL: one statement; the row locks with SKIP LOCKED make concurrent claims disjoint.
+  // SQLite: the immediate transaction holds the write lock across the select and the update.
   if (ctx.kind === 'postgres') return claim(ctx.db);
   return ctx.db.transaction().execute(claim);
 }
 
-export async function renewJob(
+/** Renewal statements carry at most this many job ids. */
+const RENEW_CHUNK = 500;
+
+/**
+ * Extends the leases of the running jobs this worker holds (one statement per 500 ids) and
+ * returns the ids it still holds; a missing id was reclaimed by another worker or finished.
+ */
+export async function renewJobs(
   ctx: StoreContext,
-  jobId: string,
-  workerId: string,
-  leaseMs: number,
-): Promise<boolean> {
-  const result = await ctx.db
-    .updateTable('jobs')
-    .set({ locked_until: nowIso(ctx, leaseMs), updated_at: nowIso(ctx) })
-    .where('id', '=', jobId)
-    .where('status', '=', 'running')
-    .where('worker_id', '=', workerId)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  options: { workerId: string; jobIds: readonly string[]; leaseMs: number },
+): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (let start = 0; start < options.jobIds.length; start += RENEW_CHUNK) {
+    const rows = await ctx.db
+      .updateTable('jobs')
+      .set({ locked_until: nowIso(ctx, options.leaseMs), updated_at: nowIso(ctx) })
+      .where('id', 'in', options.jobIds.slice(start, start + RENEW_CHUNK))
+      .where('status', '=', 'running')
+      .where('worker_id', '=', options.workerId)
+      .returning('id')
+      .execute();
+    for (const row of rows) held.add(row.id);
+  }
+  return held;
 }
 
 export async function completeJob(
@@ -148,4 +174,47 @@ export async function countJobs(ctx: StoreContext, status: JobStatus): Promise<n
     .where('status', '=', status)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** How long to wait before listening again after the LISTEN connection failed. */
+const RELISTEN_MS = 2_000;
+
+/**
+ * PostgreSQL: calls `listener` on every NOTIFY of the jobs channel, listening again (every 2 s)
+ * while the connection is broken; a wake-up is sent on each reconnect (NOTIFYs may have been
+ * missed). SQLite: nothing to listen to.
+ */
+export async function watchJobs(
+  ctx: StoreContext,
+  listener: () => void,
+  onError: (error: Error) => void = () => undefined,
+): Promise<() => Promise<void>> {
+  const listen = ctx.listen;
+  if (!listen) return async () => undefined;
+  let stopped = false;
+  let stop: (() => Promise<void>) | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    try {
+      stop = await listen(ctx.jobsChannel, listener, (error) => {
+        onError(error);
+        void stop?.();
+        stop = undefined;
+        if (!stopped) retry = setTimeout(() => void reconnect(), RELISTEN_MS);
+      });
+    } catch (error) {
+      onError(error instanceof Error ? error : new Error(String(error)));
+      if (!stopped) retry = setTimeout(() => void reconnect(), RELISTEN_MS);
+    }
+  };
+  const reconnect = async (): Promise<void> => {
+    await connect();
+    if (stop) listener();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await stop?.();
+  };
 }

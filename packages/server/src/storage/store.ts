@@ -176,15 +176,26 @@ export interface Store {
    */
   enqueueJob(key: ArtifactKey & { resolved?: string | undefined }): Promise<JobRecord>;
   /**
-   * Atomically claims the oldest queued job, or a running job whose lease has expired (its
-   * worker died), marking it running with a lease of `leaseMs`. Returns undefined when idle.
+   * Atomically claims up to `limit` jobs: the oldest queued ones and running ones whose lease
+   * expired (their worker died; never this worker's own), marking them running with a lease of
+   * `leaseMs`. Concurrent claims (other replicas too) get disjoint jobs. Empty when idle.
    */
+  claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]>;
+  /** `claimJobs` of one job. */
   claimJob(workerId: string, leaseMs: number): Promise<JobRecord | undefined>;
   /**
-   * Extends the lease of a running job held by this worker. False if the job is not running or
-   * another worker holds it (the lease expired and it was reclaimed): stop working on it then.
+   * Extends the leases of running jobs this worker holds; returns the ids it still holds. A
+   * missing id is not running or another worker holds it (reclaimed): stop working on it then.
    */
+  renewJobs(workerId: string, jobIds: readonly string[], leaseMs: number): Promise<Set<string>>;
+  /** `renewJobs` of one job: false when the worker no longer holds it. */
   renewJob(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Calls `listener` when another process queued jobs (PostgreSQL: LISTEN/NOTIFY, so replicas wake
+   * each other; SQLite: never, the claim loop's slow poll covers other processes). Resolves to a
+   * function that stops it.
+   */
+  watchJobs(listener: () => void, onError?: (error: Error) => void): Promise<() => Promise<void>>;
   /**
    * Finishes a job. With `workerId`, only while that worker still holds the running job (a
    * stale worker's late result is ignored; check with `getJob`); without, unconditionally.

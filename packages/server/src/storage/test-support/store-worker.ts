@@ -11,6 +11,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { createStore, type CreateStoreOptions } from '../index.js';
 import { stateEvent } from './fixtures.js';
+import { JobDispatcher } from '../../scheduler/job-dispatcher.js';
 
 export type StoreWorkerTask =
   | {
@@ -21,7 +22,8 @@ export type StoreWorkerTask =
       enqueues: number;
       appends: number;
     }
-  | { kind: 'append-forever'; options: CreateStoreOptions; scanId: string; claim: boolean };
+  | { kind: 'append-forever'; options: CreateStoreOptions; scanId: string; claim: boolean }
+  | { kind: 'dispatch-forever'; options: CreateStoreOptions; leaseMs: number };
 
 export interface MixedResult {
   /** Ids returned by concurrent enqueues of one shared artifact. */
@@ -76,8 +78,26 @@ async function runForever(task: Extract<StoreWorkerTask, { kind: 'append-forever
   }
 }
 
+/** A dispatcher whose jobs never finish (their leases renewed), printing each claimed job id. */
+async function dispatchForever(task: Extract<StoreWorkerTask, { kind: 'dispatch-forever' }>): Promise<void> {
+  const store = await createStore(task.options);
+  const dispatcher = new JobDispatcher({
+    store,
+    capacity: 4,
+    leaseMs: task.leaseMs,
+    idlePollMs: 50,
+    handle: (job) => {
+      process.stdout.write(`claimed ${job.id}\n`);
+      return new Promise(() => undefined);
+    },
+  });
+  await dispatcher.start();
+}
+
 if (!isMainThread && parentPort) {
   await runThread(workerData as Extract<StoreWorkerTask, { kind: 'mixed' }>, parentPort);
 } else if (process.argv[2]) {
-  await runForever(JSON.parse(process.argv[2]) as Extract<StoreWorkerTask, { kind: 'append-forever' }>);
+  const task = JSON.parse(process.argv[2]) as Exclude<StoreWorkerTask, { kind: 'mixed' }>;
+  if (task.kind === 'dispatch-forever') await dispatchForever(task);
+  else await runForever(task);
 }

@@ -5,16 +5,18 @@ import type { Store } from '../../../storage/store.js';
 import { UpstreamHttpError } from '../../../upstream/registry-client.js';
 import type { RegistryClient } from '../../../upstream/registry-client.js';
 import type { RegistryDeps } from './deps.js';
+import { createAnalysisQueue } from '../../../scheduler/analysis-queue.js';
+import type { AnalysisQueue } from '../../../scheduler/analysis-queue.js';
 
 export interface RegistryAdapterOptions {
   store: Pick<Store, 'listArtifactsByName' | 'enqueueJob'>;
+  /** Queues analyses (vet on demand); default: the store's queue, no wake-up. */
+  queue?: AnalysisQueue | undefined;
   /** The upstream client; its `getPackument` is cached and single-flight. */
   registry: Pick<RegistryClient, 'getPackument'>;
   artifacts: Pick<ArtifactStore, 'read'>;
   /** Queue never-vetted versions for analysis when they are requested. */
   vetOnDemand?: boolean | undefined;
-  /** Called after a job was queued on demand (e.g. `() => pool.wake()`). */
-  onJobQueued?: (() => void) | undefined;
   authorize?: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
   publicUrl?: ((request: FastifyRequest) => string) | undefined;
   tarballCacheBytes?: number | undefined;
@@ -34,9 +36,9 @@ export function registryDepsFrom(options: RegistryAdapterOptions): RegistryDeps 
     readArtifact: (storagePath) => options.artifacts.read(storagePath),
     vetOnDemand: options.vetOnDemand
       ? async (job) => {
-          const queued = await options.store.enqueueJob(job);
-          options.onJobQueued?.();
-          return queued;
+          const queue = options.queue ?? createAnalysisQueue({ store: options.store });
+          const [queued] = await queue.queueAnalysis([job]);
+          return queued!;
         }
       : undefined,
     authorize: options.authorize,
