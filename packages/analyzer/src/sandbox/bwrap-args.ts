@@ -16,6 +16,8 @@ export interface BwrapPlan {
   systemEntries: { path: string; symlinkTarget?: string }[];
   /** Read-only binds of trusted support packages: host dir -> name under the runner's node_modules. */
   supportPackages: { hostDir: string; name: string }[];
+  /** Further read-only binds (host dir -> sandbox path), after the writable home and /tmp. */
+  readOnlyBinds?: { hostDir: string; path: string }[];
   env: Record<string, string>;
   cwd: string;
 }
@@ -58,6 +60,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   for (const support of plan.supportPackages) {
     args.push('--ro-bind', support.hostDir, `${NPM_DIR_IN_SANDBOX}/node_modules/${support.name}`);
   }
+  for (const bind of plan.readOnlyBinds ?? []) args.push('--ro-bind', bind.hostDir, bind.path);
   args.push('--clearenv');
   for (const [key, value] of Object.entries(plan.env)) args.push('--setenv', key, value);
   args.push('--chdir', plan.cwd, '--', NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX);

@@ -1,5 +1,6 @@
 // What to run for each phase, from a package's manifest. Pure: file existence comes from `isFile`.
 import { posix } from 'node:path';
+import { installCommands, npmScripts } from '../static/manifest.js';
 
 export interface Manifest {
   name?: unknown;
@@ -12,27 +13,15 @@ export interface Manifest {
 
 type IsFile = (relativePath: string) => boolean;
 
-const LIFECYCLE = ['preinstall', 'install', 'postinstall'] as const;
-
-/** The lifecycle scripts npm would run on install, in order, with npm's implicit `node-gyp rebuild`. */
+/**
+ * The lifecycle scripts npm would run on install, in order, with npm's implicit `node-gyp rebuild`
+ * (one rule for the static stage and the sandbox: ../static/manifest.ts installCommands).
+ */
 export function lifecycleScripts(manifest: Manifest, isFile: IsFile): { event: string; script: string }[] {
-  const scripts = (
-    typeof manifest.scripts === 'object' && manifest.scripts !== null ? manifest.scripts : {}
-  ) as Record<string, unknown>;
-  const out: { event: string; script: string }[] = [];
-  for (const event of LIFECYCLE) {
-    let script = typeof scripts[event] === 'string' ? (scripts[event] as string) : undefined;
-    if (
-      event === 'install' &&
-      script === undefined &&
-      scripts.preinstall === undefined &&
-      isFile('binding.gyp')
-    ) {
-      script = 'node-gyp rebuild';
-    }
-    if (script !== undefined && script.trim() !== '') out.push({ event, script });
-  }
-  return out;
+  return installCommands(npmScripts(manifest.scripts), isFile('binding.gyp')).map((c) => ({
+    event: c.event,
+    script: c.command,
+  }));
 }
 
 function normalise(target: string): string | undefined {

@@ -9,6 +9,7 @@ import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { NODE_GYP_SHIM, nodeGypCache, nodeHeaders } from './native-build.js';
 import { copyPackages, installPath, linkBins } from './place-packages.js';
 import {
   createPersona,
@@ -38,6 +39,8 @@ export interface PreparedRun {
   ca: PemPair;
   packageDirInSandbox: string;
   runnerConfig: RunnerConfig;
+  /** Host directories bound read-only at sandbox paths (node-gyp's header cache in the install phase). */
+  readOnlyBinds: { hostDir: string; path: string }[];
   details: string[];
 }
 
@@ -50,21 +53,33 @@ export const TIME_WARP_SOURCE = join(here, 'runtime', 'time-warp.js');
 
 let supportCache: { hostDir: string; name: string }[] | undefined;
 
-/** happy-dom and its runtime dependencies, as directories on the host (bound read-only). */
+/**
+ * The runner's trusted packages, as directories on the host (bound read-only under npm's
+ * node_modules): happy-dom (browser phase) and node-gyp (the one npm bundles; it builds packages
+ * with a binding.gyp in the install phase), each with its runtime dependencies. A dependency
+ * nested inside another bound package comes with that bind; hoisted ones are bound by name.
+ */
 export function supportPackages(): { hostDir: string; name: string }[] {
   if (supportCache) return supportCache;
   const out: { hostDir: string; name: string }[] = [];
+  const seen = new Set<string>();
   const visit = (name: string, fromDir: string): void => {
-    if (name.startsWith('@types/') || out.some((p) => p.name === name)) return;
+    if (name.startsWith('@types/')) return;
     const dir = findPackageDir(name, fromDir);
-    const manifestPath = join(dir, 'package.json');
-    out.push({ hostDir: dir, name });
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    if (!out.some((p) => dir.startsWith(`${p.hostDir}/`))) {
+      const clash = out.find((p) => p.name === name);
+      if (clash) throw new Error(`support packages need two versions of ${name}: ${clash.hostDir}, ${dir}`);
+      out.push({ hostDir: dir, name });
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
     };
     for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir);
   };
   visit('happy-dom', here);
+  visit('node-gyp', here);
   supportCache = out;
   return out;
 }
@@ -195,6 +210,17 @@ async function stage(ctx: {
     ...projectFiles(persona, honeytokens, { name: options.packageName, version: options.packageVersion }),
   ]);
   await copyHostEtc(join(runRoot, 'etc'));
+  const readOnlyBinds: PreparedRun['readOnlyBinds'] = [];
+  if (options.phase === 'install') {
+    // The sandbox runs options.nodePath, which is this process's Node unless a test says otherwise.
+    const headers = nodeHeaders(options.nodePath ?? process.execPath, process.version);
+    if (headers) {
+      const cache = nodeGypCache(persona, headers);
+      await writeFiles(runRoot, cache.files);
+      await mkdir(toHost(runRoot, cache.bind.path), { recursive: true });
+      readOnlyBinds.push(cache.bind);
+    } else details.push('no Node headers next to the sandbox Node: node-gyp builds cannot run');
+  }
   const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
   await copyPackages(ctx.placements.map((p) => ({ from: p.dir, to: join(projectOnHost, p.path) })));
   await linkBins(projectOnHost, ctx.placements);
@@ -243,6 +269,7 @@ async function stage(ctx: {
     ca,
     packageDirInSandbox,
     runnerConfig,
+    readOnlyBinds,
     details,
   };
 }
@@ -267,6 +294,8 @@ export async function stageUsrLocal(runRoot: string, runnerSource: string): Prom
   await copyFile(TIME_WARP_SOURCE, join(npmDir, 'bin/time-warp.js'));
   for (const support of supportPackages())
     await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
+  await mkdir(dirname(join(npmDir, NODE_GYP_SHIM.path)), { recursive: true });
+  await writeFile(join(npmDir, NODE_GYP_SHIM.path), NODE_GYP_SHIM.content, { mode: 0o755 });
   return npmDir;
 }
 

@@ -15,6 +15,7 @@ import {
   type RunnerMessage,
 } from './collect-events.js';
 import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
+import { gypNotReached } from './native-build.js';
 import { cleanupRun, prepareRun, type PreparedRun } from './prepare-run.js';
 import { NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, npmLifecycleEnv, shellEnv } from './sandbox-env.js';
 import {
@@ -70,6 +71,7 @@ async function execute(
     sink,
     cgroups,
     maxProcesses: options.maxProcesses,
+    readOnlyBinds: run.readOnlyBinds,
     onMessage: (message) => {
       messages.push(message);
       if (message.type === 'done' && doneCode === undefined) {
@@ -188,11 +190,16 @@ export async function runPhase(options: PhaseRunOptions): Promise<PhaseRun> {
     for (const m of outcome.messages)
       if (m.type === 'load' && m.ok === false)
         details.push(`${String(m.how)} ${String(m.entry)} failed: ${String(m.error)}`);
-    if (outcome.status !== 'completed' && outcome.output)
+    // A native build the sandbox could not start proves nothing about the package (fail closed).
+    const buildBlocked =
+      opts.phase === 'install' && outcome.status === 'completed'
+        ? gypNotReached(events, outcome.exitCode)
+        : undefined;
+    if ((outcome.status !== 'completed' || buildBlocked) && outcome.output)
       details.push(`output: ${outcome.output.slice(-2000)}`);
     return {
-      status: outcome.status,
-      error: outcome.error,
+      status: buildBlocked ? 'error' : outcome.status,
+      error: buildBlocked ?? outcome.error,
       exitCode: outcome.exitCode,
       durationMs: Date.now() - started,
       events,

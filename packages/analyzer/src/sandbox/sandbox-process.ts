@@ -143,6 +143,7 @@ export function spawnTracedSandbox(options: {
   sink: Sink;
   cgroups: Cgroups;
   maxProcesses: number;
+  readOnlyBinds?: { hostDir: string; path: string }[];
   onMessage: (message: RunnerMessage) => void;
 }): TracedSandbox {
   const { persona, cgroups } = options;
@@ -152,6 +153,7 @@ export function spawnTracedSandbox(options: {
     nodePath: options.nodePath,
     systemEntries: systemEntries(),
     supportPackages: supportPackages(),
+    readOnlyBinds: options.readOnlyBinds,
     env: options.env,
     cwd: persona.projectDir,
   });

@@ -42,6 +42,24 @@ describe('sandbox pure helpers', () => {
     ]);
   });
 
+  test("implicit node-gyp rebuild follows npm's truthiness, ignores gypfile: false (npm ci builds it)", () => {
+    const gyp = [{ event: 'install', script: 'node-gyp rebuild' }];
+    // npm drops non-string scripts and tests `!install && !preinstall`: "" and `true` do not count.
+    assert.deepEqual(lifecycleScripts({ scripts: { install: '' } }, files(['binding.gyp'])), gyp);
+    assert.deepEqual(lifecycleScripts({ scripts: { install: true } }, files(['binding.gyp'])), gyp);
+    assert.deepEqual(lifecycleScripts({ scripts: 'node-gyp' }, files(['binding.gyp'])), gyp);
+    // " " is truthy to npm: it runs (a no-op) and no build is added.
+    assert.deepEqual(lifecycleScripts({ scripts: { install: ' ' } }, files(['binding.gyp'])), [
+      { event: 'install', script: ' ' },
+    ]);
+    // A lockfile does not record `gypfile`, so `npm ci` builds the package anyway.
+    assert.deepEqual(
+      lifecycleScripts({ gypfile: false } as Record<string, unknown>, files(['binding.gyp'])),
+      gyp,
+    );
+    assert.deepEqual(lifecycleScripts({}, files(['foo.gyp', 'src/binding.gyp'])), []);
+  });
+
   test('import entries cover main and every exports file target, not types or patterns', () => {
     const manifest = {
       main: 'lib/index',

@@ -46,7 +46,7 @@ describe('analyzeStatic on benign look-alikes', () => {
   test('binding.gyp without install script is an implicit node-gyp rebuild, not new', async () => {
     const r = await analyze(s.nativeAddon);
     assert.deepEqual(r.installScripts, [
-      { event: 'install', command: 'node-gyp rebuild', implicit: true, isNew: false, files: [] },
+      { event: 'install', command: 'node-gyp rebuild', implicit: true, isNew: false, files: ['binding.gyp'] },
     ]);
     const prebuild = await analyze(s.prebuildLike);
     assert.deepEqual(

@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { CODE_PATTERNS, SCRIPT_DOWNLOAD_PATTERN, shellPatterns } from './code-patterns.js';
 import { type CodeHit, excerptAt, LineIndex, scanText } from './code-scan.js';
-import { installCommands, isRecord, parseManifest } from './manifest.js';
+import { gypCode } from './gyp-commands.js';
+import { installCommands, isRecord, parseManifest, runsNodeGyp } from './manifest.js';
 import { previousInstallCommands, readMetadata, versionDoc } from './metadata.js';
 import { extractSpecifiers, reachableFiles, resolveFile } from './reachability.js';
 import { parseScriptCommand } from './script-parse.js';
@@ -67,19 +68,21 @@ function decodeText(bytes: Buffer): string | undefined {
 interface ScriptPlan {
   installRoots: string[];
   shellFiles: string[];
+  /** Other files run at install (Python): scanned as install code, not followed. */
+  otherFiles: string[];
   inline: { file: string; code: string; shell: boolean }[];
 }
 
 /** Follows each install command to the files it runs (and to `npm run` targets). */
 function planScripts(
-  commands: { event: string; command: string }[],
+  commands: { event: string; command: string; label?: string }[],
   scripts: Record<string, string>,
   allPaths: ReadonlySet<string>,
   dirMain: (dir: string) => string | undefined,
 ): { plan: ScriptPlan; filesByEvent: Map<string, string[]> } {
-  const plan: ScriptPlan = { installRoots: [], shellFiles: [], inline: [] };
+  const plan: ScriptPlan = { installRoots: [], shellFiles: [], otherFiles: [], inline: [] };
   const filesByEvent = new Map<string, string[]>();
-  for (const { event, command } of commands) {
+  for (const { event, command, label } of commands) {
     const files: string[] = [];
     const visit = (cmd: string, label: string, depth: number): void => {
       const targets = parseScriptCommand(cmd);
@@ -111,6 +114,13 @@ function planScripts(
           }
         }
       }
+      for (const file of targets.pythonFiles) {
+        const resolved = resolveFile(file, allPaths);
+        if (resolved) {
+          files.push(resolved);
+          plan.otherFiles.push(resolved);
+        }
+      }
       for (const code of targets.inlineShell) plan.inline.push({ file: label, code, shell: true });
       for (const run of targets.npmRuns) {
         const next = scripts[run];
@@ -120,8 +130,8 @@ function planScripts(
         }
       }
     };
-    visit(command, `package.json#scripts.${event}`, 0);
-    filesByEvent.set(event, [...new Set(files)]);
+    visit(command, label ?? `package.json#scripts.${event}`, 0);
+    filesByEvent.set(event, [...new Set([...(filesByEvent.get(event) ?? []), ...files])]);
   }
   return { plan, filesByEvent };
 }
@@ -212,12 +222,27 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
     }
   };
 
-  const commands = installCommands(
+  const commands = installCommands(manifest.scripts, manifest.hasBindingGyp);
+  // A node-gyp build runs the gyp files' command expansions and actions: install-time code too.
+  const gypEvent = commands.find((c) => c.implicit || runsNodeGyp(c.command))?.event;
+  const gyp =
+    manifest.hasBindingGyp && gypEvent ? gypCode(contents.allPaths, (p) => texts.get(p)) : undefined;
+  const gypCommands = (gyp?.commands ?? []).map((c) => ({
+    event: gypEvent!,
+    command: c.command,
+    label: `${c.file}#${c.kind}`,
+    line: c.line,
+  }));
+  const { plan, filesByEvent } = planScripts(
+    [...commands, ...gypCommands],
     manifest.scripts,
-    manifest.hasBindingGyp,
-    manifest.gypfileDisabled === true,
+    contents.allPaths,
+    dirMain,
   );
-  const { plan, filesByEvent } = planScripts(commands, manifest.scripts, contents.allPaths, dirMain);
+  if (gyp && gypEvent) {
+    filesByEvent.set(gypEvent, [...new Set([...gyp.files, ...(filesByEvent.get(gypEvent) ?? [])])]);
+    plan.otherFiles.push(...gyp.files);
+  }
   const previous = report.metadata.previousVersion;
   const previousCommands =
     previous === undefined ? null : previousInstallCommands(versionDoc(input.packument, previous));
@@ -249,7 +274,7 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
     dirMain,
   });
   report.reachable = { install, import: imported };
-  const installSet = new Set([...install, ...plan.shellFiles]);
+  const installSet = new Set([...install, ...plan.shellFiles, ...plan.otherFiles]);
   const importSet = new Set(imported);
 
   const signals: CodeSignal[] = [];
@@ -262,6 +287,10 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
   };
   for (const { event, command } of commands) {
     add(scanShell(`package.json#scripts.${event}`, command, true), { install: true, import: false });
+  }
+  for (const { label, command, line } of gypCommands) {
+    const hits = scanShell(label, command, true).map((h) => ({ ...h, line: line + h.line - 1 }));
+    add(hits, { install: true, import: false });
   }
   for (const inline of plan.inline) {
     const hits = inline.shell

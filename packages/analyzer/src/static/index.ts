@@ -3,3 +3,4 @@ export { detectTyposquat, damerauLevenshtein } from './typosquat.js';
 export { POPULAR_PACKAGES } from './popular-packages.js';
 export * from './types.js';
 export { readTarball, type KeptFile, type TarballContents, type ReadTarballOptions } from './tar-reader.js';
+export { runsNodeGyp } from './manifest.js';

@@ -52,12 +52,8 @@ export function parseManifest(text: string | undefined, hasBindingGyp: boolean):
   }
   if (!isRecord(parsed)) return { ...empty, found: true, error: 'package.json is not an object' };
   const scripts: Record<string, string> = {};
-  if (isRecord(parsed.scripts)) {
-    for (const event of REPORTED_SCRIPTS) {
-      const command = parsed.scripts[event];
-      if (typeof command === 'string' && command.trim() !== '') scripts[event] = command;
-    }
-  }
+  const declared = npmScripts(parsed.scripts);
+  for (const event of REPORTED_SCRIPTS) if (declared[event]) scripts[event] = declared[event];
   return {
     found: true,
     ...(typeof parsed.name === 'string' ? { name: parsed.name } : {}),
@@ -69,26 +65,43 @@ export function parseManifest(text: string | undefined, hasBindingGyp: boolean):
   };
 }
 
+/** Whether an install command builds with node-gyp (node-pre-gyp and node-gyp-build fall back to it). */
+export function runsNodeGyp(command: string): boolean {
+  return /\bnode-(?:pre-)?gyp(?:-build)?\b/.test(command);
+}
+
 /**
- * The install commands npm runs, as npm computes them: the declared lifecycle scripts, plus
- * `node-gyp rebuild` when `binding.gyp` exists and neither `install` nor `preinstall` is declared.
+ * `scripts` as npm reads an installed package's package.json (@npmcli/package-json's `scripts`
+ * normalisation step): entries that are not strings are dropped; a `scripts` that is not an object
+ * is none.
+ */
+export function npmScripts(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const [key, command] of Object.entries(value)) if (typeof command === 'string') out[key] = command;
+  return out;
+}
+
+/**
+ * The install commands npm runs, as npm 7–11 computes them (@npmcli/arborist rebuild.js and
+ * @npmcli/run-script): each of preinstall / install / postinstall that is a non-empty string, plus
+ * `node-gyp rebuild` as `install` when `binding.gyp` is a file and neither `install` nor
+ * `preinstall` is a non-empty string (npm tests truthiness: `""` does not count, `" "` does).
+ *
+ * `"gypfile": false` is not an opt-out here: npm honours it only when the manifest comes from the
+ * registry (`npm install <pkg>` without a lockfile). A lockfile does not record `gypfile`, so
+ * `npm ci` and every install from a lockfile build the package anyway (measured with npm 11.19).
  */
 export function installCommands(
   scripts: Record<string, string>,
   hasBindingGyp: boolean,
-  gypfileDisabled = false,
 ): { event: LifecycleEvent; command: string; implicit: boolean }[] {
   const out: { event: LifecycleEvent; command: string; implicit: boolean }[] = [];
   for (const event of INSTALL_EVENTS) {
     const command = scripts[event];
-    if (command !== undefined) out.push({ event, command, implicit: false });
+    if (command) out.push({ event, command, implicit: false });
   }
-  if (
-    hasBindingGyp &&
-    !gypfileDisabled &&
-    scripts.install === undefined &&
-    scripts.preinstall === undefined
-  ) {
+  if (hasBindingGyp && !scripts.install && !scripts.preinstall) {
     out.push({ event: 'install', command: 'node-gyp rebuild', implicit: true });
   }
   return out.sort((a, b) => INSTALL_EVENTS.indexOf(a.event) - INSTALL_EVENTS.indexOf(b.event));

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { installCommands, isRecord } from './manifest.js';
+import { installCommands, isRecord, npmScripts } from './manifest.js';
 import type { LifecycleEvent, MetadataSignals } from './types.js';
 
 /** Pure packument reading: previous version, release age, maintainers, provenance, install scripts. */
@@ -58,9 +58,7 @@ function hasAttestations(doc: VersionDoc | undefined): boolean {
 export function declaredInstallEvents(doc: VersionDoc | undefined): LifecycleEvent[] | null {
   if (!doc) return null;
   if (isRecord(doc.scripts)) {
-    const scripts: Record<string, string> = {};
-    for (const [key, value] of Object.entries(doc.scripts))
-      if (typeof value === 'string') scripts[key] = value;
+    const scripts = npmScripts(doc.scripts);
     // The registry's copy may lack binding.gyp knowledge; `gypfile: true` is how npm records it.
     return [...new Set(installCommands(scripts, doc.gypfile === true).map((c) => c.event))];
   }
@@ -74,11 +72,7 @@ export function declaredInstallEvents(doc: VersionDoc | undefined): LifecycleEve
 export function previousInstallCommands(doc: VersionDoc | undefined): Map<LifecycleEvent, string> | null {
   if (!doc) return null;
   if (isRecord(doc.scripts) || doc.gypfile === true) {
-    const scripts: Record<string, string> = {};
-    if (isRecord(doc.scripts)) {
-      for (const [key, value] of Object.entries(doc.scripts))
-        if (typeof value === 'string') scripts[key] = value;
-    }
+    const scripts = npmScripts(doc.scripts);
     return new Map(installCommands(scripts, doc.gypfile === true).map((c) => [c.event, c.command]));
   }
   // No `scripts` key in a full version document means no scripts (see above).

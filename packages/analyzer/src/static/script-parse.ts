@@ -14,6 +14,8 @@ export interface ScriptTargets {
   inlineShell: string[];
   /** Other scripts run through `npm run <name>`. */
   npmRuns: string[];
+  /** Python files run (`python3 file.py`). */
+  pythonFiles: string[];
 }
 
 /** Splits a command line into commands of words. Operators separate commands. */
@@ -96,7 +98,14 @@ function parseNode(args: string[], out: ScriptTargets): void {
 }
 
 export function parseScriptCommand(command: string): ScriptTargets {
-  const out: ScriptTargets = { nodeFiles: [], shellFiles: [], inlineJs: [], inlineShell: [], npmRuns: [] };
+  const out: ScriptTargets = {
+    nodeFiles: [],
+    shellFiles: [],
+    inlineJs: [],
+    inlineShell: [],
+    npmRuns: [],
+    pythonFiles: [],
+  };
   for (const words of splitCommands(command)) {
     let i = 0;
     while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!)) i++;
@@ -114,6 +123,9 @@ export function parseScriptCommand(command: string): ScriptTargets {
         const file = args.find((a) => !a.startsWith('-'));
         if (file) out.shellFiles.push(file);
       }
+    } else if (/^python[\d.]*$/.test(name)) {
+      const file = args.find((a) => !a.startsWith('-'));
+      if (file && args[0] !== '-c' && args[0] !== '-m') out.pythonFiles.push(file);
     } else if (
       (name === 'npm' || name === 'yarn' || name === 'pnpm') &&
       (args[0] === 'run' || args[0] === 'run-script')

@@ -108,7 +108,10 @@ export interface ManifestSummary {
   /** Lifecycle scripts relevant to installs, as the tarball's package.json declares them. */
   scripts: Record<string, string>;
   hasBindingGyp: boolean;
-  /** `"gypfile": false` turns the implicit `node-gyp rebuild` off. */
+  /**
+   * `"gypfile": false`: npm skips the implicit `node-gyp rebuild` only without a lockfile; from a
+   * lockfile (`npm ci`) it builds anyway, so the analysis does too (manifest.ts installCommands).
+   */
   gypfileDisabled?: boolean;
   /** Import entry points (main/module/browser/exports), package-relative. */
   entryPoints: string[];

@@ -54,6 +54,11 @@ export const KNOWN_NOISE: readonly NoiseRule[] = [
     path: /^~\/\.(cache\/node-gyp|node-gyp)\//,
   },
   {
+    why: "Python trying to cache bytecode next to npm's bundled gyp (read-only, as in a root-owned global npm)",
+    process: /^python3?(\.\d+)?$/,
+    path: /^\/usr\/local\/lib\/node_modules\/npm\/node_modules\/node-gyp\/gyp\/(.+\/)?__pycache__(\/[^/]+)?$/,
+  },
+  {
     why: 'Python start-up probing its per-user site directory (node-gyp runs gyp in Python)',
     process: /^python3?(\.\d+)?$/,
     path: /^~\/\.local\/lib\/python[\d.]+\//,

@@ -7,7 +7,9 @@ import {
   importEntries,
   learnControlBaseline,
   lifecycleScripts,
+  NATIVE_BUILD_TIMEOUT_FACTOR,
   runPhase,
+  runsNodeGyp,
   type Baseline,
   type ControlBaseline,
   type PhaseRun,
@@ -82,6 +84,14 @@ export function plannedPhases(
   return phases;
 }
 
+/** Whether the install phase compiles with node-gyp (implicitly for a binding.gyp, or by script). */
+export function buildsNatively(
+  manifest: Record<string, unknown> | undefined,
+  files: ReadonlySet<string>,
+): boolean {
+  return !!manifest && lifecycleScripts(manifest, (p) => files.has(p)).some((s) => runsNodeGyp(s.script));
+}
+
 function failedReport(phase: Phase, packageId: string, error: string): BehaviourReport {
   return {
     phase,
@@ -141,8 +151,10 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     input: { name: string; version: string; dir: string },
     baseline: Baseline | undefined,
     deps?: RunDependencies,
+    nativeBuild = false,
   ): Promise<Omit<PhaseOutcome, 'batch'> & { batch?: PhaseOutcome['batch'] }> {
     const slot = await slots.acquire();
+    const phaseTimeoutMs = slot.timeoutMs * (nativeBuild ? NATIVE_BUILD_TIMEOUT_FACTOR : 1);
     let run: PhaseRun;
     try {
       run = await runPhase({
@@ -150,14 +162,14 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
         packageName: input.name,
         packageVersion: input.version,
         packageDir: input.dir,
-        timeoutMs: slot.timeoutMs,
+        timeoutMs: phaseTimeoutMs,
         graceMs,
         ...(deps ? { dependencies: deps.dependencies, diskMb: deps.diskMb } : {}),
       });
     } finally {
       slot.release();
     }
-    return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: slot.timeoutMs };
+    return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: phaseTimeoutMs };
   }
 
   // Import and browser phases of the artifacts analysed at the same time share sandboxes (./phase-batcher.ts).
@@ -229,9 +241,13 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             batch,
           } = batcher
             ? await batcher.submit({ name, version, dir: pkg.dir })
-            : await runOne(phase, { name, version, dir: pkg.dir }, control?.baseline, deps).finally(() =>
-                deps?.cleanup(),
-              );
+            : await runOne(
+                phase,
+                { name, version, dir: pkg.dir },
+                control?.baseline,
+                deps,
+                phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
+              ).finally(() => deps?.cleanup());
           const bounded = boundEvents(run.events, report, maxEvents);
           const summary: PhaseSummary = {
             phase,

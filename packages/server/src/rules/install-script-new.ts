@@ -1,3 +1,4 @@
+import { IMPLICIT_DETAIL } from './install-script.js';
 import type { RuleHit, Rule } from './types.js';
 
 /**
@@ -18,7 +19,7 @@ export const installScriptNew: Rule = {
       const evidence = [
         {
           kind: 'metadata' as const,
-          detail: `scripts.${script.event}`,
+          detail: script.implicit ? IMPLICIT_DETAIL : `scripts.${script.event}`,
           excerpt: script.command.slice(0, 200),
         },
         {
@@ -32,7 +33,7 @@ export const installScriptNew: Rule = {
           rule: this.id,
           severity: patch ? 'high' : 'medium',
           message:
-            `${script.event} script is new since ${previous} (${report.metadata.releaseType} release): ${script.command}`.slice(
+            `${script.implicit ? IMPLICIT_DETAIL : `${script.event} script`} is new since ${previous} (${report.metadata.releaseType} release): ${script.command}`.slice(
               0,
               300,
             ),

@@ -1,5 +1,8 @@
 import type { Rule } from './types.js';
 
+/** How an implicit install script is named in evidence (npm adds it for a binding.gyp). */
+export const IMPLICIT_DETAIL = 'implicit install script (node-gyp rebuild, binding.gyp)';
+
 /**
  * Having an install script is common and mostly benign (`node install.js`, `node-gyp rebuild`,
  * banners): recorded as `low` so people can see it; what the script does is judged elsewhere.
@@ -14,10 +17,10 @@ export const installScript: Rule = {
       {
         rule: this.id,
         severity: 'low',
-        message: `runs at install: ${scripts.map((s) => `${s.event}: ${s.command}`.slice(0, 120)).join('; ')}`,
+        message: `runs at install: ${scripts.map((s) => (s.implicit ? IMPLICIT_DETAIL : `${s.event}: ${s.command}`.slice(0, 120))).join('; ')}`,
         evidence: scripts.map((s) => ({
           kind: 'metadata' as const,
-          detail: s.implicit ? `implicit ${s.event} (binding.gyp)` : `scripts.${s.event}`,
+          detail: s.implicit ? IMPLICIT_DETAIL : `scripts.${s.event}`,
           excerpt: s.command.slice(0, 200),
         })),
       },

@@ -5,6 +5,8 @@ import type { Rule, RuleHit } from './types.js';
 function isShellText(signal: CodeSignal): boolean {
   return (
     signal.file.startsWith('package.json#') ||
+    // A gyp command expansion or action (`binding.gyp#expansion`): a shell command node-gyp runs.
+    /\.gypi?#/.test(signal.file) ||
     /\.(?:sh|bash|zsh|command|ps1|bat|cmd)$|^[^.]*$/.test(signal.file)
   );
 }
