@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { requireRole } from './http/auth.js';
+import { requireLoopbackHost, requireRole } from './http/auth.js';
 import type { AuthMode } from './http/auth.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerHealthRoutes } from './http/routes/health.js';
@@ -47,6 +47,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     forceCloseConnections: true,
   });
   registerErrorHandlers(app);
+  // Tokenless: every route, health included, answers loopback host names only (DNS rebinding).
+  if (deps.auth === 'none') app.addHook('onRequest', requireLoopbackHost);
   const auth = { store: deps.store, mode: deps.auth };
   const canRead = requireRole(auth, ['admin', 'reviewer', 'ci']);
   const canCreate = requireRole(auth, ['admin', 'ci']);

@@ -51,6 +51,28 @@ export function isLoopbackHost(host: string): boolean {
   return host === '127.0.0.1' || host === '::1';
 }
 
+/** Host names a loopback-only server answers to: `localhost`, `127.0.0.1`, `[::1]`, any port. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const match = /^(localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i.exec(host.trim());
+  return match !== null;
+}
+
+/**
+ * Tokenless mode's `onRequest` hook: only requests naming a loopback host are answered. A web page
+ * can make a browser send requests to 127.0.0.1 under its own host name (DNS rebinding); those
+ * carry that name in `Host:` and are refused.
+ */
+export async function requireLoopbackHost(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (isLoopbackHostHeader(request.headers.host)) return;
+  reply.header('connection', 'close');
+  throw new HttpError(
+    403,
+    'ERR_SR_HOST_NOT_LOOPBACK',
+    'without authentication this server answers only requests to localhost, 127.0.0.1 or [::1]',
+  );
+}
+
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
@@ -59,15 +81,19 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Returns a Fastify `preHandler` that authenticates the request and requires one of `roles`.
+ * Returns a Fastify `onRequest` hook that authenticates the request and requires one of `roles`:
+ * it runs before the body is read, so an unauthenticated body is never buffered or parsed.
  * Missing or unknown tokens are 401; a valid token with another role is 403.
  */
 export function requireRole(options: { store: Store; mode: AuthMode }, roles: readonly Role[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (options.mode === 'none') {
       request.principal = { id: 'local', role: 'admin' };
       return;
     }
+    // A refused request's body is never read: close the connection rather than drain it.
+    if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined)
+      reply.header('connection', 'close');
     const token = bearerToken(request);
     if (!token) {
       throw new HttpError(
@@ -86,6 +112,7 @@ export function requireRole(options: { store: Store; mode: AuthMode }, roles: re
     if (!roles.includes(record.role)) {
       throw new HttpError(403, 'ERR_SR_FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
+    reply.removeHeader('connection');
     request.principal = { id: record.id, role: record.role, label: record.label };
   };
 }

@@ -3,7 +3,7 @@
  * responses, behind the same bearer tokens as the API (tokenless only in local mode).
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { InvestigationService } from '../services/investigation-service.js';
 import type { ReviewService } from '../services/review-service.js';
 import { HttpError } from '../http/errors.js';
@@ -15,11 +15,11 @@ export interface McpRouteDeps {
   investigation: InvestigationService;
   reviews: ReviewService;
   /** Any authenticated role. */
-  canUse: preHandlerAsyncHookHandler;
+  canUse: onRequestAsyncHookHandler;
 }
 
 export function registerMcpRoute(app: FastifyInstance, deps: McpRouteDeps): void {
-  app.post(MCP_PATH, { preHandler: deps.canUse }, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(MCP_PATH, { onRequest: deps.canUse }, async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;
     if (!principal) throw new HttpError(401, 'ERR_SR_UNAUTHORIZED', 'authentication required');
     const server = createMcpServer({

@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { API_PREFIX, isValidPackageName } from '@secure-registry/shared';
 import { getPackageVerdict } from '../../services/package-service.js';
 import type { Store } from '../../storage/store.js';
@@ -10,7 +10,7 @@ interface PackageQuery {
 
 export function registerPackageRoutes(
   app: FastifyInstance,
-  deps: { store: Store; canRead: preHandlerAsyncHookHandler },
+  deps: { store: Store; canRead: onRequestAsyncHookHandler },
 ): void {
   const lookup = async (name: string, version: string, integrity: string | undefined) => {
     if (!isValidPackageName(name))
@@ -22,13 +22,13 @@ export function registerPackageRoutes(
   // `@scope%2fname` arrives decoded as one parameter.
   app.get<{ Params: { name: string; version: string }; Querystring: PackageQuery }>(
     `${API_PREFIX}/packages/:name/:version`,
-    { preHandler: deps.canRead },
+    { onRequest: deps.canRead },
     async (request) => lookup(request.params.name, request.params.version, request.query.integrity),
   );
   // `@scope/name` unencoded.
   app.get<{ Params: { scope: string; name: string; version: string }; Querystring: PackageQuery }>(
     `${API_PREFIX}/packages/:scope/:name/:version`,
-    { preHandler: deps.canRead },
+    { onRequest: deps.canRead },
     async (request) => {
       const { scope, name, version } = request.params;
       if (!scope.startsWith('@')) throw new HttpError(404, 'ERR_SR_NOT_FOUND', 'unknown route');

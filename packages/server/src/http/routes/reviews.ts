@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { API_PREFIX, ReviewDecisionRequest } from '@secure-registry/shared';
 import type { ReviewListResponse } from '@secure-registry/shared';
 import type { ReviewActor, ReviewService } from '../../services/review-service.js';
@@ -8,7 +8,7 @@ import { formatZodIssues } from '../validation.js';
 export interface ReviewRouteDeps {
   reviews: ReviewService;
   /** Requires the reviewer or admin role. */
-  canReview: preHandlerAsyncHookHandler;
+  canReview: onRequestAsyncHookHandler;
 }
 
 /** The person behind an authenticated request, as recorded in the decision log. */
@@ -20,11 +20,11 @@ export function actorOf(request: FastifyRequest): ReviewActor {
 
 /** `GET /api/v1/reviews` (held packages with evidence) and `POST /api/v1/reviews` (a decision). */
 export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps): void {
-  app.get(`${API_PREFIX}/reviews`, { preHandler: deps.canReview }, async (): Promise<ReviewListResponse> => {
+  app.get(`${API_PREFIX}/reviews`, { onRequest: deps.canReview }, async (): Promise<ReviewListResponse> => {
     return { packages: await deps.reviews.listHeld() };
   });
 
-  app.post(`${API_PREFIX}/reviews`, { preHandler: deps.canReview }, async (request, reply) => {
+  app.post(`${API_PREFIX}/reviews`, { onRequest: deps.canReview }, async (request, reply) => {
     const parsed = ReviewDecisionRequest.safeParse(request.body);
     if (!parsed.success) {
       throw new HttpError(

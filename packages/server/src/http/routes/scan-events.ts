@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { API_PREFIX } from '@secure-registry/shared';
 import type { ScanEvent } from '@secure-registry/shared';
 import type { ScanEventHub } from '../../services/scan-event-hub.js';
@@ -10,7 +10,7 @@ export interface ScanEventRouteDeps {
   store: Store;
   scans: ScanService;
   hub: ScanEventHub;
-  canRead: preHandlerAsyncHookHandler;
+  canRead: onRequestAsyncHookHandler;
   /** Interval of `: heartbeat` comments, in milliseconds. */
   heartbeatMs: number;
   /** How often the stream looks at the store without being woken (other server processes). */
@@ -40,7 +40,7 @@ function parseLastEventId(value: string | string[] | undefined): number | undefi
 export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRouteDeps): void {
   app.get<{ Params: { id: string } }>(
     `${API_PREFIX}/scans/:id/events`,
-    { preHandler: deps.canRead },
+    { onRequest: deps.canRead },
     async (request, reply) => {
       const scanId = request.params.id;
       const resumeAfter = parseLastEventId(request.headers['last-event-id']);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { API_PREFIX, CreateScanRequest } from '@secure-registry/shared';
 import type { ScanService } from '../../services/scan-service.js';
 import { HttpError } from '../errors.js';
@@ -6,12 +6,12 @@ import { formatZodIssues } from '../validation.js';
 
 export interface ScanRouteDeps {
   scans: ScanService;
-  canCreate: preHandlerAsyncHookHandler;
-  canRead: preHandlerAsyncHookHandler;
+  canCreate: onRequestAsyncHookHandler;
+  canRead: onRequestAsyncHookHandler;
 }
 
 export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): void {
-  app.post(`${API_PREFIX}/scans`, { preHandler: deps.canCreate }, async (request, reply) => {
+  app.post(`${API_PREFIX}/scans`, { onRequest: deps.canCreate }, async (request, reply) => {
     const parsed = CreateScanRequest.safeParse(request.body);
     if (!parsed.success) {
       throw new HttpError(
@@ -26,7 +26,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): v
 
   app.get<{ Params: { id: string } }>(
     `${API_PREFIX}/scans/:id`,
-    { preHandler: deps.canRead },
+    { onRequest: deps.canRead },
     async (request) => {
       const result = await deps.scans.getScanResult(request.params.id);
       if (!result) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${request.params.id}`);

@@ -20,7 +20,7 @@ export interface RegistryDeps {
    */
   vetOnDemand?: ((job: ArtifactKey & { resolved?: string | undefined }) => Promise<unknown>) | undefined;
   /**
-   * Read access check run before every registry route but `/-/ping` (a Fastify preHandler such
+   * Read access check run before every registry route but `/-/ping` (a Fastify onRequest hook such
    * as `requireRole(...)`); throws an error with `statusCode` 401/403 to refuse. It should set
    * `request.principal` for `/-/whoami`. Unset: reads are open and `/-/whoami` answers 401.
    */

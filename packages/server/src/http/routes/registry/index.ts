@@ -25,11 +25,11 @@ function principalName(request: FastifyRequest): string | undefined {
 /** Registers the registry routes on `app` (at its root: the registry URL is the server URL). */
 export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps): void {
   const context = new RegistryContext(deps);
-  const preHandler = deps.authorize ? [deps.authorize] : [];
+  const onRequest = deps.authorize ? [deps.authorize] : [];
 
   app.get('/-/ping', async (_request, reply) => reply.send({}));
 
-  app.get('/-/whoami', { preHandler }, async (request, reply) => {
+  app.get('/-/whoami', { onRequest }, async (request, reply) => {
     const username = deps.authorize ? principalName(request) : undefined;
     if (username === undefined) {
       return reply.code(401).send({ error: 'not logged in to this registry', code: 'ERR_SR_UNAUTHORIZED' });
@@ -39,11 +39,11 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
 
   app.post(
     '/-/npm/v1/security/advisories/bulk',
-    { preHandler, preParsing: decompressBody, bodyLimit: BULK_BODY_LIMIT },
+    { onRequest, preParsing: decompressBody, bodyLimit: BULK_BODY_LIMIT },
     async (request, reply) => handleBulkAdvisories(context, request, reply),
   );
 
-  app.get('/*', { preHandler }, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.get('/*', { onRequest }, async (request: FastifyRequest, reply: FastifyReply) => {
     // The API's and npm's own namespaces are never package names: unknown routes there are 404s.
     if (/^\/(api|-)\//.test(request.url)) return reply.callNotFound();
     const path = parseRegistryPath(request.url);
