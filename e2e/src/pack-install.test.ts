@@ -42,7 +42,7 @@ describe('packed tarballs installed outside the repository', () => {
   // The installed bins, run with this Node (their `#!/usr/bin/env node` would take PATH's).
   const bin = (name: string) => path.join(app, 'node_modules', '.bin', name);
   // npm's cache is kept (offline when it holds everything); no npm_* variables of the outer run.
-  const env = () => cleanEnv({ CI: '1', NO_COLOR: '1', SANDBOX: 'off' });
+  const env = () => cleanEnv({ CI: '1', NO_COLOR: '1', SR_SANDBOX: 'off' });
 
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'sr-pack-'));
@@ -126,7 +126,7 @@ describe('packed tarballs installed outside the repository', () => {
         env: cleanEnv({
           CI: '1',
           NO_COLOR: '1',
-          SANDBOX: 'off',
+          SR_SANDBOX: 'off',
           SECURE_REGISTRY_DATA_DIR: path.join(tmp, 'data'),
           SECURE_REGISTRY_CONFIG_DIR: path.join(tmp, 'config'),
         }),

@@ -42,7 +42,11 @@ export function buildProgram({ io, version, setExit }: ProgramOptions): Command 
   program
     .command('scan')
     .description('scan the lockfile in a directory and print a verdict for every dependency')
-    .argument('[dir]', 'project directory containing package-lock.json or npm-shrinkwrap.json', '.')
+    .argument(
+      '[dir]',
+      'project directory with package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock or only package.json',
+      '.',
+    )
     .option('--json', 'print one JSON document (schema: README-json.md)')
     .option('--sarif', 'print SARIF 2.1.0 for code-scanning upload')
     .addOption(
@@ -58,6 +62,17 @@ export function buildProgram({ io, version, setExit }: ProgramOptions): Command 
     .action(async (dir: string, flags: ScanFlags) => {
       const { runScan } = await import('./commands/scan.js');
       setExit(await runScan(dir, { ...flags, verbose: verbose() }, io, version));
+    });
+
+  program
+    .command('setup')
+    .description(
+      'check this machine can run the sandbox; as root on Debian/Ubuntu install its system packages, else say how',
+    )
+    .option('--no-install', 'only check and advise; install nothing')
+    .action(async (flags: { install?: boolean }) => {
+      const { runSetup } = await import('./commands/setup.js');
+      setExit(await runSetup(flags, io));
     });
 
   program
