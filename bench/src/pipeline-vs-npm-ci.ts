@@ -3,7 +3,9 @@
 // sandbox (install with dependencies, import and browser batched), judged by the rules — side by side with
 // a plain `npm ci` of the same lockfile, install scripts allowed. Both sides read from local copies: npm
 // from its warm cache, the server from a loopback mirror of the packuments and tarballs. See bench/README.md.
-// Usage: node bench/dist/pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json]
+// Usage: node bench/dist/pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci]
+// (--no-npm-ci: verdicts only, no baseline — e.g. bench/lockfiles/popular.package-lock.json, whose goal
+// is no rejection and at most 1 held per 1,000; every rejected and held package is listed)
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
   const { lock, entries } = await loadLockfile(opts);
   await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
-  const npm = await timedNpmCi(opts.work, lock);
+  const npm = process.argv.includes('--no-npm-ci') ? undefined : await timedNpmCi(opts.work, lock);
 
   const mirror = await startMirror(opts.work, entries);
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-bench-pipeline-'));
@@ -182,12 +184,16 @@ async function main(): Promise<void> {
     }
     const states = new Map<string, number>();
     for (const p of scan.packages) states.set(p.state, (states.get(p.state) ?? 0) + 1);
+    const held = scan.packages.filter((x) => x.state !== 'approved' && x.state !== 'rejected');
     const lines = [
       '',
-      `npm ci (warm cache, --dangerously-allow-all-scripts): ${sec(npm.ms)}, peak RSS ${mb(npm.peak)}`,
+      ...(npm
+        ? [`npm ci (warm cache, --dangerously-allow-all-scripts): ${sec(npm.ms)}, peak RSS ${mb(npm.peak)}`]
+        : []),
       `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
-      `ratio pipeline / npm ci: ${(pipelineMs / npm.ms).toFixed(2)}x (goal <= 3x)`,
+      ...(npm ? [`ratio pipeline / npm ci: ${(pipelineMs / npm.ms).toFixed(2)}x (goal <= 3x)`] : []),
       `verdicts: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`,
+      `held per 1,000: ${((held.length * 1000) / scan.packages.length).toFixed(2)}`,
       '',
       'phase      runs  median ms  p90 ms  in a batch  run again alone',
     ];
@@ -209,17 +215,23 @@ async function main(): Promise<void> {
           .join(' ')}`.slice(0, 240),
       );
     for (const [reason, n] of reasons) lines.push(`  run again alone, ${n}×: ${reason}`.slice(0, 200));
-    for (const p of scan.packages.filter((x) => x.state !== 'approved').slice(0, 15))
-      lines.push(
-        `  ${p.name}@${p.version}: ${p.state} — ${p.findings[0]?.rule ?? ''} ${p.findings[0]?.message ?? ''}`.slice(
-          0,
-          220,
-        ),
-      );
+    for (const [title, list] of [
+      ['rejected', scan.packages.filter((x) => x.state === 'rejected')],
+      ['held (review, blocked, pending, error)', held],
+    ] as const) {
+      lines.push(`${title}: ${list.length}`);
+      for (const p of list)
+        lines.push(
+          `  ${p.name}@${p.version}: ${p.state} — ${p.findings
+            .filter((f) => f.severity !== 'info' && f.severity !== 'low')
+            .map((f) => `${f.rule}/${f.severity}: ${f.message}`.slice(0, 160))
+            .join('; ')}`.slice(0, 400),
+        );
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     if (opts.json)
       process.stdout.write(
-        `${JSON.stringify({ npmMs: npm.ms, pipelineMs, npmPeak: npm.peak, pipelinePeak: peak, states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
+        `${JSON.stringify({ npmMs: npm?.ms, pipelineMs, npmPeak: npm?.peak, pipelinePeak: peak, states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
       );
   } finally {
     await server.close();
