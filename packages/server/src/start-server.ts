@@ -9,6 +9,7 @@ import { DEFAULT_RETRY, runJob } from './scheduler/job-runner.js';
 import type { RetryPolicy } from './scheduler/job-runner.js';
 import { JobDispatcher } from './scheduler/job-dispatcher.js';
 import { createAnalysisQueue } from './scheduler/analysis-queue.js';
+import { listUnanalysed } from './services/scan-planner.js';
 import { ScanEventHub } from './services/scan-event-hub.js';
 import { InvestigationService } from './services/investigation-service.js';
 import { ScanService } from './services/scan-service.js';
@@ -205,6 +206,9 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   }
   url = address;
   await dispatcher.start();
+  // "Could not analyse" is not a decision (13.8): what was held for that is analysed again now.
+  const unanalysed = await listUnanalysed(store, { interrupted: false });
+  await queue.queueAnalysis(unanalysed.map(({ name, version, integrity }) => ({ name, version, integrity })));
   let closing: Promise<void> | undefined;
   return {
     url,

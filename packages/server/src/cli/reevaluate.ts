@@ -8,6 +8,8 @@ import type { InvestigationRecord } from '../reviewers/investigator.js';
 import { combineWithInvestigation, decideFromReports } from '../reviewers/verdict-decision.js';
 import type { DecisionStamp } from '../reviewers/verdict-decision.js';
 import { createStore } from '../storage/index.js';
+import { createAnalysisQueue } from '../scheduler/analysis-queue.js';
+import { isFailedAnalysis } from '../services/scan-planner.js';
 import type { ArtifactRecord, Store } from '../storage/store.js';
 import type { Env } from '../config/server-config.js';
 import { loadConfig } from './load-config.js';
@@ -18,7 +20,9 @@ Re-runs the rule set on the stored reports (static and behaviour) of analysed ar
 current rules and policy, without running sandboxes or downloading anything, and updates their
 verdicts. Artifacts a person decided keep their verdict; an LLM opinion on record is applied again
 under the policy. Without --all, only artifacts whose verdict was made by another rule-set or
-policy version are re-evaluated.
+policy version are re-evaluated. Artifacts held only because they could not be analysed (the
+sandbox could not run, an upstream outage) are queued for analysis again (a running server
+picks them up; otherwise the next start does).
 
   --policy <file>  the policy file (default: $SR_POLICY_FILE, else the built-in policy)
   --all            re-evaluate every artifact, even those already at the current versions
@@ -49,6 +53,11 @@ export interface ReevaluateSummary {
   personDecided: number;
   /** Nothing stored to re-evaluate (never analysed: an integrity failure or an analysis error). */
   notEvaluable: number;
+  /**
+   * Held only because they could not be analysed (the sandbox could not run, an upstream outage):
+   * queued for analysis again instead (a running server, or the next start, runs them).
+   */
+  requeued: number;
   unchanged: number;
   changes: VerdictChange[];
 }
@@ -85,20 +94,29 @@ export async function reevaluateStore(
     upToDate: 0,
     personDecided: 0,
     notEvaluable: 0,
+    requeued: 0,
     unchanged: 0,
     changes: [],
   };
   // Listed before any update, so an artifact whose verdict changes is not met twice.
   const artifacts: ArtifactRecord[] = [];
   for (const verdict of VERDICTS) artifacts.push(...(await store.listArtifactsByVerdict(verdict, 1_000_000)));
+  const queue = createAnalysisQueue({ store });
   for (const artifact of artifacts) {
     summary.examined++;
+    const key = { name: artifact.name, version: artifact.version, integrity: artifact.integrity };
+    // Held only because it could not be analysed (sandbox missing, upstream outage): not a
+    // decision to re-evaluate but an analysis to run again (a running server picks the job up).
+    if (isFailedAnalysis(artifact)) {
+      summary.requeued++;
+      if (!options.dryRun) await queue.queueAnalysis([key]);
+      continue;
+    }
     const stamp = stampOf(artifact);
     if (!options.all && stamp.ruleSetVersion === RULE_SET_VERSION && stamp.policyVersion === policy.version) {
       summary.upToDate++;
       continue;
     }
-    const key = { name: artifact.name, version: artifact.version, integrity: artifact.integrity };
     const decisions = await store.listReviewDecisions(key);
     if (decisions.some((decision) => decision.role !== 'llm')) {
       summary.personDecided++;
@@ -145,7 +163,8 @@ export function formatSummary(summary: ReevaluateSummary): string {
   const lines = [
     `rule set ${summary.ruleSetVersion}, policy ${summary.policyVersion} (${summary.policySource})${summary.dryRun ? ' — dry run, nothing written' : ''}`,
     `examined ${summary.examined}: re-evaluated ${summary.reevaluated}, up to date ${summary.upToDate}, ` +
-      `decided by a person ${summary.personDecided}, nothing to re-evaluate ${summary.notEvaluable}`,
+      `decided by a person ${summary.personDecided}, nothing to re-evaluate ${summary.notEvaluable}, ` +
+      `queued for analysis again (could not be analysed) ${summary.requeued}`,
     `verdicts changed: ${summary.changes.length}, unchanged: ${summary.unchanged}`,
     ...summary.changes.map(
       (change) =>

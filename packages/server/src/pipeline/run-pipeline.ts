@@ -102,7 +102,12 @@ function integrityDecision(findings: Finding[], tarballUrl: string): PipelineRes
 }
 
 /** The fail-closed decision when the stages could not decide: held for review, never approved. */
-export function analysisFailedDecision(error: unknown, attempts: number): PipelineResult {
+export function analysisFailedDecision(
+  error: unknown,
+  attempts: number,
+  /** `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it). */
+  kind: 'error' | 'interrupted' = 'error',
+): PipelineResult {
   const message = error instanceof Error ? error.message : String(error);
   return {
     verdict: 'review',
@@ -115,7 +120,7 @@ export function analysisFailedDecision(error: unknown, attempts: number): Pipeli
         evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
       },
     ],
-    reports: {},
+    reports: { failure: { kind } },
     ruleSetVersion: undefined,
     storagePath: undefined,
   };

@@ -47,6 +47,7 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
     result = analysisFailedDecision(
       new Error(`the analysis was interrupted ${job.attempts - 1} times (the worker stopped each time)`),
       job.attempts - 1,
+      'interrupted',
     );
   } else {
     await scans.markAnalyzing(key);

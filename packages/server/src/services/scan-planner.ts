@@ -12,10 +12,41 @@ export interface ScanPlan {
   toEnqueue: (ArtifactKey & { resolved: string | undefined })[];
 }
 
-/** True for a `review` that only records a failed analysis: a later scan tries again. */
-export function isFailedAnalysis(artifact: Pick<ArtifactRecord, 'verdict' | 'findings'>): boolean {
+/** The sandbox could not run at all for this artifact (tools missing, machine not capable). */
+function sandboxWasUnavailable(reports: ArtifactRecord['reports'] | undefined): boolean {
+  const sandbox = reports?.sandbox as { unavailable?: unknown } | undefined;
+  return Array.isArray(sandbox?.unavailable) && sandbox.unavailable.length > 0;
+}
+
+/**
+ * True for a `review` that only records that the artifact could not be analysed — a failed
+ * analysis (an upstream outage, a crash) or a sandbox that could not run: not a decision about
+ * the package. A later scan, the server's start-up and `reevaluate` queue it again (13.8).
+ */
+export function isFailedAnalysis(
+  artifact: Pick<ArtifactRecord, 'verdict' | 'findings'> & { reports?: ArtifactRecord['reports'] },
+): boolean {
   return (
-    artifact.verdict === 'review' && artifact.findings.some((finding) => finding.rule === 'analysis-failed')
+    artifact.verdict === 'review' &&
+    (artifact.findings.some((finding) => finding.rule === 'analysis-failed') ||
+      sandboxWasUnavailable(artifact.reports))
+  );
+}
+
+/**
+ * The artifacts held only because they could not be analysed (see `isFailedAnalysis`). Without
+ * `interrupted`, not those whose worker kept stopping mid-analysis: a package that kills the
+ * server would otherwise do it again at every start (`reevaluate` still queues them).
+ */
+export async function listUnanalysed(
+  store: Pick<Store, 'listArtifactsByVerdict'>,
+  options: { interrupted: boolean },
+): Promise<ArtifactRecord[]> {
+  return (await store.listArtifactsByVerdict('review', 1_000_000)).filter(
+    (artifact) =>
+      isFailedAnalysis(artifact) &&
+      (options.interrupted ||
+        (artifact.reports.failure as { kind?: unknown } | undefined)?.kind !== 'interrupted'),
   );
 }
 
