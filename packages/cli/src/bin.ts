@@ -23,20 +23,19 @@ async function report(error: unknown, verbose: boolean): Promise<number> {
     }
     return ExitCode.UsageError;
   }
-  const { RemoteError, SecureRegistryError, UserError, redact } = await import('@secure-registry/shared');
+  const { SecureRegistryError, redact } = await import('@secure-registry/shared');
+  const { exitCodeForError } = await import('./error-exit-code.js');
   if (error instanceof SecureRegistryError) {
     stderr.write(redact(`error: ${error.message}\n`));
     if (error.hint) stderr.write(redact(`hint: ${error.hint}\n`));
     if (verbose)
       stderr.write(redact(`code: ${error.code}${error.cause ? `\ncause: ${String(error.cause)}` : ''}\n`));
-    if (error instanceof UserError) return ExitCode.UsageError;
-    if (error instanceof RemoteError) return ExitCode.RemoteError;
-    return ExitCode.RemoteError;
+    return exitCodeForError(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   stderr.write(redact(`error: unexpected failure: ${message}\n`));
   if (verbose && error instanceof Error && error.stack) stderr.write(redact(`${error.stack}\n`));
-  return ExitCode.RemoteError;
+  return exitCodeForError(error);
 }
 
 async function main(): Promise<void> {

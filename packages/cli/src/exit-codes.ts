@@ -5,7 +5,7 @@ import type { PackageState, ScanPackage } from '@secure-registry/shared';
  *  0 every package approved (or nothing that the --fail-on policy fails on)
  *  1 a package was rejected, or is blocked because it depends on a rejected one
  *  2 a package is held for review, not vettable (git / URL / file / link source) or undecided
- *  3 usage or input error (bad flags, no lockfile, malformed lockfile)
+ *  3 usage, input or credentials error (bad flags, no lockfile, malformed lockfile, a refused token)
  *  4 server or network failure
  */
 export const ExitCode = {

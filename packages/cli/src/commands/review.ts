@@ -9,6 +9,7 @@
 import { SecureRegistryError, UserError, maxSeverity, redact } from '@secure-registry/shared';
 import type { HeldPackage, ReviewDecisionKind } from '@secure-registry/shared';
 import { ExitCode } from '../exit-codes.js';
+import { exitCodeForError } from '../error-exit-code.js';
 import { isPermissionError, listHeldPackages, recordReviewDecision } from '../services/review.js';
 import { openServerSession } from '../services/server-session.js';
 import type { ServerSession } from '../services/server-session.js';
@@ -37,11 +38,10 @@ export function reportCommandError(
   if (error instanceof SecureRegistryError) {
     line(`${context}: ${error.message}`);
     if (error.hint) line(`  hint: ${error.hint}`);
-    if (error instanceof UserError || error.code === 'ERR_SR_REQUEST') return ExitCode.UsageError;
-    return ExitCode.RemoteError;
+    return exitCodeForError(error);
   }
   line(`${context}: ${error instanceof Error ? error.message : String(error)}`);
-  return ExitCode.RemoteError;
+  return exitCodeForError(error);
 }
 
 async function withSession(
