@@ -158,10 +158,10 @@ describe('secure-registry scan (built CLI, local mode, fixture upstream)', () =>
     assert.equal(stateOf(findPackage(json, 'fixture-strpad', '1.1.0')), 'approved');
   });
 
-  test('no lockfile exits 3 and says how to make one', async () => {
+  test('no lockfile and no package.json exits 3 and says how to make one', async () => {
+    // (A package.json alone is resolved as npm would and scanned: lockfile-clients.test.)
     const dir = path.join(tmp, 'no-lockfile');
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'x', version: '1.0.0' }));
     const home = await makeCliHome(tmp);
     const result = await runCli(['scan', dir, '--upstream', registry.url], { home });
     assert.equal(result.code, 3, describeResult(result));

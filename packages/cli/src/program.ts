@@ -55,6 +55,7 @@ export function buildProgram({ io, version, setExit }: ProgramOptions): Command 
         .default(DEFAULT_FAIL_ON),
     )
     .option('--upstream <url>', 'upstream registry in local mode (default: npm config registry)')
+    .option('--quiet', 'plain output: no line per finished package, only the summary')
     .option(
       '--use',
       "when every package is approved, point npm at the server's vetted registry (as `secure-registry use`; hosted mode)",

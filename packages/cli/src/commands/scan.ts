@@ -29,6 +29,8 @@ export interface ScanFlags {
   /** After a clean scan (exit 0), point npm at the vetted registry (`secure-registry use`). */
   use?: boolean;
   verbose?: boolean;
+  /** Plain output: no line per finished package, only the summary. */
+  quiet?: boolean;
 }
 
 /** `secure-registry scan [dir]`: lockfile → graph → server → streamed verdicts → exit code. */
@@ -85,7 +87,7 @@ export async function runScan(
     }
     const onEvent = (event: ScanEvent) => {
       view?.update(reduceScanEvent(view.state, event));
-      plain(plainEventLines(event));
+      plain(plainEventLines(event, { quiet: flags.quiet === true }));
     };
     const result = await submitAndFollowScan({
       client,

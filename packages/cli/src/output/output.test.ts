@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
+import type { ScanEvent } from '@secure-registry/shared';
 import { SAMPLE_RESULT } from '../test-support/scan-fixtures.js';
 import { buildJsonReport } from './json.js';
-import { plainSummaryLines } from './plain.js';
+import { plainEventLines, plainSummaryLines } from './plain.js';
 import { buildSarif } from './sarif.js';
 
 test('JSON report: schema v1, packages root cause first, reasons for every non-approved package', () => {
@@ -70,4 +71,28 @@ test('plain summary lists root causes first', () => {
   const order = lines.filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/)[0]);
   assert.deepEqual(order, ['rejected', 'blocked', 'review', 'unvettable']);
   assert.equal(lines.at(-1), 'exit code 1');
+});
+
+test('plain view: one line per finished package, none for unfinished ones, none with quiet', () => {
+  const [approved, rejected] = [
+    SAMPLE_RESULT.packages.find((p) => p.state === 'approved')!,
+    SAMPLE_RESULT.packages.find((p) => p.state === 'rejected')!,
+  ];
+  const event = (pkg: typeof approved): ScanEvent => ({
+    type: 'package.state',
+    key: pkg.key,
+    name: pkg.name,
+    version: pkg.version,
+    state: pkg.state,
+    ...(pkg.reason ? { reason: pkg.reason } : {}),
+    findings: pkg.findings,
+    counts: SAMPLE_RESULT.counts,
+  });
+  assert.deepEqual(plainEventLines(event(approved)), [`APPROVED ${approved.name}@${approved.version}`]);
+  const lines = plainEventLines(event(rejected));
+  assert.match(lines[0]!, new RegExp(`^REJECTED ${rejected.name}@${rejected.version}: `));
+  assert.equal(lines.length, 1 + rejected.findings.length);
+  assert.deepEqual(plainEventLines(event({ ...approved, state: 'analyzing' })), []);
+  assert.deepEqual(plainEventLines(event(rejected), { quiet: true }), []);
+  assert.deepEqual(plainEventLines(event(approved), { quiet: true }), []);
 });

@@ -15,15 +15,20 @@ export function formatFinding(finding: Finding): string {
   return `    [${finding.severity}] ${finding.rule}: ${finding.message}`;
 }
 
-/** Lines for one streamed event (empty for events not worth a line). */
-export function plainEventLines(event: ScanEvent): string[] {
+/**
+ * Lines for one streamed event: the snapshot, one line per package as it finishes (approved ones
+ * in short, the others with the reason and findings) and the completion; `quiet` drops the
+ * per-package lines (the summary still names every package that is not approved).
+ */
+export function plainEventLines(event: ScanEvent, options: { quiet?: boolean } = {}): string[] {
   if (event.type === 'scan.snapshot') {
     return [
       `scan ${event.scan.id}: ${event.scan.counts.total} packages (${formatCounts(event.scan.counts)})`,
     ];
   }
   if (event.type === 'scan.completed') return [`scan ${event.scan.id} ${event.scan.status}`];
-  if (event.state === 'approved' || event.state === 'pending' || event.state === 'analyzing') return [];
+  if (options.quiet || event.state === 'pending' || event.state === 'analyzing') return [];
+  if (event.state === 'approved') return [`APPROVED ${event.name}@${event.version}`];
   return [
     `${event.state.toUpperCase()} ${event.name}@${event.version}: ${explain(event)}`,
     ...event.findings.map(formatFinding),
