@@ -4,3 +4,9 @@ export { POPULAR_PACKAGES } from './popular-packages.js';
 export * from './types.js';
 export { readTarball, type KeptFile, type TarballContents, type ReadTarballOptions } from './tar-reader.js';
 export { runsNodeGyp } from './manifest.js';
+export {
+  extractTarball,
+  type ExtractedFile,
+  type ExtractTarballOptions,
+  type TarExtraction,
+} from './tar-extract.js';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { readTarball } from './tar-reader.js';
 import { makeRawTarball, makeTarball } from './test-support/make-tarball.js';
 import { DEFAULT_LIMITS, type ExtractionLimits } from './types.js';
@@ -40,10 +40,15 @@ describe('readTarball', () => {
     assert.deepEqual(result.extraction.issues, []);
   });
 
-  test('flags ../ escapes and absolute paths without extracting them', async () => {
+  test('flags ../ escapes and absolute paths, and keeps what npm makes of them', async () => {
     const result = await read(await makeTarball({ 'package.json': '{}' }, { escape: true, absolute: true }));
     assert.deepEqual(kinds(result).sort(), ['absolute-path', 'path-escape']);
-    assert.deepEqual([...result.allPaths], ['package.json']);
+    // npm strips the first component before anything else: `../escape.txt` is installed as
+    // `escape.txt`, `/tmp/x/absolute.txt` as `tmp/x/absolute.txt`.
+    const paths = [...result.allPaths].sort();
+    assert.equal(paths.length, 3);
+    assert.ok(paths.includes('escape.txt') && paths.includes('package.json'));
+    assert.ok(paths.some((p) => p.startsWith('tmp/') && p.endsWith('/absolute.txt')));
   });
 
   test('flags symlinks pointing outside the package, accepts links inside', async () => {
@@ -85,16 +90,16 @@ describe('readTarball', () => {
     assert.deepEqual(kinds(await read(Buffer.from('definitely not a tarball'))), ['corrupt']);
     assert.deepEqual(kinds(await read(new Uint8Array())), ['corrupt']);
     const raw = makeRawTarball([{ path: 'package/index.js', body: 'y'.repeat(3000) }]);
-    const { gunzipSync } = await import('node:zlib');
     const cut = gzipSync(gunzipSync(raw).subarray(0, 1500));
     assert.deepEqual(kinds(await read(cut)), ['corrupt']);
   });
 
   test('a header with a bad checksum is corrupt', async () => {
-    const { gunzipSync } = await import('node:zlib');
     const tar = gunzipSync(makeRawTarball([{ path: 'package/index.js', body: 'x' }]));
     tar[0] = 'Q'.charCodeAt(0);
-    assert.deepEqual(kinds(await read(gzipSync(tar))), ['corrupt']);
+    const result = await read(gzipSync(tar));
+    assert.ok(kinds(result).length > 0 && kinds(result).every((k) => k === 'corrupt'));
+    assert.equal(result.extraction.complete, false);
   });
 
   test('too many files stops reading with limit-exceeded', async () => {
@@ -120,13 +125,17 @@ describe('readTarball', () => {
     assert.deepEqual(kinds(await read(tgz)), []);
   });
 
-  test('a gzip bomb of zeros ends at the end-of-archive marker', async () => {
-    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
-    const started = performance.now();
-    const result = await read(bomb);
-    assert.deepEqual(kinds(result), []);
+  test('a gzip bomb of zeros is stopped soon after the end-of-archive marker', async () => {
+    // node-tar buffers what follows the marker (quadratically): more than 1 MB of it is refused.
+    const result = await read(gzipSync(Buffer.alloc(32 * 1024 * 1024)));
+    assert.deepEqual(kinds(result), ['limit-exceeded']);
     assert.equal(result.extraction.fileCount, 0);
-    assert.ok(performance.now() - started < 5000);
+    const padded = await read(
+      gzipSync(
+        Buffer.concat([gunzipSync(await makeTarball({ 'package.json': '{}' })), Buffer.alloc(20 * 1024)]),
+      ),
+    );
+    assert.deepEqual(kinds(padded), []);
   });
 
   test('files over the scan limit are counted but not kept', async () => {

@@ -4,10 +4,17 @@
  */
 
 /** Bumped whenever the analyzer's output for the same input can change. */
-export const STATIC_ANALYZER_VERSION = '1.0.0';
+export const STATIC_ANALYZER_VERSION = '1.1.0';
 
 export type ExtractionIssueKind =
-  'corrupt' | 'absolute-path' | 'path-escape' | 'link-outside' | 'special-file' | 'limit-exceeded';
+  | 'corrupt'
+  | 'absolute-path'
+  | 'path-escape'
+  | 'link-outside'
+  | 'special-file'
+  | 'limit-exceeded'
+  /** npm on another platform (or another tar reader) would install different files. */
+  | 'ambiguous';
 
 export interface ExtractionIssue {
   kind: ExtractionIssueKind;

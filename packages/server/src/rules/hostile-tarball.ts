@@ -8,6 +8,8 @@ const MESSAGES: Record<ExtractionIssueKind, string> = {
   'link-outside': 'the tarball has links pointing outside the package',
   'special-file': 'the tarball contains device files or FIFOs',
   'limit-exceeded': 'the tarball exceeds the extraction limits (size, file count or path length)',
+  ambiguous:
+    'the tarball installs different files depending on the platform or tar reader (backslashes, duplicate entries, case or Unicode collisions)',
 };
 
 /** A tarball that could not be extracted safely is hostile or broken: never installable. */

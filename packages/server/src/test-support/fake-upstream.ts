@@ -19,12 +19,22 @@ export interface FakeVersion {
   manifest?: Record<string, unknown>;
   /** Override `dist.integrity` in the packument (to simulate a tampered registry). */
   distIntegrity?: string | null;
+  /** Serve these tarball bytes instead of building one from `files` (hand-crafted archives). */
+  tarball?: Buffer;
 }
 
 export interface BuiltTarball {
   bytes: Buffer;
   integrity: string;
   shasum: string;
+}
+
+function tarballFacts(bytes: Buffer): BuiltTarball {
+  return {
+    bytes,
+    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+    shasum: createHash('sha1').update(bytes).digest('hex'),
+  };
 }
 
 /** Builds an npm-style `package/…` tarball. */
@@ -39,12 +49,7 @@ export async function buildTarball(files: Record<string, string>): Promise<Built
     const chunks: Buffer[] = [];
     const stream = createTar({ gzip: true, cwd: dir, portable: true }, ['package']);
     for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-    const bytes = Buffer.concat(chunks);
-    return {
-      bytes,
-      integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
-      shasum: createHash('sha1').update(bytes).digest('hex'),
-    };
+    return tarballFacts(Buffer.concat(chunks));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -95,7 +100,7 @@ export class FakeUpstream {
   async add(version: FakeVersion): Promise<BuiltTarball> {
     const manifest = { name: version.name, version: version.version, ...version.manifest };
     const files = { 'package.json': JSON.stringify(manifest, null, 2), ...version.files };
-    const built = await buildTarball(files);
+    const built = version.tarball ? tarballFacts(version.tarball) : await buildTarball(files);
     const path = this.tarballPath(version.name, version.version);
     this.tarballs.set(path, built.bytes);
     this.tarballInfo.set(`${version.name}@${version.version}`, built);

@@ -110,20 +110,41 @@ describe('refusal reasons', () => {
 });
 
 describe('readTarballManifest', () => {
-  test('reads package/package.json, also through pax path headers', () => {
+  test('reads package/package.json, also through pax path headers', async () => {
     const tgz = makePackageTarball('@s/p', '1.2.3', { dependencies: { a: '1' } });
-    assert.deepEqual(readTarballManifest(tgz), { name: '@s/p', version: '1.2.3', dependencies: { a: '1' } });
+    assert.deepEqual(await readTarballManifest(tgz), {
+      name: '@s/p',
+      version: '1.2.3',
+      dependencies: { a: '1' },
+    });
     const pax = makeTarball(
       { 'lib/x.js': '1', 'package.json': '{"name":"q","version":"1.0.0"}' },
       { paxPaths: true },
     );
-    assert.deepEqual(readTarballManifest(pax), { name: 'q', version: '1.0.0' });
+    assert.deepEqual(await readTarballManifest(pax), { name: 'q', version: '1.0.0' });
   });
 
-  test('nested package.json, garbage and non-objects give undefined', () => {
-    assert.equal(readTarballManifest(makeTarball({ 'sub/package.json': '{"name":"n"}' })), undefined);
-    assert.equal(readTarballManifest(makeTarball({ 'package.json': '[1]' })), undefined);
-    assert.equal(readTarballManifest(makeTarball({ 'package.json': '{oops' })), undefined);
-    assert.equal(readTarballManifest(Buffer.from('not gzip')), undefined);
+  test('the package.json npm installs: a later `x\\y/package.json` replaces the first', async () => {
+    const tgz = makeTarball({ 'package.json': '{"name":"benign"}' });
+    const { gunzipSync, gzipSync } = await import('node:zlib');
+    const tar = gunzipSync(tgz);
+    const { Header } = await import('tar');
+    const body = Buffer.from('{"name":"real"}');
+    const header = Buffer.alloc(512);
+    new Header({ path: 'lib\\x/package.json', type: 'File', size: body.length, mode: 0o644 }).encode(
+      header,
+      0,
+    );
+    const entry = Buffer.concat([header, body, Buffer.alloc(512 - body.length)]);
+    const end = tar.length - 1024;
+    const crafted = gzipSync(Buffer.concat([tar.subarray(0, end), entry, Buffer.alloc(1024)]));
+    assert.deepEqual(await readTarballManifest(crafted), { name: 'real' });
+  });
+
+  test('nested package.json, garbage and non-objects give undefined', async () => {
+    assert.equal(await readTarballManifest(makeTarball({ 'sub/package.json': '{"name":"n"}' })), undefined);
+    assert.equal(await readTarballManifest(makeTarball({ 'package.json': '[1]' })), undefined);
+    assert.equal(await readTarballManifest(makeTarball({ 'package.json': '{oops' })), undefined);
+    assert.equal(await readTarballManifest(Buffer.from('not gzip')), undefined);
   });
 });

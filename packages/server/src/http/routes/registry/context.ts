@@ -109,7 +109,7 @@ export class RegistryContext {
     if (cached !== undefined) return cached ?? undefined;
     let manifest: JsonRecord | undefined;
     try {
-      manifest = readTarballManifest(await this.reader.read(artifact));
+      manifest = await readTarballManifest(await this.reader.read(artifact));
     } catch (error) {
       if (!(error instanceof ArtifactReadError)) throw error;
       log.error({ err: error.message }, 'stored artifact not usable');
