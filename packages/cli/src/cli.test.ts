@@ -131,7 +131,10 @@ describe('secure-registry scan (built CLI, local mode)', () => {
     const empty = newDir('empty');
     const none = await runCli(['scan', empty], env);
     assert.equal(none.code, 3);
-    assert.match(none.stderr, /no package-lock\.json, npm-shrinkwrap\.json, pnpm-lock\.yaml or yarn\.lock in /);
+    assert.match(
+      none.stderr,
+      /no package-lock\.json, npm-shrinkwrap\.json, pnpm-lock\.yaml or yarn\.lock in /,
+    );
     assert.match(none.stderr, /npm install --package-lock-only/);
 
     const broken = newDir('broken');
