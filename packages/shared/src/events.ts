@@ -39,6 +39,8 @@ export const FileEvent = z.object({
   path: z.string(),
   /** For renames and links: the destination. */
   target: z.string().optional(),
+  /** Writes: the open discarded the file's content (O_TRUNC) or it was truncate(2)d. */
+  truncate: z.boolean().optional(),
 });
 export const DnsEvent = z.object({
   ...base,

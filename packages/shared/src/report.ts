@@ -27,6 +27,8 @@ export const BehaviourReport = z.object({
   error: z.string().optional(),
   durationMs: z.number().nonnegative(),
   exitCode: z.number().int().optional(),
+  /** Where the phase ran: HOME, the project and the package's directory (absent in older reports). */
+  layout: z.object({ home: z.string(), projectDir: z.string(), packageDir: z.string() }).optional(),
   processes: z.array(
     z.object({
       pid: z.number().int(),
@@ -36,7 +38,22 @@ export const BehaviourReport = z.object({
     }),
   ),
   files: z.array(
-    z.object({ op: z.enum(['read', 'write', 'delete']), path: z.string(), class: FileClass, ...evidenceRef }),
+    z.object({
+      op: z.enum(['read', 'write', 'delete']),
+      path: z.string(),
+      class: FileClass,
+      /** The path was a file of the machine before the phase (the sandbox planted it): its size in bytes. */
+      existedBytes: z.number().int().nonnegative().optional(),
+      /** Writes: the old content was discarded (O_TRUNC, truncate(2), or replaced by a rename). */
+      truncated: z.boolean().optional(),
+      /** Deletes: the package itself wrote this path earlier in the phase (its own scratch file). */
+      ownScratch: z.boolean().optional(),
+      /** Writes: the package read a file of this name from its own directory before (a copy of it). */
+      copyOf: z.string().optional(),
+      /** Writes: a directory was made (mkdir), not a file written. */
+      directory: z.boolean().optional(),
+      ...evidenceRef,
+    }),
   ),
   dns: z.array(z.object({ name: z.string(), qtype: z.string(), ...evidenceRef })),
   connections: z.array(

@@ -1,4 +1,5 @@
 import type { Phase, TraceEvent } from '@secure-registry/shared';
+import type { ExistingFile } from '../trace/file-detail.js';
 import type { Honeytoken } from './honeytokens.js';
 import type { PhaseRun, PhaseRunOptions } from './types.js';
 
@@ -94,6 +95,8 @@ export interface BatchRun {
   honeytokens: Honeytoken[];
   home: string;
   projectDir: string;
+  /** The files planted in HOME and the project before the batch (absent when it could not start). */
+  existingFiles?: ExistingFile[];
   details: string[];
   /**
    * Options for `runPhase` that re-run one package of the batch alone, with the batch's other packages

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ExistingFile } from '../trace/file-detail.js';
 import type { BatchPackage, BatchRunOptions } from './batch-types.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
@@ -15,6 +16,7 @@ import {
   SANDBOX_HOST_UID,
   cleanupRun,
   copyHostEtc,
+  plantedFiles,
   readManifest,
   stageUsrLocal,
   writeFiles,
@@ -36,6 +38,8 @@ export interface PreparedBatch {
   /** Sandbox directory of each input package, in input order. */
   packageDirs: string[];
   runnerConfig: BatchRunnerConfig;
+  /** The files planted in HOME and the project before the run. */
+  existingFiles: ExistingFile[];
   details: string[];
 }
 
@@ -65,11 +69,12 @@ export async function prepareBatch(
     const systemBundle = await readFile('/etc/ssl/certs/ca-certificates.crt', 'utf8').catch(() => '');
     await mkdir(join(runRoot, 'tmp'), { recursive: true });
     const top = options.packages.filter((_, i) => paths[i] === `node_modules/${options.packages[i]?.name}`);
-    await writeFiles(runRoot, [
+    const planted = [
       ...etcFiles(persona, `${systemBundle}\n# Acme Corp Root CA G2\n${ca.certPem}`),
       ...homeFiles(persona, honeytokens),
       ...projectFiles(persona, honeytokens, top.length > 0 ? top : [{ name: 'react', version: '18.3.1' }]),
-    ]);
+    ];
+    await writeFiles(runRoot, planted);
     await copyHostEtc(join(runRoot, 'etc'));
     const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
     await copyPackages(
@@ -102,7 +107,20 @@ export async function prepareBatch(
     );
     if (chown.code !== 0) throw new Error(`chown failed: ${chown.stderr.trim()}`);
     await chmod(join(runRoot, 'tmp'), 0o1777);
-    return { id, hostDir, runRoot, mounted, persona, honeytokens, ca, packageDirs, runnerConfig, details };
+    const existingFiles = plantedFiles(planted, persona.home);
+    return {
+      id,
+      hostDir,
+      runRoot,
+      mounted,
+      persona,
+      honeytokens,
+      ca,
+      packageDirs,
+      runnerConfig,
+      existingFiles,
+      details,
+    };
   } catch (error) {
     await cleanupRun({ hostDir, runRoot, mounted }, unmount);
     throw error;

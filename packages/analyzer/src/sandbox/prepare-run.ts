@@ -5,6 +5,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'nod
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExistingFile } from '../trace/file-detail.js';
 import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
@@ -41,6 +42,8 @@ export interface PreparedRun {
   runnerConfig: RunnerConfig;
   /** Host directories bound read-only at sandbox paths (node-gyp's header cache in the install phase). */
   readOnlyBinds: { hostDir: string; path: string }[];
+  /** The files planted in HOME and the project before the run. */
+  existingFiles: ExistingFile[];
   details: string[];
 }
 
@@ -102,6 +105,13 @@ function toHost(runRoot: string, path: string): string {
     if (path.startsWith(prefix)) return join(runRoot, dir, path.slice(prefix.length));
   }
   throw new Error(`no host location for sandbox path ${path}`);
+}
+
+/** Planted files under HOME (the project included), as the reducer's `existingFiles`. */
+export function plantedFiles(files: readonly SandboxFile[], home: string): ExistingFile[] {
+  return files
+    .filter((f) => f.path.startsWith(`${home}/`))
+    .map((f) => ({ path: f.path, size: Buffer.byteLength(f.content) }));
 }
 
 export async function writeFiles(runRoot: string, files: SandboxFile[]): Promise<void> {
@@ -204,11 +214,12 @@ async function stage(ctx: {
 
   const systemBundle = await readFile('/etc/ssl/certs/ca-certificates.crt', 'utf8').catch(() => '');
   await mkdir(join(runRoot, 'tmp'), { recursive: true });
-  await writeFiles(runRoot, [
+  const planted = [
     ...etcFiles(persona, `${systemBundle}\n# Acme Corp Root CA G2\n${ca.certPem}`),
     ...homeFiles(persona, honeytokens),
     ...projectFiles(persona, honeytokens, { name: options.packageName, version: options.packageVersion }),
-  ]);
+  ];
+  await writeFiles(runRoot, planted);
   await copyHostEtc(join(runRoot, 'etc'));
   const readOnlyBinds: PreparedRun['readOnlyBinds'] = [];
   if (options.phase === 'install') {
@@ -270,6 +281,7 @@ async function stage(ctx: {
     packageDirInSandbox,
     runnerConfig,
     readOnlyBinds,
+    existingFiles: plantedFiles(planted, persona.home),
     details,
   };
 }

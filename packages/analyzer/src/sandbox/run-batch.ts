@@ -306,6 +306,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       honeytokens: batch.honeytokens.tokens,
       home: batch.persona.home,
       projectDir: batch.persona.projectDir,
+      existingFiles: batch.existingFiles,
       details,
       isolate,
     };

@@ -207,6 +207,7 @@ export async function runPhase(options: PhaseRunOptions): Promise<PhaseRun> {
       home: run.persona.home,
       projectDir: run.persona.projectDir,
       packageDir: run.packageDirInSandbox,
+      existingFiles: run.existingFiles,
       details,
     };
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Phase, TraceEvent } from '@secure-registry/shared';
+import type { ExistingFile } from '../trace/file-detail.js';
 import type { Honeytoken } from './honeytokens.js';
 
 export interface PhaseRunOptions {
@@ -38,6 +39,8 @@ export interface PhaseRun {
   home: string;
   projectDir: string;
   packageDir: string;
+  /** The files planted in HOME and the project before the phase (absent when it could not start). */
+  existingFiles?: ExistingFile[];
   /** Limits that could not be applied, parse statistics and other notes about the run. */
   details: string[];
 }

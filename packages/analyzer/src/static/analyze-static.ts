@@ -3,6 +3,7 @@ import { CODE_PATTERNS, SCRIPT_DOWNLOAD_PATTERN, shellPatterns } from './code-pa
 import { type CodeHit, excerptAt, LineIndex, scanText } from './code-scan.js';
 import { gypCode } from './gyp-commands.js';
 import { installCommands, isRecord, parseManifest, runsNodeGyp } from './manifest.js';
+import { compareManifests, declaredFields } from './manifest-confusion.js';
 import { previousInstallCommands, readMetadata, versionDoc } from './metadata.js';
 import { extractSpecifiers, reachableFiles, resolveFile } from './reachability.js';
 import { parseScriptCommand } from './script-parse.js';
@@ -164,6 +165,28 @@ function signalOrder(a: CodeSignal, b: CodeSignal): number {
   );
 }
 
+/**
+ * The tarball's manifest against the registry's for this version: the differences, and the
+ * tarball's own values of the confusable fields (what the vetted registry serves).
+ */
+/** Scanned files at least this large are bundles (a CLI or library compiled into one file). */
+const BUNDLE_BYTES = 1024 * 1024;
+
+function checkManifestConfusion(report: StaticReport, text: string | undefined, registry: unknown): void {
+  if (text === undefined || !report.manifest.found || report.manifest.error) return;
+  let tarball: unknown;
+  try {
+    tarball = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return;
+  }
+  if (!isRecord(tarball)) return;
+  report.manifest.declared = declaredFields(tarball);
+  if (!isRecord(registry)) return;
+  const gyp = report.manifest.hasBindingGyp && report.manifest.gypfileDisabled !== true;
+  report.manifestDifferences = compareManifests(registry, tarball, gyp);
+}
+
 function emptyReport(input: AnalyzeStaticInput, manifest: ManifestSummary): StaticReport {
   return {
     schemaVersion: 1,
@@ -203,6 +226,11 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
   const contents = await readTarball(input.tarball, { limits, keep: (path) => isScanned(path) });
   report.extraction = contents.extraction;
   report.skippedFiles = contents.skipped.slice(0, 100);
+  report.bundles = [...contents.files]
+    .filter(([, file]) => file.bytes.length >= BUNDLE_BYTES)
+    .map(([path, file]) => ({ path, bytes: file.bytes.length }))
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .slice(0, 100);
   const texts = new Map<string, string>();
   for (const [path, file] of [...contents.files].sort(([a], [b]) => a.localeCompare(b))) {
     const text = decodeText(file.bytes);
@@ -211,6 +239,7 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
 
   const manifest = parseManifest(texts.get('package.json'), contents.allPaths.has('binding.gyp'));
   report.manifest = manifest;
+  checkManifestConfusion(report, texts.get('package.json'), versionDoc(input.packument, input.version));
   const dirMain = (dir: string): string | undefined => {
     const text = texts.get(dir === '.' ? 'package.json' : `${dir}/package.json`);
     if (text === undefined) return undefined;

@@ -10,3 +10,4 @@ export {
   type ExtractTarballOptions,
   type TarExtraction,
 } from './tar-extract.js';
+export { compareManifests, CONFUSABLE_FIELDS, declaredFields } from './manifest-confusion.js';

@@ -30,6 +30,15 @@ describe('readMetadata', () => {
     assert.equal(m.versionCount, 2);
   });
 
+  test('without time.created, the package was first published with its earliest version', () => {
+    const p = packument(
+      { '1.0.0': {}, '2.0.0': {} },
+      { modified: '2010-01-01T00:00:00Z', '2.0.0': '2024-11-15T02:05:12Z', '1.0.0': '2019-03-01T00:00:00Z' },
+    );
+    assert.equal(readMetadata(p, '2.0.0', now).packageCreatedAt, '2019-03-01T00:00:00Z');
+    assert.equal(readMetadata(packument({ '1.0.0': {} }), '1.0.0', now).packageCreatedAt, undefined);
+  });
+
   test('maintainer and publisher changes', () => {
     const p = packument({
       '1.0.0': { maintainers: [{ name: 'alice' }, 'bob <bob@example.test>'], _npmUser: { name: 'alice' } },

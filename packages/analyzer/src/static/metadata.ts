@@ -79,6 +79,21 @@ export function previousInstallCommands(doc: VersionDoc | undefined): Map<Lifecy
   return doc.hasInstallScript === true ? null : new Map();
 }
 
+/**
+ * When the package was first published: `time.created`, or the earliest version's time when a
+ * registry leaves `created` out (mirrors and proxies often do).
+ */
+function firstPublishedAt(packument: unknown): string | undefined {
+  const created = timeOf(packument, 'created');
+  if (created !== undefined || !isRecord(packument) || !isRecord(packument.time)) return created;
+  let first: string | undefined;
+  for (const [key, value] of Object.entries(packument.time)) {
+    if (key === 'modified' || typeof value !== 'string' || Number.isNaN(Date.parse(value))) continue;
+    if (first === undefined || Date.parse(value) < Date.parse(first)) first = value;
+  }
+  return first;
+}
+
 function timeOf(packument: unknown, key: string): string | undefined {
   if (!isRecord(packument) || !isRecord(packument.time)) return undefined;
   const value = packument.time[key];
@@ -90,7 +105,7 @@ export function readMetadata(packument: unknown, version: string, now: Date): Me
   const previousVersion = previousVersionOf(packument, version);
   const previous = previousVersion === undefined ? undefined : versionDoc(packument, previousVersion);
   const publishedAt = timeOf(packument, version);
-  const createdAt = timeOf(packument, 'created');
+  const createdAt = firstPublishedAt(packument);
   const currentNames = maintainerNames(current) ?? [];
   const previousNames = previous ? maintainerNames(previous) : null;
   const publisher = personName(current?._npmUser);

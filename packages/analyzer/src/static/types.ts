@@ -3,6 +3,10 @@
  * Plain JSON (no Dates, no Maps) so it can be stored and re-evaluated by later rule sets.
  */
 
+import type { ManifestDifference } from './manifest-confusion.js';
+
+export type { ManifestDifference };
+
 /** Bumped whenever the analyzer's output for the same input can change. */
 export const STATIC_ANALYZER_VERSION = '1.1.0';
 
@@ -122,6 +126,11 @@ export interface ManifestSummary {
   gypfileDisabled?: boolean;
   /** Import entry points (main/module/browser/exports), package-relative. */
   entryPoints: string[];
+  /**
+   * The tarball's own name, version, scripts, dependencies (prod, optional, peer) and bin, as
+   * written: what npm acts on, and what the vetted registry serves for this version.
+   */
+  declared?: Record<string, unknown>;
 }
 
 export interface StaticReport {
@@ -134,10 +143,18 @@ export interface StaticReport {
   installScripts: InstallScript[];
   code: CodeSignal[];
   reachable: { install: string[]; import: string[] };
+  /** Scanned files of 1 MiB or more (bundled CLIs and libraries), with their size. */
+  bundles?: { path: string; bytes: number }[];
   /** Files that were not scanned for signals because of size limits. */
   skippedFiles: { path: string; reason: string }[];
   typosquat: TyposquatSignal | null;
   metadata: MetadataSignals;
+  /**
+   * Manifest confusion: fields on which the registry's manifest of this version and the tarball's
+   * package.json disagree (name, version, install scripts, dependencies, bin). Absent when the
+   * registry's manifest was not available to compare.
+   */
+  manifestDifferences?: ManifestDifference[];
   /** Problems of the analysis itself (not of the package). Any entry means incomplete analysis. */
   errors: string[];
 }

@@ -9,3 +9,4 @@ export * from './baseline.js';
 export * from './honeytoken-scan.js';
 export * from './reduce.js';
 export * from './late-activity.js';
+export { type ExistingFile } from './file-detail.js';

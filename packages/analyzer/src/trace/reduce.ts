@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { BehaviourReport, Phase, RunStatus, TraceEvent, TraceEventOf } from '@secure-registry/shared';
 import { BaselineIndex, identityTracker, reportOps, type Baseline } from './baseline.js';
 import { classifyPath, type PathContext } from './file-class.js';
+import { type ExistingFile, FileDetail, mergeAnnotations } from './file-detail.js';
 import { lateActivityTracker } from './late-activity.js';
 import {
   excerptAround,
@@ -40,6 +41,8 @@ export interface ReduceInput {
   error?: string;
   /** Addresses of the sandbox's DNS resolver: UDP/TCP port-53 connections to them are not listed. */
   resolvers?: readonly string[];
+  /** Files the sandbox planted before the phase (HOME, the project): writes and deletes of them say so. */
+  existingFiles?: readonly ExistingFile[];
 }
 
 const EXCERPT = 256;
@@ -47,11 +50,16 @@ const EXCERPT = 256;
 /** Groups entries by key, accumulating evidence seqs. */
 class Grouped<T extends { seq: number[] }> {
   private readonly map = new Map<string, T>();
-  add(key: string, seq: number, make: () => Omit<T, 'seq'>): void {
+  /** The entry of `key` after adding `seq`, and whether this call created it. */
+  add(key: string, seq: number, make: () => Omit<T, 'seq'>): { entry: T; created: boolean } {
     const cur = this.map.get(key);
     if (cur) {
       if (!cur.seq.includes(seq)) cur.seq.push(seq);
-    } else this.map.set(key, { ...make(), seq: [seq] } as T);
+      return { entry: cur, created: false };
+    }
+    const entry = { ...make(), seq: [seq] } as T;
+    this.map.set(key, entry);
+    return { entry, created: true };
   }
   values(): T[] {
     return [...this.map.values()];
@@ -95,6 +103,7 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
   // Only what survives the noise filters below counts as late activity.
   const late = lateActivityTracker(events, input.phase);
   const procInfo = new Map<number, { key: string; ppid?: number }>();
+  const fileDetail = new FileDetail(input.packageDir, input.existingFiles);
 
   const processes = new Grouped<R['processes'][number]>();
   const files = new Grouped<R['files'][number]>();
@@ -145,8 +154,16 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
           const cls = classifyPath(path, op, ctx);
           if (cls === undefined || baseline.hasFile(id, pattern, op, cls)) continue;
           late?.note(e, 'file', `${op} ${path}`);
-          files.add(`${op}\0${path}`, e.seq, () => ({ op, path, class: cls }));
+          const more = fileDetail.annotate(e, op, path);
+          const { entry, created } = files.add(`${op}\0${path}`, e.seq, () => ({
+            op,
+            path,
+            class: cls,
+            ...more,
+          }));
+          if (!created) mergeAnnotations(entry, more);
         }
+        fileDetail.note(e);
         break;
       case 'dns':
         hit('dns', e.name, e.name, e.seq, true);
@@ -224,6 +241,7 @@ export function reduceEvents(input: ReduceInput): BehaviourReport {
     ...(input.error !== undefined ? { error: input.error } : {}),
     durationMs: input.durationMs,
     ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}),
+    layout: { home: input.home, projectDir: input.projectDir, packageDir: input.packageDir },
     processes: processes.values(),
     files: files.values(),
     dns: dns.values(),

@@ -28,7 +28,7 @@ export interface Call {
 /** An event before the parser gives it `seq`, `ppid` and `package`. */
 export type PendingEvent =
   | { kind: 'process'; path: string; argv: string[]; cwd?: string; env?: Record<string, string> }
-  | { kind: 'file'; op: FileOp; path: string; target?: string }
+  | { kind: 'file'; op: FileOp; path: string; target?: string; truncate?: boolean }
   | { kind: 'dns'; name: string; qtype: string }
   | { kind: 'connect'; protocol: 'tcp' | 'udp' | 'unix'; address: string; port?: number };
 
@@ -90,6 +90,17 @@ function fileEvent(op: FileOp, path: string | undefined, target?: string): Pendi
   return [target === undefined ? { kind: 'file', op, path } : { kind: 'file', op, path, target }];
 }
 
+/** An open: its op, and whether it discarded the file's content (O_TRUNC on a write). */
+function openEvent(flags: Set<string>, path: string | undefined): PendingEvent[] {
+  const op = openOp(flags);
+  if (!path) return [];
+  return [
+    op !== 'read' && flags.has('O_TRUNC')
+      ? { kind: 'file', op, path, truncate: true }
+      : { kind: 'file', op, path },
+  ];
+}
+
 export function handleSyscall(ctx: SyscallContext, call: Call): PendingEvent[] {
   const a = call.args;
   const ok = call.ret !== undefined && call.ret >= 0;
@@ -115,14 +126,14 @@ export function handleSyscall(ctx: SyscallContext, call: Call): PendingEvent[] {
       return [event];
     }
     case 'open':
-      return fileEvent(openOp(parseFlags(a[1] ?? '')), pathAt(ctx, call, undefined, a[0]));
-    case 'creat':
-      return fileEvent('create', pathAt(ctx, call, undefined, a[0]));
+      return openEvent(parseFlags(a[1] ?? ''), pathAt(ctx, call, undefined, a[0]));
+    case 'creat': // O_CREAT|O_WRONLY|O_TRUNC
+      return openEvent(new Set(['O_CREAT', 'O_WRONLY', 'O_TRUNC']), pathAt(ctx, call, undefined, a[0]));
     case 'openat':
-      return fileEvent(openOp(parseFlags(a[2] ?? '')), pathAt(ctx, call, a[0], a[1]));
+      return openEvent(parseFlags(a[2] ?? ''), pathAt(ctx, call, a[0], a[1]));
     case 'openat2': {
       const flags = /flags=([A-Z0-9_|]+)/.exec(a[2] ?? '')?.[1] ?? '';
-      return fileEvent(openOp(parseFlags(flags)), pathAt(ctx, call, a[0], a[1]));
+      return openEvent(parseFlags(flags), pathAt(ctx, call, a[0], a[1]));
     }
     case 'unlink':
     case 'rmdir':
@@ -153,8 +164,10 @@ export function handleSyscall(ctx: SyscallContext, call: Call): PendingEvent[] {
       return fileEvent('chmod', pathAt(ctx, call, a[0], a[1]));
     case 'fchmod':
       return fileEvent('chmod', parseFdArg(a[0] ?? '').path);
-    case 'truncate':
-      return fileEvent('write', pathAt(ctx, call, undefined, a[0]));
+    case 'truncate': {
+      const path = pathAt(ctx, call, undefined, a[0]);
+      return path ? [{ kind: 'file', op: 'write', path, truncate: true }] : [];
+    }
     case 'chdir': {
       const path = pathAt(ctx, call, undefined, a[0]);
       if (ok && path) ctx.setCwd(call.pid, path);

@@ -136,7 +136,12 @@ function mapEvent(name: string, a: Json, answers: DnsAnswerMap): Pending[] {
       const raw = str(a.pathname);
       if (!raw) return [];
       const op = name === 'magic_write' ? 'write' : openOp(a.flags);
-      return [{ kind: 'file', op, path: resolvePath(raw, undefined) }];
+      const truncate =
+        op !== 'read' &&
+        (typeof a.flags === 'number'
+          ? (a.flags & O_FLAGS.O_TRUNC) !== 0
+          : /O_TRUNC/.test(str(a.flags) ?? ''));
+      return [{ kind: 'file', op, path: resolvePath(raw, undefined), ...(truncate ? { truncate } : {}) }];
     }
     case 'security_inode_unlink': {
       const path = str(a.pathname);

@@ -85,6 +85,7 @@ export function reduceRun(
     ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
     ...(run.error !== undefined ? { error: run.error } : {}),
     resolvers: SANDBOX_RESOLVERS,
+    ...(run.existingFiles ? { existingFiles: run.existingFiles } : {}),
   });
 }
 
@@ -189,6 +190,7 @@ export class PhaseBatcher {
       home: batch.home,
       projectDir: batch.projectDir,
       packageDir: pkg.packageDir,
+      ...(batch.existingFiles ? { existingFiles: batch.existingFiles } : {}),
       details: [...pkg.details, ...batch.details.slice(0, 5)],
     };
     return { report: reduceRun(this.options.phase, item, run, baseline), run, timeoutMs, batch: { size } };

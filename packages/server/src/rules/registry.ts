@@ -10,6 +10,7 @@ import { installScriptNew } from './install-script-new.js';
 import { installScriptUndeclared } from './install-script-undeclared.js';
 import { installScript } from './install-script.js';
 import { maintainerChange } from './maintainer-change.js';
+import { manifestConfusion } from './manifest-confusion.js';
 import { manifestInvalid } from './manifest-invalid.js';
 import { obfuscatedBrowserHook } from './obfuscated-browser-hook.js';
 import { obfuscation } from './obfuscation.js';
@@ -23,12 +24,13 @@ import { typosquat } from './typosquat.js';
  * Bump when any rule's logic or severity changes. Adding or removing a rule changes
  * RULE_SET_VERSION by itself (the ids are part of it).
  */
-export const RULES_REVISION = 4;
+export const RULES_REVISION = 5;
 
 export const RULES: readonly Rule[] = [
   analysisError,
   hostileTarball,
   manifestInvalid,
+  manifestConfusion,
   installScript,
   installScriptNew,
   installScriptUndeclared,

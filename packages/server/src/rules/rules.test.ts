@@ -252,6 +252,37 @@ describe('static rules', () => {
     assert.deepEqual(severities(envDump, withCode(iterate({ import: true }), net({ import: true }))), []);
   });
 
+  test('env-dump: an import-time dump in a bundle whose import ran quietly is medium; any egress keeps it high', () => {
+    const code = withCode(
+      signal('env-dump', 'stringify-process-env', { file: 'build/index.js', import: true }),
+      signal('network', 'network-module', { file: 'build/index.js', strength: 'weak', import: true }),
+    );
+    code.bundles = [{ path: 'build/index.js', bytes: 9 * 1024 * 1024 }];
+    const imported = (more: Partial<BehaviourReport> = {}): BehaviourReport => ({
+      phase: 'import',
+      package: 'demo@1.0.1',
+      status: 'completed',
+      durationMs: 10,
+      processes: [],
+      files: [],
+      dns: [],
+      connections: [],
+      http: [],
+      honeytokenHits: [],
+      decoys: [],
+      browser: [],
+      ...more,
+    });
+    assert.deepEqual(severities(envDump, code, { behaviour: [imported()] }), ['medium']);
+    assert.match(run(envDump, code, { behaviour: [imported()] })[0]?.message ?? '', /9\.0 MiB bundle/);
+    const lookup = [{ name: 'collect.example', qtype: 'A', seq: [1] }];
+    assert.deepEqual(severities(envDump, code, { behaviour: [imported({ dns: lookup })] }), ['high']);
+    assert.deepEqual(severities(envDump, code, { behaviour: [imported({ status: 'timeout' })] }), ['high']);
+    assert.deepEqual(severities(envDump, code), ['high']);
+    const small = withCode(...code.code);
+    assert.deepEqual(severities(envDump, small, { behaviour: [imported()] }), ['high']);
+  });
+
   test('exfil-endpoint: install high, import medium, unreached nothing', () => {
     const hit = (o: object) => signal('network', 'exfil-endpoint', o);
     assert.deepEqual(severities(exfilEndpoint, withCode(hit({ install: true }))), ['high']);

@@ -6,10 +6,13 @@ import { cloudMetadata } from './cloud-metadata.js';
 import { credentialReadThenEgress } from './credential-read-then-egress.js';
 import { detachedPayload } from './detached-payload.js';
 import { dnsTunnelling } from './dns-tunnelling.js';
+import { homeWrite } from './home-write.js';
 import { honeytokenEgress } from './honeytoken-egress.js';
 import { installNetwork } from './install-network.js';
 import { packageTampering } from './package-tampering.js';
 import { persistenceWrite } from './persistence-write.js';
+import { projectDestruction } from './project-destruction.js';
+import { projectWrite } from './project-write.js';
 import { reverseShell } from './reverse-shell.js';
 import { sandboxFailure } from './sandbox-failure.js';
 import { suspiciousProcess } from './suspicious-process.js';
@@ -23,6 +26,9 @@ export const BEHAVIOUR_RULES: readonly Rule[] = [
   ciWorkflowWrite,
   persistenceWrite,
   packageTampering,
+  projectDestruction,
+  projectWrite,
+  homeWrite,
   dnsTunnelling,
   cloudMetadata,
   installNetwork,

@@ -5,7 +5,7 @@
  */
 import { copyRecord, createRecord, isRecord } from './records.js';
 import type { JsonRecord } from './records.js';
-import { storedManifestOf } from './served-versions.js';
+import { storedManifestOf, tarballConsistent } from './served-versions.js';
 import type { ServedVersion } from './served-versions.js';
 import type { ArtifactRecord } from '../../storage/store.js';
 
@@ -35,7 +35,7 @@ export function offlineServedVersion(input: {
   manifest.dist = dist;
   return {
     version: artifact.version,
-    manifest,
+    manifest: fromUpstream ? tarballConsistent(manifest, artifact) : manifest,
     artifact,
     time: storedManifestOf(artifact).time ?? artifact.createdAt,
   };

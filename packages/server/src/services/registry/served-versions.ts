@@ -58,6 +58,35 @@ export function approvedArtifactFor(
   );
 }
 
+/** The fields npm acts on that a version's served manifest takes from its tarball's package.json. */
+const FROM_TARBALL = ['scripts', 'dependencies', 'optionalDependencies', 'peerDependencies', 'bin'] as const;
+const INSTALL_EVENTS = ['preinstall', 'install', 'postinstall'];
+
+/**
+ * The upstream manifest with the scripts, dependencies and bin of the artifact's own package.json
+ * (recorded by the static stage), so that what npm resolves from the packument is what it runs
+ * from the tarball (manifest confusion). Unchanged when the static stage recorded nothing.
+ */
+export function tarballConsistent(
+  manifest: Record<string, unknown>,
+  artifact: ArtifactRecord,
+): Record<string, unknown> {
+  const staticReport = isRecord(artifact.reports) ? artifact.reports.static : undefined;
+  const summary = isRecord(staticReport) ? staticReport.manifest : undefined;
+  const declared = isRecord(summary) ? summary.declared : undefined;
+  if (!isRecord(summary) || !isRecord(declared)) return manifest;
+  const out: Record<string, unknown> = { ...manifest };
+  for (const field of FROM_TARBALL) {
+    if (declared[field] !== undefined) out[field] = declared[field];
+    else delete out[field];
+  }
+  const scripts = isRecord(declared.scripts) ? declared.scripts : {};
+  const gyp = summary.hasBindingGyp === true && summary.gypfileDisabled !== true;
+  if (INSTALL_EVENTS.some((event) => typeof scripts[event] === 'string') || gyp) out.hasInstallScript = true;
+  else delete out.hasInstallScript;
+  return out;
+}
+
 /** Served versions when the upstream packument is available. */
 export function selectServedVersions(input: {
   upstream: Record<string, unknown>;
@@ -73,7 +102,12 @@ export function selectServedVersions(input: {
     const artifact = approvedArtifactFor(byVersion.get(version), upstreamIntegrityOf(manifest));
     if (!artifact) continue;
     const published = Object.hasOwn(time, version) ? time[version] : undefined;
-    served.push({ version, manifest, artifact, time: typeof published === 'string' ? published : undefined });
+    served.push({
+      version,
+      manifest: tarballConsistent(manifest, artifact),
+      artifact,
+      time: typeof published === 'string' ? published : undefined,
+    });
   }
   return served;
 }
