@@ -46,6 +46,9 @@ describe('footprint fixtures through the pipeline with the real sandbox', { time
     server = await startTestServer({
       upstream: upstream.url,
       sandbox: { timeoutMs: 40_000, graceMs: 1_500 },
+      // The harness's 5 s lease expires at load 20 on two cores while jobs are alive; they are
+      // reclaimed until they count as interrupted.
+      leaseMs: 60_000,
     });
     // Two smaller scans rather than one of twelve: twelve install phases at once on a loaded
     // two-core machine outlast the scan's timeout.

@@ -7,6 +7,27 @@ import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer } from '../test-support/harness.js';
 import type { TestServer } from '../test-support/harness.js';
+import { parsePolicy } from '../rules/policy.js';
+import { policyVersion } from '../rules/policy.js';
+
+/** A version whose registry manifest hides what its tarball's package.json declares. */
+const LYING = {
+  name: 'lying-lib',
+  version: '2.0.0',
+  files: {
+    'index.js': 'module.exports = 1;\n',
+    'cli.js': '#!/usr/bin/env node\n',
+    'package.json': JSON.stringify({
+      name: 'lying-lib',
+      version: '2.0.0',
+      main: 'index.js',
+      dependencies: { 'left-pad': '1.3.0', 'hidden-dep': '9.9.9' },
+      bin: { npm: 'cli.js' },
+    }),
+  },
+  // What the registry's packument says about the same version.
+  manifest: { main: 'index.js', dependencies: { 'left-pad': '1.3.0' } },
+};
 
 describe('the server with the real static analysis and rule set', () => {
   let upstream: FakeUpstream;
@@ -96,5 +117,48 @@ describe('the server with the real static analysis and rule set', () => {
     const report = verdict.body.reports.static as { code: { file: string; kind: string }[] };
     const signals = report.code.filter((c) => c.file === 'index.js').map((c) => c.kind);
     assert.ok(signals.includes('credential-path'), JSON.stringify(report.code));
+  });
+
+  test('manifest confusion: a registry manifest that hides dependencies and bin is held, naming both', async () => {
+    const built = await upstream.add(LYING);
+    const created = await server.json<ScanSummary>('POST', '/api/v1/scans', {
+      graph: makeGraph([{ name: LYING.name, version: LYING.version, integrity: built.integrity }]),
+    });
+    const [pkg] = (await server.waitForScan(created.body.id)).packages;
+    const finding = pkg?.findings.find((f) => f.rule === 'manifest-confusion');
+    assert.ok(finding, JSON.stringify(pkg?.findings));
+    assert.equal(finding.severity, 'high');
+    assert.match(finding.message, /dependencies, bin/);
+    assert.equal(pkg?.state, 'review');
+  });
+});
+
+describe("the vetted registry serves the tarball's manifest fields (manifest confusion waived)", () => {
+  test('dependencies and bin of an approved version come from its tarball, not the lying packument', async () => {
+    const upstream = await new FakeUpstream().start();
+    const policy = parsePolicy({
+      exceptions: [
+        { package: 'lying-lib@2.0.0', rules: ['manifest-confusion'], reason: 'test', expires: '2999-01-01' },
+      ],
+    });
+    const server = await startTestServer({
+      upstream: upstream.url,
+      policy: { policy, version: policyVersion(policy), source: 'test' },
+    });
+    try {
+      const built = await upstream.add(LYING);
+      const created = await server.json<ScanSummary>('POST', '/api/v1/scans', {
+        graph: makeGraph([{ name: LYING.name, version: LYING.version, integrity: built.integrity }]),
+      });
+      const [pkg] = (await server.waitForScan(created.body.id)).packages;
+      assert.equal(pkg?.state, 'approved', JSON.stringify(pkg?.findings));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a packument checked by value
+      const doc = (await server.json<Record<string, any>>('GET', '/lying-lib')).body;
+      assert.deepEqual(doc.versions['2.0.0'].dependencies, { 'left-pad': '1.3.0', 'hidden-dep': '9.9.9' });
+      assert.deepEqual(doc.versions['2.0.0'].bin, { npm: 'cli.js' });
+    } finally {
+      await server.dispose();
+      await upstream.close();
+    }
   });
 });
