@@ -48,6 +48,14 @@ function packumentFor(
   };
 }
 
+/** The registry's copy of a version carries the tarball's dependencies and bin, as npm publishes them. */
+function withRegistryFields(packument: unknown, version: string, pkg: Record<string, unknown>): unknown {
+  const doc = (packument as { versions: Record<string, Record<string, unknown>> }).versions[version];
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bin'])
+    if (doc && pkg[field] !== undefined) doc[field] = pkg[field];
+  return packument;
+}
+
 function scenario(
   name: string,
   version: string,
@@ -60,7 +68,7 @@ function scenario(
     name,
     version,
     files: { 'package.json': manifest(name, version, pkg), ...files },
-    packument: packumentFor(name, version, { scripts, ...opts }),
+    packument: withRegistryFields(packumentFor(name, version, { scripts, ...opts }), version, pkg),
   };
 }
 
