@@ -23,7 +23,9 @@ const SECRET_PATTERNS: RegExp[] = [
   /(npm_[A-Za-z0-9]{20,})/g,
   /(gh[pousr]_[A-Za-z0-9]{20,})/g,
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
-  /(_authToken=)[^\s]+/g,
+  /(_authToken=)[^\s&]+/g,
+  // Token-like query parameters of URLs.
+  /([?&](?:[a-z_]*token|[a-z_]*auth[a-z_]*|password|passwd|secret|key|api[_-]?key)=)[^\s&#]+/gi,
   /(srt_[A-Za-z0-9_-]{8,})/g,
 ];
 
@@ -35,5 +37,6 @@ export function redact(text: string): string {
       prefix && match.startsWith(prefix) && prefix.length < match.length ? `${prefix}***` : '***',
     );
   }
-  return out;
+  // Credentials in URLs (user:password@): the host stays readable.
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
 }

@@ -68,7 +68,17 @@ export async function planScan(
   deps: { store: Store; registry: RegistryClient },
 ): Promise<ScanPlan> {
   const upstream = await resolveMissingIntegrity(nodes, deps.registry);
-  const artifacts = new Map<string, ArtifactRecord | undefined>();
+  const keys = new Map<string, ArtifactKey>();
+  for (const node of nodes) {
+    if (node.source !== 'registry') continue;
+    const integrity = node.integrity ?? upstream.get(`${node.name}@${node.version}`);
+    const strongest = typeof integrity === 'string' ? strongestHash(integrity) : undefined;
+    if (!strongest) continue;
+    const key = { name: node.name, version: node.version, integrity: formatIntegrity(strongest) };
+    keys.set(artifactId(key), key);
+  }
+  // One lookup for the whole graph (chunked), not a query per node.
+  const artifacts = await deps.store.getArtifacts([...keys.values()]);
   const toEnqueue = new Map<string, ArtifactKey & { resolved: string | undefined }>();
   const packages: PlannedPackage[] = [];
   for (const node of nodes) {
@@ -110,7 +120,6 @@ export async function planScan(
       integrity: formatIntegrity(strongest),
     };
     const id = artifactId(key);
-    if (!artifacts.has(id)) artifacts.set(id, await deps.store.getArtifact(key));
     const artifact = artifacts.get(id);
     if (isDecided(artifact)) {
       packages.push({

@@ -54,6 +54,7 @@ export class KyselyStore implements Store {
   }
 
   getArtifact: Store['getArtifact'] = (key) => artifacts.getArtifact(this.#ctx, key);
+  getArtifacts: Store['getArtifacts'] = (keys) => artifacts.getArtifacts(this.#ctx, keys);
   listArtifactsByName: Store['listArtifactsByName'] = (name) =>
     artifacts.listArtifactsByName(this.#ctx, name);
   upsertArtifact: Store['upsertArtifact'] = (key, patch) => artifacts.upsertArtifact(this.#ctx, key, patch);

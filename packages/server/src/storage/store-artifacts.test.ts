@@ -7,6 +7,19 @@ const KEY = { name: '@scope/left-pad', version: '1.3.0', integrity: 'sha512-AAAA
 
 for (const backend of BACKENDS) {
   describe(`storage artifacts and tokens (${backend.kind})`, () => {
+    test('getArtifacts finds many keys at once, exactly', () =>
+      withDatabase(backend, async (database) => {
+        const store = await database.open();
+        const keys = Array.from({ length: 700 }, (_, i) => ({ ...KEY, version: `1.0.${i}` }));
+        for (const key of keys.slice(0, 650)) await store.upsertArtifact(key, { verdict: 'approved' });
+        const other = { ...KEY, integrity: 'sha512-BBBB' };
+        const found = await store.getArtifacts([...keys, other]);
+        assert.equal(found.size, 650);
+        assert.equal(found.get(`${KEY.name}@1.0.649#${KEY.integrity}`)?.verdict, 'approved');
+        assert.equal(found.has(`${KEY.name}@1.0.650#${KEY.integrity}`), false);
+        assert.equal((await store.getArtifacts([])).size, 0);
+      }));
+
     test('an artifact round-trips with JSON findings and reports', () =>
       withDatabase(backend, async (database) => {
         const store = await database.open();

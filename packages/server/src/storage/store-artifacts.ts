@@ -15,6 +15,34 @@ export async function getArtifact(ctx: StoreContext, key: ArtifactKey): Promise<
   return row ? artifactFromRow(row) : undefined;
 }
 
+/** Keys per query of `getArtifacts` (3 bound parameters each). */
+const ARTIFACT_CHUNK = 300;
+
+export async function getArtifacts(
+  ctx: StoreContext,
+  keys: readonly ArtifactKey[],
+): Promise<Map<string, ArtifactRecord>> {
+  const found = new Map<string, ArtifactRecord>();
+  for (let start = 0; start < keys.length; start += ARTIFACT_CHUNK) {
+    const chunk = keys.slice(start, start + ARTIFACT_CHUNK);
+    // By name (the primary key's first column, so an index lookup on both databases; row-value
+    // IN lists are not), then exact keys.
+    const wanted = new Set(chunk.map((key) => `${key.name}@${key.version}#${key.integrity}`));
+    const rows = (
+      await ctx.db
+        .selectFrom('artifacts')
+        .selectAll()
+        .where('name', 'in', [...new Set(chunk.map((key) => key.name))])
+        .execute()
+    ).filter((row) => wanted.has(`${row.name}@${row.version}#${row.integrity}`));
+    for (const row of rows) {
+      const record = artifactFromRow(row);
+      found.set(`${record.name}@${record.version}#${record.integrity}`, record);
+    }
+  }
+  return found;
+}
+
 export async function listArtifactsByName(ctx: StoreContext, name: string): Promise<ArtifactRecord[]> {
   const rows = await ctx.db
     .selectFrom('artifacts')

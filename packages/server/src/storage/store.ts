@@ -121,6 +121,8 @@ export interface Store {
 
   // Artifacts and verdicts
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
+  /** The stored artifacts among `keys`, keyed by `name@version#integrity`; a few queries for many keys. */
+  getArtifacts(keys: readonly ArtifactKey[]): Promise<Map<string, ArtifactRecord>>;
   /** All artifacts of a name, any version (for the registry and "previous version" lookups). */
   listArtifactsByName(name: string): Promise<ArtifactRecord[]>;
   /**
