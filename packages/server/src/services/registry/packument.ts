@@ -44,11 +44,25 @@ export function abbreviateVersion(manifest: JsonRecord): JsonRecord {
   return out;
 }
 
+/**
+ * A version upstream publishes that is not served, listed so that clients say why: `deprecated`
+ * carries the refusal (npm, pnpm and yarn pick a non-deprecated version when one satisfies the
+ * range), and its tarball URL is refused with the same words. No integrity: nothing to install.
+ */
+export interface RefusedVersion {
+  version: string;
+  deprecated: string;
+  tarball: string;
+  time: string | undefined;
+}
+
 export interface ShapePackumentInput {
   name: string;
   /** Upstream's packument; only its top-level fields, dist-tags and time are read here. */
   upstream: JsonRecord | undefined;
   served: readonly ServedVersion[];
+  /** Upstream versions that are refused; absent from `dist-tags`. */
+  refused?: readonly RefusedVersion[];
   baseUrl: string;
   abbreviated: boolean;
 }
@@ -75,6 +89,14 @@ export function shapePackument(input: ShapePackumentInput): JsonRecord {
     ordered.map((served) => served.version),
   );
   const versions = createRecord();
+  for (const refused of input.refused ?? []) {
+    const entry = createRecord();
+    entry.name = input.name;
+    entry.version = refused.version;
+    entry.deprecated = refused.deprecated;
+    entry.dist = { tarball: refused.tarball };
+    versions[refused.version] = entry;
+  }
   for (const served of ordered) {
     const rewritten = rewriteVersion({ name: input.name, manifest: served.manifest, baseUrl: input.baseUrl });
     versions[served.version] = input.abbreviated ? abbreviateVersion(rewritten) : rewritten;
@@ -101,8 +123,8 @@ export function shapePackument(input: ShapePackumentInput): JsonRecord {
   const time = createRecord();
   if (typeof upstreamTime.created === 'string') time.created = upstreamTime.created;
   if (modified !== undefined) time.modified = modified;
-  for (const served of ordered) {
-    if (served.time !== undefined) time[served.version] = served.time;
+  for (const listed of [...(input.refused ?? []), ...ordered]) {
+    if (listed.time !== undefined) time[listed.version] = listed.time;
   }
   out.time = time;
   return out;

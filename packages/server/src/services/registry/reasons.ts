@@ -3,6 +3,7 @@
  * reads them in npm's output (`403 Forbidden - GET …/x-1.0.0.tgz - rejected: …`). Pure.
  */
 import type { ArtifactRecord } from '../../storage/store.js';
+import { evidenceUrl } from './registry-path.js';
 import { groupByVersion, isServable } from './served-versions.js';
 
 export const NOT_VETTED = 'not yet vetted: run secure-registry scan';
@@ -79,4 +80,88 @@ export function noServedVersionsMessage(input: {
   if (counts.pending > 0) parts.push(`${counts.pending} ${NOT_VETTED}`);
   const summary = parts.length > 0 ? parts.join(', ') : NOT_VETTED;
   return `no approved version of ${input.name}: ${summary}${example ? ` (${example})` : ''}`;
+}
+
+/** What the registry says when it refuses one version: the verdict, the reason, what to do next. */
+export interface Refusal {
+  name: string;
+  version: string;
+  /** `not-vetted`: no record, or only an approval that cannot be served. */
+  verdict: 'rejected' | 'review' | 'pending' | 'not-vetted';
+  /** One line, starting with the verdict: `rejected: writes CI configuration`. */
+  reason: string;
+  /** What the person who reads it can do next. */
+  next: string;
+}
+
+/**
+ * The refusal of name@version from its records. `baseUrl` is this registry's URL (the evidence
+ * lives under its API); `queued`: an analysis was just queued for a never-vetted version.
+ */
+export function describeRefusal(input: {
+  name: string;
+  version: string;
+  records: readonly ArtifactRecord[] | undefined;
+  baseUrl: string;
+  queued?: boolean;
+}): Refusal {
+  const { name, version } = input;
+  const id = `${name}@${version}`;
+  const record = mostTellingRecord(input.records);
+  const reason = record
+    ? refusalReason(input.records)
+    : `not yet vetted${input.queued ? ' (an analysis is queued now)' : ''}`;
+  const evidence = evidenceUrl(input.baseUrl, name, version);
+  const base = { name, version, reason };
+  switch (record?.verdict) {
+    case 'rejected':
+      return {
+        ...base,
+        verdict: 'rejected',
+        next: `evidence: ${evidence} or \`secure-registry review ${id}\`; pick another version, or ask a reviewer to decide again`,
+      };
+    case 'review':
+      return {
+        ...base,
+        verdict: 'review',
+        next: `waiting for a person: ask a reviewer to run \`secure-registry review ${id}\` (evidence: ${evidence})`,
+      };
+    case 'pending':
+      return { ...base, verdict: 'pending', next: `retry when the analysis completes (progress: ${evidence})` };
+    default:
+      return {
+        ...base,
+        verdict: 'not-vetted',
+        next: input.queued
+          ? 'retry in a few minutes'
+          : `vet it first: \`secure-registry install ${id}\` or \`secure-registry scan\` in the project`,
+      };
+  }
+}
+
+/** The refusal in one line, for an error body, a reason phrase or a `deprecated` field. */
+export function refusalLine(refusal: Refusal): string {
+  return oneLine(`secure-registry refused ${refusal.name}@${refusal.version}: ${refusal.reason} | ${refusal.next}`, 600);
+}
+
+/**
+ * The refusal as URL path words (`rejected--writes-CI-configuration--…`), for the tarball URL of
+ * a refused version: pnpm prints only the URL when a tarball is refused. At most ~120 characters.
+ */
+export function refusalSlug(refusal: Refusal): string {
+  const words = (text: string) =>
+    text
+      .replace(/[^A-Za-z0-9@._~+-]+/g, '-')
+      .replace(/-{2,}/g, '-')
+      .replace(/^-|-$/g, '');
+  const next =
+    refusal.verdict === 'rejected' || refusal.verdict === 'review'
+      ? `see-secure-registry-review-${refusal.name.replace('/', '+')}@${refusal.version}`
+      : refusal.verdict === 'not-vetted'
+        ? 'vet-it-with-secure-registry-install'
+        : 'retry-later';
+  const all = words(refusal.reason);
+  // Cut at a word boundary when it is too long.
+  const reason = all.length > 90 ? all.slice(0, 90).replace(/-[^-]*$/, '') : all;
+  return `${reason}--${next}`;
 }

@@ -57,6 +57,9 @@ export function parseRegistryPath(rawUrl: string): RegistryPath {
     if (middle.length === 0 || (middle.length === 1 && middle[0] === scope)) {
       return { kind: 'tarball', name, file };
     }
+    // `/<name>/-/refused/<words>/<file>`: the URL given for a refused version (see refusedTarballUrl);
+    // the words are for people and never trusted: the tarball route decides from the records.
+    if (middle.length === 2 && middle[0] === REFUSED_SEGMENT) return { kind: 'tarball', name, file };
     return { kind: 'invalid', error: 'not a registry path' };
   }
   if (rest.length === 1 && rest[0] !== '-') return { kind: 'version', name, spec: rest[0]! };
@@ -77,8 +80,29 @@ export function parseTarballVersion(name: string, file: string): string | undefi
   return semver.valid(version) === version ? version : undefined;
 }
 
+const REFUSED_SEGMENT = 'refused';
+
+function trimSlash(baseUrl: string): string {
+  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
+}
+
 /** The URL of a tarball on this registry: `<base>/<name>/-/<bare>-<version>.tgz`. */
 export function tarballUrl(baseUrl: string, name: string, version: string): string {
-  const base = baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
-  return `${base}/${name}/-/${splitPackageName(name).bare}-${version}.tgz`;
+  return `${trimSlash(baseUrl)}/${name}/-/${splitPackageName(name).bare}-${version}.tgz`;
+}
+
+/**
+ * The tarball URL published for a refused version: `<base>/<name>/-/refused/<words>/<file>`. It is
+ * refused like the plain one, but says why in the URL (the only text pnpm prints for a refused
+ * tarball), and no client cache holds an entry for it.
+ */
+export function refusedTarballUrl(baseUrl: string, name: string, version: string, words: string): string {
+  const file = `${splitPackageName(name).bare}-${version}.tgz`;
+  const safe = words.replace(/[^A-Za-z0-9@._~+-]+/g, '-') || 'refused';
+  return `${trimSlash(baseUrl)}/${name}/-/${REFUSED_SEGMENT}/${safe}/${file}`;
+}
+
+/** Where a version's verdict and findings are (the API's package route). */
+export function evidenceUrl(baseUrl: string, name: string, version: string): string {
+  return `${trimSlash(baseUrl)}/api/v1/packages/${name}/${encodeURIComponent(version)}`;
 }

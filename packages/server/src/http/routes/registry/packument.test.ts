@@ -25,7 +25,7 @@ describe('registry packument routes', () => {
   });
   after(() => h.close());
 
-  test('scoped packument in all three URL forms, approved versions only', async () => {
+  test('scoped packument in all three URL forms: approved versions served, the others listed as refused', async () => {
     const bodies = [];
     for (const path of ['/@scope%2fpkg', '/@scope%2Fpkg', '/@scope/pkg']) {
       const { response, body } = await getJson(h.url + path);
@@ -36,10 +36,33 @@ describe('registry packument routes', () => {
     assert.deepEqual(bodies[0], bodies[1]);
     assert.deepEqual(bodies[0], bodies[2]);
     const doc = bodies[0]!;
-    assert.deepEqual(Object.keys(doc.versions).sort(), ['1.0.0', '1.1.0-beta.1']);
+    const served = Object.keys(doc.versions).filter((v) => doc.versions[v].deprecated === undefined);
+    assert.deepEqual(served.sort(), ['1.0.0', '1.1.0-beta.1']);
     assert.deepEqual(doc['dist-tags'], { latest: '1.0.0', beta: '1.1.0-beta.1' });
     assert.equal(doc.versions['1.0.0'].dist.tarball, `${h.url}/@scope/pkg/-/pkg-1.0.0.tgz`);
-    assert.deepEqual(Object.keys(doc.time).sort(), ['1.0.0', '1.1.0-beta.1', 'created', 'modified']);
+    // Refused versions say why in `deprecated` and in their tarball URL, with nothing to install.
+    const rejected = doc.versions['1.1.0'];
+    assert.equal(
+      rejected.deprecated,
+      `secure-registry refused @scope/pkg@1.1.0: rejected: honeytoken sent to exfil.test | evidence: ${h.url}/api/v1/packages/@scope/pkg/1.1.0 or \`secure-registry review @scope/pkg@1.1.0\`; pick another version, or ask a reviewer to decide again`,
+    );
+    assert.equal(
+      rejected.dist.tarball,
+      `${h.url}/@scope/pkg/-/refused/rejected-honeytoken-sent-to-exfil.test--see-secure-registry-review-@scope+pkg@1.1.0/pkg-1.1.0.tgz`,
+    );
+    assert.deepEqual(Object.keys(rejected).sort(), ['deprecated', 'dist', 'name', 'version']);
+    assert.deepEqual(Object.keys(rejected.dist), ['tarball'], 'no integrity: no cache can satisfy it');
+    assert.match(doc.versions['1.2.0'].deprecated, /^secure-registry refused @scope\/pkg@1\.2\.0: not yet vetted \| vet it first/);
+    assert.deepEqual(Object.keys(doc.time).sort(), ['1.0.0', '1.1.0', '1.1.0-beta.1', '1.2.0', 'created', 'modified']);
+    // The refused URL is refused like the plain one, whatever words it carries.
+    for (const url of [rejected.dist.tarball, `${h.url}/@scope/pkg/-/refused/approved/pkg-1.1.0.tgz`]) {
+      const refused = await getJson(url);
+      assert.equal(refused.response.status, 403, url);
+      assert.equal(refused.body!.error, rejected.deprecated);
+    }
+    const servedUrl = await fetch(`${h.url}/@scope/pkg/-/refused/anything/pkg-1.0.0.tgz`);
+    assert.equal(servedUrl.status, 200, 'an approved version is served under any words');
+    await servedUrl.arrayBuffer();
   });
 
   test('abbreviated form with the npm Accept header', async () => {
@@ -85,7 +108,9 @@ describe('registry packument routes', () => {
     (doc.versions as Record<string, { dist: { integrity: string } }>)['1.0.1']!.dist.integrity =
       'sha512-b3RoZXI=';
     const { body } = await getJson(`${h.url}/swapped`);
-    assert.deepEqual(Object.keys(body!.versions), ['1.0.0']);
+    assert.deepEqual(Object.keys(body!.versions).sort(), ['1.0.0', '1.0.1']);
+    assert.equal(body!.versions['1.0.0'].deprecated, undefined);
+    assert.match(body!.versions['1.0.1'].deprecated, /differs from the upstream tarball/);
     assert.equal(body!['dist-tags'].latest, '1.0.0');
   });
 

@@ -5,11 +5,13 @@ import {
   isRecord,
   noServedVersionsMessage,
   recomputeDistTags,
+  selectRefusedVersions,
   shapePackument,
 } from '../../../services/registry/index.js';
 import type { JsonRecord } from '../../../services/registry/index.js';
 import type { RegistryContext, NameState } from './context.js';
 import { etagOf, isNotModified, latestDate } from './http-cache.js';
+import { sendRefusal } from './refuse.js';
 
 /** True when the client asks for the abbreviated form (`Accept: application/vnd.npm.install-v1+json`). */
 export function wantsAbbreviated(accept: string | undefined): boolean {
@@ -62,7 +64,7 @@ async function sendNothingServed(
   }
   if (state.offline)
     message += ' (the upstream registry is unreachable; only stored approved versions are served)';
-  return reply.code(404).send({ error: message, code: 'ERR_SR_NOT_APPROVED' });
+  return sendRefusal(request, reply, { status: 404, error: message, code: 'ERR_SR_NOT_APPROVED' });
 }
 
 /** Builds (or reuses) the serialized packument for a name and form. */
@@ -75,10 +77,20 @@ function renderPackument(
   const fingerprint = fingerprintOf(state);
   const cached = state.offline ? undefined : context.packuments.get(key);
   if (cached && cached.upstream === state.upstream && cached.fingerprint === fingerprint) return cached;
+  const refused = state.upstream
+    ? selectRefusedVersions({
+        name: state.name,
+        upstream: state.upstream,
+        records: state.records,
+        served: state.served,
+        baseUrl: options.baseUrl,
+      })
+    : [];
   const doc = shapePackument({
     name: state.name,
     upstream: state.upstream,
     served: state.served,
+    refused,
     baseUrl: options.baseUrl,
     abbreviated: options.abbreviated,
   });
@@ -138,8 +150,18 @@ export async function handleVersion(
   });
   const versions = doc.versions as Record<string, unknown>;
   if (version === undefined || !Object.hasOwn(versions, version)) {
-    return reply.code(404).send({
-      error: `${input.name}@${input.spec} is not an approved version on this registry`,
+    const refused = state.upstream
+      ? selectRefusedVersions({
+          name: input.name,
+          upstream: state.upstream,
+          records: state.records,
+          served: state.served,
+          baseUrl: context.baseUrl(request),
+        }).find((entry) => entry.version === version)
+      : undefined;
+    return sendRefusal(request, reply, {
+      status: 404,
+      error: refused?.deprecated ?? `${input.name}@${input.spec} is not an approved version on this registry`,
       code: 'ERR_SR_NOT_APPROVED',
     });
   }

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { issueToken, requireRole } from '../../auth.js';
+import { reasonPhrase } from './refuse.js';
 import { startHarness } from './test-support/harness.js';
 import type { Harness } from './test-support/harness.js';
 
@@ -13,6 +14,15 @@ async function getJson(url: string, init: RequestInit = {}) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are checked by value
   return { response, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
 }
+
+describe('reasonPhrase', () => {
+  test('visible ASCII only, one line, bounded', () => {
+    assert.equal(reasonPhrase(404, 'no approved version of x:\n\t1 rejected — “bad”'), 'Not Found - no approved version of x: 1 rejected bad');
+    const long = reasonPhrase(403, 'x'.repeat(1000));
+    assert.equal(long.length, 400);
+    assert.ok(long.startsWith('Forbidden - xxx') && long.endsWith('...'));
+  });
+});
 
 describe('registry tarball route', () => {
   let h: Harness;
@@ -57,8 +67,19 @@ describe('registry tarball route', () => {
     for (const [version, error] of cases) {
       const { response, body } = await getJson(`${h.url}/bad/-/bad-${version}.tgz`);
       assert.equal(response.status, 403, version);
-      assert.equal(body!.error, error);
+      assert.ok(body!.error.startsWith(`secure-registry refused bad@${version}: ${error} | `), body!.error);
+      // pnpm and yarn print the status line only: the reason is in it.
+      assert.equal(response.statusText, reasonPhrase(403, body!.error));
+      assert.ok(response.statusText.startsWith(`Forbidden - secure-registry refused bad@${version}: `));
     }
+    const rejected = await getJson(`${h.url}/bad/-/bad-1.0.0.tgz`);
+    assert.match(rejected.body!.error, /evidence: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/packages\/bad\/1\.0\.0 or `secure-registry review bad@1\.0\.0`/);
+    const held = await getJson(`${h.url}/bad/-/bad-1.0.1.tgz`);
+    assert.match(held.body!.error, /waiting for a person: ask a reviewer to run `secure-registry review bad@1\.0\.1`/);
+    const byNpm = await getJson(`${h.url}/bad/-/bad-1.0.0.tgz`, {
+      headers: { 'user-agent': 'npm/11.6.0 node/v24.0.0 linux x64' },
+    });
+    assert.equal(byNpm.response.statusText, 'Forbidden', 'npm prints the body: not twice');
     const wrongFile = await getJson(`${h.url}/bad/-/other-1.0.0.tgz`);
     assert.equal(wrongFile.response.status, 404);
   });
@@ -67,7 +88,10 @@ describe('registry tarball route', () => {
     const { bytes, integrity } = await h.publish('fresh-pkg', '2.0.0', { verdict: 'none' });
     const first = await getJson(`${h.url}/fresh-pkg/-/fresh-pkg-2.0.0.tgz`);
     assert.equal(first.response.status, 403);
-    assert.match(first.body!.error, /^not yet vetted: run secure-registry scan \(analysis queued/);
+    assert.match(
+      first.body!.error,
+      /^secure-registry refused fresh-pkg@2\.0\.0: not yet vetted \(an analysis is queued now\) \| retry in a few minutes$/,
+    );
     const job = await h.store.claimJob('test-worker', 60_000);
     assert.deepEqual(
       { name: job?.name, version: job?.version, integrity: job?.integrity },

@@ -9,18 +9,16 @@ import {
   approvedArtifactFor,
   isRecord,
   isServable,
+  describeRefusal,
   parseTarballVersion,
-  refusalReason,
+  refusalLine,
   upstreamIntegrityOf,
 } from '../../../services/registry/index.js';
 import type { ArtifactRecord } from '../../../storage/store.js';
 import { ArtifactReadError } from './artifact-reader.js';
 import type { RegistryContext } from './context.js';
 import { isNotModified } from './http-cache.js';
-
-function forbid(reply: FastifyReply, error: string): FastifyReply {
-  return reply.code(403).header('cache-control', 'no-store').send({ error, code: 'ERR_SR_NOT_APPROVED' });
-}
+import { sendRefusal } from './refuse.js';
 
 /** The approved artifact to serve for name@version, or a refusal message. */
 async function chooseArtifact(
@@ -54,7 +52,14 @@ async function chooseArtifact(
   const queued =
     input.records.length === 0 &&
     (await context.queueIfUnknown({ ...input, upstream: packument, log: request.log }));
-  return { refusal: refusalReason(input.records, { queued }) };
+  const refusal = describeRefusal({
+    name: input.name,
+    version: input.version,
+    records: input.records,
+    baseUrl: context.baseUrl(request),
+    queued,
+  });
+  return { refusal: refusalLine(refusal) };
 }
 
 export async function handleTarball(
@@ -74,7 +79,9 @@ export async function handleTarball(
   );
   const choice = await chooseArtifact(context, request, { name: input.name, version, records });
   if ('missing' in choice) return reply.code(404).send({ error: choice.missing, code: 'ERR_SR_NOT_FOUND' });
-  if ('refusal' in choice) return forbid(reply, choice.refusal);
+  if ('refusal' in choice) {
+    return sendRefusal(request, reply, { status: 403, error: choice.refusal, code: 'ERR_SR_NOT_APPROVED' });
+  }
 
   const { artifact } = choice;
   const etag = `"${artifact.integrity.replace(/[^A-Za-z0-9+/=-]/g, '').slice(0, 120)}"`;
