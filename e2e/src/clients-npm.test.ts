@@ -6,7 +6,14 @@ import { strict as assert } from 'node:assert';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REJECTED, assertExpectedVerdicts, rejectionReason, startClientsWorld } from './clients-setup.js';
+import {
+  REJECTED,
+  assertExpectedVerdicts,
+  assertSays,
+  refusalCases,
+  rejectionReason,
+  startClientsWorld,
+} from './clients-setup.js';
 import type { ClientsWorld } from './clients-setup.js';
 import { describeResult, runCli } from './support/cli.js';
 import { cleanEnv } from './support/npm-env.js';
@@ -82,6 +89,28 @@ describe('npm through the vetted registry (server process, real scan)', () => {
     const output = result.stderr + result.stdout;
     assert.match(output, /403 Forbidden/);
     assert.ok(output.includes(`rejected: ${rejectionReason(world)}`), output);
+  });
+
+  test("every refusal says why in npm's own output", async () => {
+    for (const [i, refusal] of refusalCases(world).entries()) {
+      const dir = path.join(world.tmp, `npm-refused-${i}`);
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'package.json'), '{"name":"p","version":"1.0.0","private":true}\n');
+      const result = await npm(['install', '--registry', world.vetted, refusal.spec], dir);
+      assert.notEqual(result.code, 0, `${refusal.title}: ${result.stdout}`);
+      assertSays(result.stderr + result.stdout, refusal);
+    }
+  });
+
+  test('a name that does not exist upstream stays a plain 404', async () => {
+    const dir = path.join(world.tmp, 'npm-no-such-name');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'package.json'), '{"name":"p","version":"1.0.0","private":true}\n');
+    const result = await npm(['install', '--registry', world.vetted, 'cl-no-such-package'], dir);
+    assert.notEqual(result.code, 0);
+    const output = result.stderr + result.stdout;
+    assert.match(output, /404 Not Found/);
+    assert.doesNotMatch(output, /no approved version|refused/);
   });
 
   describe('secure-registry install (built CLI, hosted mode)', () => {

@@ -10,7 +10,14 @@ import { strict as assert } from 'node:assert';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REJECTED, assertExpectedVerdicts, rejectionReason, startClientsWorld } from './clients-setup.js';
+import {
+  REJECTED,
+  assertExpectedVerdicts,
+  assertSays,
+  refusalCases,
+  rejectionReason,
+  startClientsWorld,
+} from './clients-setup.js';
 import type { ClientsWorld } from './clients-setup.js';
 import { cleanEnv } from './support/npm-env.js';
 import { runCommand } from './support/project.js';
@@ -113,7 +120,8 @@ describe('pnpm through the vetted registry (server process, real scan)', () => {
     assert.equal(locked.code, 0, locked.stderr + locked.stdout);
     const result = await pnpm(['install', '--frozen-lockfile'], dir, world.vetted);
     assert.notEqual(result.code, 0);
-    // pnpm names the status and URL but not the response body (npm prints the body's reason).
+    // With a lockfile pnpm asks for no packument and prints only the status and the URL it built
+    // (not the reason phrase, not the body); `pnpm audit` carries the reason.
     const output = squash(result.stderr + result.stdout);
     assert.ok(
       output.includes(
@@ -131,10 +139,21 @@ describe('pnpm through the vetted registry (server process, real scan)', () => {
     );
   });
 
-  test('adding the rejected version by name finds no such version in the vetted packument', async () => {
-    const dir = await project('pnpm-add-rejected');
-    const result = await pnpm(['add', `${REJECTED.name}@${REJECTED.version}`], dir, world.vetted);
+  test("every refusal says why in pnpm's own output", async () => {
+    for (const [i, refusal] of refusalCases(world, { pnpm: true }).entries()) {
+      const dir = await project(`pnpm-refused-${i}`);
+      const result = await pnpm(['add', refusal.spec], dir, world.vetted);
+      assert.notEqual(result.code, 0, `${refusal.title}: ${result.stdout}`);
+      assertSays(result.stderr + result.stdout, refusal);
+    }
+  });
+
+  test('a name that does not exist upstream stays a plain 404', async () => {
+    const dir = await project('pnpm-no-such-name');
+    const result = await pnpm(['add', 'cl-no-such-package'], dir, world.vetted);
     assert.notEqual(result.code, 0);
-    assert.match(result.stderr + result.stdout, /NO_MATCHING_VERSION|No matching version/i);
+    const output = result.stderr + result.stdout;
+    assert.match(output, /404 Not Found/);
+    assert.doesNotMatch(output, /no approved version|refused/);
   });
 });

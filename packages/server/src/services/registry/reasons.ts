@@ -61,17 +61,21 @@ export function noServedVersionsMessage(input: {
   name: string;
   upstreamVersions: readonly string[];
   records: readonly ArtifactRecord[];
+  /** This registry's URL: when given, the message ends with what to do next (` | …`). */
+  baseUrl?: string;
 }): string {
   const byVersion = groupByVersion(input.records);
   const versions = input.upstreamVersions.length > 0 ? input.upstreamVersions : [...byVersion.keys()];
   const counts = { rejected: 0, review: 0, pending: 0 };
   let example: string | undefined;
+  let exampleVersion = versions.at(-1);
   for (const version of versions) {
     const record = mostTellingRecord(byVersion.get(version));
     if (!record || record.verdict === 'pending' || record.verdict === 'approved') counts.pending++;
     else counts[record.verdict]++;
     if (record && record.verdict !== 'approved' && record.verdict !== 'pending' && example === undefined) {
       example = `${version}: ${refusalReason([record])}`;
+      exampleVersion = version;
     }
   }
   const parts: string[] = [];
@@ -79,7 +83,15 @@ export function noServedVersionsMessage(input: {
   if (counts.review > 0) parts.push(`${counts.review} held for review`);
   if (counts.pending > 0) parts.push(`${counts.pending} ${NOT_VETTED}`);
   const summary = parts.length > 0 ? parts.join(', ') : NOT_VETTED;
-  return `no approved version of ${input.name}: ${summary}${example ? ` (${example})` : ''}`;
+  const message = `no approved version of ${input.name}: ${summary}${example ? ` (${example})` : ''}`;
+  if (input.baseUrl === undefined || exampleVersion === undefined) return message;
+  const { next } = describeRefusal({
+    name: input.name,
+    version: exampleVersion,
+    records: byVersion.get(exampleVersion),
+    baseUrl: input.baseUrl,
+  });
+  return `secure-registry: ${message} | ${next}`;
 }
 
 /** What the registry says when it refuses one version: the verdict, the reason, what to do next. */
@@ -127,7 +139,11 @@ export function describeRefusal(input: {
         next: `waiting for a person: ask a reviewer to run \`secure-registry review ${id}\` (evidence: ${evidence})`,
       };
     case 'pending':
-      return { ...base, verdict: 'pending', next: `retry when the analysis completes (progress: ${evidence})` };
+      return {
+        ...base,
+        verdict: 'pending',
+        next: `retry when the analysis completes (progress: ${evidence})`,
+      };
     default:
       return {
         ...base,
@@ -141,7 +157,10 @@ export function describeRefusal(input: {
 
 /** The refusal in one line, for an error body, a reason phrase or a `deprecated` field. */
 export function refusalLine(refusal: Refusal): string {
-  return oneLine(`secure-registry refused ${refusal.name}@${refusal.version}: ${refusal.reason} | ${refusal.next}`, 600);
+  return oneLine(
+    `secure-registry refused ${refusal.name}@${refusal.version}: ${refusal.reason} | ${refusal.next}`,
+    600,
+  );
 }
 
 /**

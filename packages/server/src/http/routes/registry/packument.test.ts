@@ -52,8 +52,18 @@ describe('registry packument routes', () => {
     );
     assert.deepEqual(Object.keys(rejected).sort(), ['deprecated', 'dist', 'name', 'version']);
     assert.deepEqual(Object.keys(rejected.dist), ['tarball'], 'no integrity: no cache can satisfy it');
-    assert.match(doc.versions['1.2.0'].deprecated, /^secure-registry refused @scope\/pkg@1\.2\.0: not yet vetted \| vet it first/);
-    assert.deepEqual(Object.keys(doc.time).sort(), ['1.0.0', '1.1.0', '1.1.0-beta.1', '1.2.0', 'created', 'modified']);
+    assert.match(
+      doc.versions['1.2.0'].deprecated,
+      /^secure-registry refused @scope\/pkg@1\.2\.0: not yet vetted \| vet it first/,
+    );
+    assert.deepEqual(Object.keys(doc.time).sort(), [
+      '1.0.0',
+      '1.1.0',
+      '1.1.0-beta.1',
+      '1.2.0',
+      'created',
+      'modified',
+    ]);
     // The refused URL is refused like the plain one, whatever words it carries.
     for (const url of [rejected.dist.tarball, `${h.url}/@scope/pkg/-/refused/approved/pkg-1.1.0.tgz`]) {
       const refused = await getJson(url);
@@ -119,8 +129,9 @@ describe('registry packument routes', () => {
     assert.equal(response.status, 404);
     assert.equal(
       body!.error,
-      'no approved version of all-bad: 1 rejected, 1 held for review (1.0.0: rejected: reverse shell to 127.0.0.1:4444)',
+      `secure-registry: no approved version of all-bad: 1 rejected, 1 held for review (1.0.0: rejected: reverse shell to 127.0.0.1:4444) | evidence: ${h.url}/api/v1/packages/all-bad/1.0.0 or \`secure-registry review all-bad@1.0.0\`; pick another version, or ask a reviewer to decide again`,
     );
+    assert.equal(response.statusText, `Not Found - ${body!.error}`, 'pnpm and yarn print the status line');
     const missing = await getJson(`${h.url}/not-anywhere`);
     assert.equal(missing.response.status, 404);
     assert.equal(missing.body!.error, 'not-anywhere is not in the upstream registry');

@@ -57,6 +57,7 @@ async function sendNothingServed(
     name: state.name,
     upstreamVersions: upstreamVersions(state.upstream),
     records: state.records,
+    baseUrl: context.baseUrl(request),
   });
   const latest = upstreamLatest(state.upstream);
   if (latest && (await context.queueIfUnknown({ ...state, version: latest, log: request.log }))) {

@@ -7,12 +7,15 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The longest reason phrase sent (clients wrap it; proxies may cut very long status lines). */
-const MAX_PHRASE = 400;
+const MAX_PHRASE = 800;
 
 /** A reason phrase Node accepts: visible ASCII and spaces only. */
 export function reasonPhrase(status: number, message: string): string {
   const standard = STATUS_CODES[status] ?? 'Error';
-  const text = message.replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = message
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const phrase = `${standard} - ${text}`;
   return phrase.length > MAX_PHRASE ? `${phrase.slice(0, MAX_PHRASE - 3)}...` : phrase;
 }
