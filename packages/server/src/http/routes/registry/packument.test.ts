@@ -132,6 +132,19 @@ describe('registry packument routes', () => {
       `secure-registry: no approved version of all-bad: 1 rejected, 1 held for review (1.0.0: rejected: reverse shell to 127.0.0.1:4444) | evidence: ${h.url}/api/v1/packages/all-bad/1.0.0 or \`secure-registry review all-bad@1.0.0\`; pick another version, or ask a reviewer to decide again`,
     );
     assert.equal(response.statusText, `Not Found - ${body!.error}`, 'pnpm and yarn print the status line');
+    // pnpm prints no 404 reason for a dependency, only refused tarball URLs: it gets the refused versions.
+    const forPnpm = await getJson(`${h.url}/all-bad`, {
+      'user-agent': 'pnpm/12.21.0 npm/? node/? linux x64',
+    });
+    assert.equal(forPnpm.response.status, 200);
+    assert.deepEqual(forPnpm.body!['dist-tags'], { latest: '1.0.1' });
+    assert.deepEqual(Object.keys(forPnpm.body!.versions).sort(), ['1.0.0', '1.0.1']);
+    assert.match(
+      forPnpm.body!.versions['1.0.1'].dist.tarball,
+      /\/all-bad\/-\/refused\/held-for-review-network-during-install--see-secure-registry-review-all-bad@1\.0\.1\/all-bad-1\.0\.1\.tgz$/,
+    );
+    const notUpstream = await getJson(`${h.url}/not-anywhere`, { 'user-agent': 'pnpm/12.21.0' });
+    assert.equal(notUpstream.response.status, 404);
     const missing = await getJson(`${h.url}/not-anywhere`);
     assert.equal(missing.response.status, 404);
     assert.equal(missing.body!.error, 'not-anywhere is not in the upstream registry');

@@ -1,5 +1,6 @@
 /** `GET /{name}` and `GET /{name}/{version|tag}`: packuments with approved versions only. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as semver from 'semver';
 import {
   ABBREVIATED_MEDIA_TYPE,
   isRecord,
@@ -11,7 +12,7 @@ import {
 import type { JsonRecord } from '../../../services/registry/index.js';
 import type { RegistryContext, NameState } from './context.js';
 import { etagOf, isNotModified, latestDate } from './http-cache.js';
-import { sendRefusal } from './refuse.js';
+import { printsOnlyTarballUrls, sendRefusal } from './refuse.js';
 
 /** True when the client asks for the abbreviated form (`Accept: application/vnd.npm.install-v1+json`). */
 export function wantsAbbreviated(accept: string | undefined): boolean {
@@ -72,9 +73,9 @@ async function sendNothingServed(
 function renderPackument(
   context: RegistryContext,
   state: NameState,
-  options: { abbreviated: boolean; baseUrl: string },
+  options: { abbreviated: boolean; baseUrl: string; latestRefused?: boolean },
 ) {
-  const key = `${state.name}\n${options.abbreviated ? 'a' : 'f'}\n${options.baseUrl}`;
+  const key = `${state.name}\n${options.abbreviated ? 'a' : 'f'}${options.latestRefused ? 'r' : ''}\n${options.baseUrl}`;
   const fingerprint = fingerprintOf(state);
   const cached = state.offline ? undefined : context.packuments.get(key);
   if (cached && cached.upstream === state.upstream && cached.fingerprint === fingerprint) return cached;
@@ -95,6 +96,11 @@ function renderPackument(
     baseUrl: options.baseUrl,
     abbreviated: options.abbreviated,
   });
+  const upstreamTag = upstreamLatest(state.upstream);
+  const newestRefused = refused.some((entry) => entry.version === upstreamTag)
+    ? upstreamTag
+    : refused.map((entry) => entry.version).sort(semver.rcompare)[0];
+  if (options.latestRefused && newestRefused !== undefined) doc['dist-tags'] = { latest: newestRefused };
   const body = JSON.stringify(doc);
   const upstreamTime = state.upstream && isRecord(state.upstream.time) ? state.upstream.time : {};
   const lastModified = latestDate([
@@ -114,11 +120,19 @@ export async function handlePackument(
 ): Promise<FastifyReply> {
   const state = await context.nameState(name, request.log);
   const latest = upstreamLatest(state.upstream);
-  if (state.served.length === 0) return sendNothingServed(context, request, reply, state);
+  // For pnpm, a name without approved versions is a packument of refused versions (`latest` at the
+  // newest): it then fails on a refused tarball, whose URL says why (see printsOnlyTarballUrls).
+  const refusedOnly =
+    state.served.length === 0 && state.upstream !== undefined && printsOnlyTarballUrls(request);
+  if (state.served.length === 0 && !refusedOnly) return sendNothingServed(context, request, reply, state);
   if (latest) await context.queueIfUnknown({ ...state, version: latest, log: request.log });
 
   const abbreviated = wantsAbbreviated(request.headers.accept);
-  const rendered = renderPackument(context, state, { abbreviated, baseUrl: context.baseUrl(request) });
+  const rendered = renderPackument(context, state, {
+    abbreviated,
+    baseUrl: context.baseUrl(request),
+    latestRefused: refusedOnly,
+  });
   reply.header('vary', 'Accept, Authorization');
   reply.header('etag', rendered.etag);
   reply.header('cache-control', 'private, no-cache');

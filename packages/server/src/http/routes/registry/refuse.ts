@@ -24,6 +24,15 @@ function printsBody(request: FastifyRequest): boolean {
   return /^npm\//.test(request.headers['user-agent'] ?? '');
 }
 
+/**
+ * pnpm prints neither the body nor the reason phrase of a 404 for a dependency's packument (only
+ * for the package it was asked to add), and no `deprecated` text: what it does print is the URL of
+ * a refused tarball.
+ */
+export function printsOnlyTarballUrls(request: FastifyRequest): boolean {
+  return /^pnpm\//.test(request.headers['user-agent'] ?? '');
+}
+
 /** Sends a refusal (403/404) with `{ error, code }`, its reason in the status line for non-npm clients. */
 export function sendRefusal(
   request: FastifyRequest,
