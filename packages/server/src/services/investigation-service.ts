@@ -263,16 +263,13 @@ export class InvestigationService {
       };
     }
     const queued = check.unvetted.slice(0, MAX_QUEUED_DEPENDENCIES);
-    for (const dep of queued) {
-      if (!dep.integrity) continue;
-      await this.deps.store.enqueueJob({
-        name: dep.name,
-        version: dep.version,
-        integrity: dep.integrity,
-        resolved: dep.resolved,
-      });
-    }
-    if (queued.length > 0) this.deps.onJobsEnqueued?.();
+    await this.deps.queue.queueAnalysis(
+      queued.flatMap((dep) =>
+        dep.integrity
+          ? [{ name: dep.name, version: dep.version, integrity: dep.integrity, resolved: dep.resolved }]
+          : [],
+      ),
+    );
     const names = queued.map((dep) => formatPackageVersion(dep.name, dep.version));
     if (names.length > 0 || check.issues.length > 0) {
       const parts = [];
