@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Phase } from './events.js';
+import { Severity } from './verdict.js';
 
 /** How sensitive a path touched by a package is. */
 export const FileClass = z.enum([
@@ -102,6 +103,27 @@ export const BehaviourReport = z.object({
         detail: z.string(),
         /** Milliseconds after the last lifecycle script exited. */
         afterMs: z.number().nonnegative(),
+        ...evidenceRef,
+      }),
+    )
+    .optional(),
+  /**
+   * The runs this report joins (one phase under several variants: `developer, strict DNS`, `CI, names
+   * answered`, …): every array above is their union. Absent for a single run.
+   */
+  variants: z.array(z.string()).optional(),
+  /**
+   * Findings (medium and above, from the other behaviour rules) that one environment variant's run raised
+   * and the other's did not: the package behaves differently depending on where it thinks it runs.
+   */
+  differential: z
+    .array(
+      z.object({
+        rule: z.string(),
+        severity: Severity,
+        message: z.string(),
+        onlyIn: z.string(),
+        notIn: z.string(),
         ...evidenceRef,
       }),
     )

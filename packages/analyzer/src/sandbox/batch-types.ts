@@ -38,6 +38,8 @@ export interface BatchRunOptions {
    * package a process of its own.
    */
   groupSize?: number;
+  /** The names the fake internet resolves; others get NXDOMAIN. Default: every name. */
+  dnsAnswers?: string[];
   /** Default 4096. */
   memoryMb?: number;
   /** Default 1024. */

@@ -7,3 +7,4 @@ export { browserEntry, importEntries, lifecycleScripts } from './entry-points.js
 export { runBatch } from './run-batch.js';
 export type { BatchPackage, BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
 export { NATIVE_BUILD_TIMEOUT_FACTOR } from './native-build.js';
+export { ciEnv, dnsNamesAsked, type EnvironmentVariant } from './variants.js';

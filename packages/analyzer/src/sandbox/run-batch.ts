@@ -284,6 +284,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       ca: batch.ca,
       nodePath: opts.nodePath,
       ownerUid: SANDBOX_HOST_UID,
+      ...(options.dnsAnswers !== undefined ? { dnsAnswers: options.dnsAnswers } : {}),
     });
     cgroups = await createCgroups(`sr-${batch.id}`, {
       memoryMb: opts.memoryMb,

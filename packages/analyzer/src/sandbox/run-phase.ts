@@ -28,6 +28,7 @@ import {
   type Sink,
 } from './sandbox-process.js';
 import type { SinkRecord } from './sink-protocol.js';
+import { ciEnv } from './variants.js';
 import { sandboxSupportOnce } from './support.js';
 import type { PhaseRun, PhaseRunOptions } from './types.js';
 
@@ -58,6 +59,7 @@ async function execute(
           nodeVersion: process.version,
         })
       : {}),
+    ...(options.environment === 'ci' ? ciEnv(persona) : {}),
   };
   const messages: RunnerMessage[] = [];
   let doneCode: number | undefined;
@@ -178,7 +180,12 @@ export async function runPhase(options: PhaseRunOptions): Promise<PhaseRun> {
   try {
     run = await prepareRun(opts);
     const details = [...run.details];
-    sink = await startSink({ hostDir: run.hostDir, ca: run.ca, nodePath: opts.nodePath });
+    sink = await startSink({
+      hostDir: run.hostDir,
+      ca: run.ca,
+      nodePath: opts.nodePath,
+      ...(opts.dnsAnswers !== undefined ? { dnsAnswers: opts.dnsAnswers } : {}),
+    });
     cgroups = await createCgroups(`sr-${run.id}`, {
       memoryMb: opts.memoryMb,
       maxProcesses: opts.maxProcesses,

@@ -46,6 +46,8 @@ export async function startSink(options: {
   nodePath: string;
   /** Look up which sandbox process (by this host uid) owns each connection and DNS query. */
   ownerUid?: number;
+  /** The names DNS resolves; others get NXDOMAIN. Absent: every name. */
+  dnsAnswers?: string[];
 }): Promise<Sink> {
   const { hostDir, ca, nodePath } = options;
   const logPath = join(hostDir, 'sink.jsonl');
@@ -58,6 +60,7 @@ export async function startSink(options: {
     dnsPort: DNS_PORT,
     maxCapture: 64 * 1024,
     ...(options.ownerUid !== undefined ? { ownerUid: options.ownerUid } : {}),
+    ...(options.dnsAnswers !== undefined ? { dnsAnswers: options.dnsAnswers } : {}),
   };
   const configPath = join(hostDir, 'sink.json');
   await writeFile(configPath, JSON.stringify(config), { mode: 0o600 });

@@ -12,6 +12,11 @@ export interface SinkConfig {
   maxCapture: number;
   /** When set, each connection and DNS query is attributed to the process of this host uid owning it. */
   ownerUid?: number;
+  /**
+   * The names the DNS sink resolves (case-insensitive); every other name gets NXDOMAIN, as a real
+   * resolver answers a made-up name. Absent: every name resolves.
+   */
+  dnsAnswers?: string[];
 }
 
 export type SinkRecord =
@@ -21,6 +26,8 @@ export type SinkRecord =
       name: string;
       qtype: string;
       answer?: string;
+      /** Set when the name was not resolved (strict DNS). */
+      rcode?: 'NXDOMAIN';
       transport: 'udp' | 'tcp';
       /** The querying process (host pid), when the sink could tell. */
       pid?: number;

@@ -1,6 +1,7 @@
 import type { Phase, TraceEvent } from '@secure-registry/shared';
 import type { ExistingFile } from '../trace/file-detail.js';
 import type { Honeytoken } from './honeytokens.js';
+import type { EnvironmentVariant } from './variants.js';
 
 export interface PhaseRunOptions {
   phase: Phase;
@@ -26,6 +27,16 @@ export interface PhaseRunOptions {
   diskMb?: number;
   /** The Node binary to bind into the sandbox. Default: the running Node (process.execPath). */
   nodePath?: string;
+  /**
+   * The names the fake internet resolves; every other name gets NXDOMAIN, as from a real resolver for a
+   * made-up name. Default: every name resolves. (`[]`: strict, nothing resolves.)
+   */
+  dnsAnswers?: string[];
+  /**
+   * Which machine the run looks like: a developer's laptop (default) or a CI runner (`CI`,
+   * `GITHUB_ACTIONS` and the runner's variables set: ./variants.ts).
+   */
+  environment?: EnvironmentVariant;
 }
 
 export interface PhaseRun {

@@ -21,7 +21,7 @@ describe('plannedPhases', () => {
   });
 });
 
-describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 240_000 }, () => {
+describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 600_000 }, () => {
   let upstream: FakeUpstream;
   let server: TestServer;
   let result: ScanResult;
@@ -47,6 +47,9 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 240
     server = await startTestServer({
       upstream: upstream.url,
       sandbox: { timeoutMs: 40_000, graceMs: 1_500 },
+      // Install phases run under several variants (./variant-runs.ts): a job lasts long enough that, on a
+      // loaded machine, a stalled event loop can miss a short lease's renewals.
+      leaseMs: 60_000,
     });
     const nodes = [];
     for (const dir of Object.values(names)) {
@@ -55,7 +58,7 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 240
       nodes.push({ name: f.name, version: f.version, integrity: built.integrity });
     }
     const created = await server.json<{ id: string }>('POST', '/api/v1/scans', { graph: makeGraph(nodes) });
-    result = await server.waitForScan(created.body.id, 200_000);
+    result = await server.waitForScan(created.body.id, 580_000);
   });
   after(async () => {
     for (const line of timings) process.stdout.write(`# ${line}\n`);

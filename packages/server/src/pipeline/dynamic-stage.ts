@@ -12,6 +12,7 @@ import {
   runsNodeGyp,
   type Baseline,
   type ControlBaseline,
+  type EnvironmentVariant,
   type PhaseRun,
   type SandboxSupport,
   type StaticReport,
@@ -29,6 +30,7 @@ import { writePackageDir } from './package-dir.js';
 import { boundEvents } from './phase-events.js';
 import { PhaseBatcher, reduceRun, type PhaseBatcherOptions, type PhaseOutcome } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
+import { joinVariants, runVariants } from './variant-runs.js';
 import type { ArtifactAnalyzer } from './types.js';
 
 export interface DynamicStageOptions {
@@ -52,6 +54,12 @@ export interface DynamicStageOptions {
    * (./phase-batcher.ts); `false` runs each alone. Default: batched.
    */
   batch?: Pick<PhaseBatcherOptions, 'maxBatch' | 'collectMs' | 'groupSize' | 'loaders'> | false;
+  /**
+   * Run variants against evasion (./variant-runs.ts): DNS strict first (made-up names get NXDOMAIN) and
+   * again with the names asked answered, and the install phase on a developer's laptop and on a CI
+   * runner. `false`: one run per phase with every name resolving (the fake internet of old). Default: on.
+   */
+  variants?: boolean;
 }
 
 export interface PhaseSummary {
@@ -146,6 +154,10 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       }
     })());
 
+  const variants = options.variants !== false;
+  // The differential compares what the other behaviour rules make of each environment's run.
+  const otherBehaviourRules = BEHAVIOUR_RULES.filter((r) => r.id !== 'environment-differential');
+
   async function runOne(
     phase: Phase,
     input: { name: string; version: string; dir: string },
@@ -153,23 +165,46 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     deps?: RunDependencies,
     nativeBuild = false,
   ): Promise<Omit<PhaseOutcome, 'batch'> & { batch?: PhaseOutcome['batch'] }> {
-    const slot = await slots.acquire();
-    const phaseTimeoutMs = slot.timeoutMs * (nativeBuild ? NATIVE_BUILD_TIMEOUT_FACTOR : 1);
-    let run: PhaseRun;
-    try {
-      run = await runPhase({
-        phase,
-        packageName: input.name,
-        packageVersion: input.version,
-        packageDir: input.dir,
-        timeoutMs: phaseTimeoutMs,
-        graceMs,
-        ...(deps ? { dependencies: deps.dependencies, diskMb: deps.diskMb } : {}),
-      });
-    } finally {
-      slot.release();
+    const sandboxRun = async (variant?: {
+      environment: EnvironmentVariant;
+      dnsAnswers: string[];
+    }): Promise<{ run: PhaseRun; timeoutMs: number }> => {
+      const slot = await slots.acquire();
+      const phaseTimeoutMs = slot.timeoutMs * (nativeBuild ? NATIVE_BUILD_TIMEOUT_FACTOR : 1);
+      try {
+        const run = await runPhase({
+          phase,
+          packageName: input.name,
+          packageVersion: input.version,
+          packageDir: input.dir,
+          timeoutMs: phaseTimeoutMs,
+          graceMs,
+          ...(deps ? { dependencies: deps.dependencies, diskMb: deps.diskMb } : {}),
+          ...(variant ?? {}),
+        });
+        return { run, timeoutMs: phaseTimeoutMs };
+      } finally {
+        slot.release();
+      }
+    };
+    if (!variants) {
+      const { run, timeoutMs: phaseTimeout } = await sandboxRun();
+      return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: phaseTimeout };
     }
-    return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: phaseTimeoutMs };
+    // Only the install phase gets the CI environment too: lifecycle scripts are where CI checks matter.
+    const environments: EnvironmentVariant[] = phase === 'install' ? ['developer', 'ci'] : ['developer'];
+    const runs = await runVariants(environments, sandboxRun);
+    return joinVariants(
+      runs,
+      (run) => reduceRun(phase, input, run, baseline),
+      (report) =>
+        evaluateArtifact({
+          name: input.name,
+          version: input.version,
+          behaviour: [report],
+          rules: otherBehaviourRules,
+        }).findings,
+    );
   }
 
   // Import and browser phases of the artifacts analysed at the same time share sandboxes (./phase-batcher.ts).
@@ -183,6 +218,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
           slots,
           graceMs,
           ...(options.batch ?? {}),
+          strictDns: variants,
           baseline: () => controlBaseline,
           runAlone: async (item) => ({
             ...(await runOne(phase, item, controlBaseline)),

@@ -48,6 +48,11 @@ export interface PhaseBatcherOptions {
   groupSize?: number;
   /** Loader processes per batch. Default 2. */
   loaders?: number;
+  /**
+   * Every name gets NXDOMAIN in the batch (./variant-runs.ts); a package that asked names is run again
+   * alone (`runAlone`, which answers them in a second round), with its loader-mates. Default false.
+   */
+  strictDns?: boolean;
   /** The control baseline (noise) to remove from every report. */
   baseline(): Baseline | undefined;
   /** Runs one package alone (the isolation run). */
@@ -151,6 +156,7 @@ export class PhaseBatcher {
         graceMs,
         ...(this.options.groupSize !== undefined ? { groupSize: this.options.groupSize } : {}),
         concurrency: this.options.loaders ?? 2,
+        ...(this.options.strictDns ? { dnsAnswers: [] } : {}),
       });
     } finally {
       slot.release();
@@ -212,6 +218,11 @@ export class PhaseBatcher {
         add(i, `the batch ended (${batch.status}${batch.error ? `: ${batch.error}` : ''}) before its turn`);
       if (p.sharedWith.length > 0 && this.options.notable(outcome.report, items[i] as BatchItem)) {
         const reason = `${p.id}'s behaviour in a loader it shared with ${p.sharedWith.length} other package(s)`;
+        add(i, reason);
+        for (const id of p.sharedWith) add(byId.get(id), reason);
+      }
+      if (this.options.strictDns && outcome.report.dns.length > 0) {
+        const reason = `${p.id} asked DNS for ${outcome.report.dns.length} name(s) under strict DNS: run again alone with them answered`;
         add(i, reason);
         for (const id of p.sharedWith) add(byId.get(id), reason);
       }

@@ -1,4 +1,6 @@
-// DNS part of the fake internet: answers every A/AAAA/TXT query with a sink address and records it.
+// DNS part of the fake internet: answers A/AAAA/TXT queries with a sink address and records every query.
+// With a list of names to resolve, every other name gets NXDOMAIN (a fake internet that resolves made-up
+// names gives itself away).
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -33,12 +35,23 @@ export class AddressBook {
   }
 }
 
+/** Which names resolve: all, or only those listed. */
+export type Resolves = (name: string) => boolean;
+
+/** The resolver policy for a list of names (absent: every name). Pure. */
+export function resolverFor(names: string[] | undefined): Resolves {
+  if (names === undefined) return () => true;
+  const known = new Set(names.map((n) => n.toLowerCase().replace(/\.$/, '')));
+  return (name) => known.has(name.toLowerCase().replace(/\.$/, ''));
+}
+
 function answer(
   query: Buffer,
   book: AddressBook,
   record: Record,
   transport: 'udp' | 'tcp',
   pid: number | undefined,
+  resolves: Resolves,
 ): Buffer | undefined {
   let packet: dnsPacket.Packet;
   try {
@@ -47,29 +60,34 @@ function answer(
     return undefined;
   }
   const answers: dnsPacket.Answer[] = [];
+  let unknown = false;
   for (const q of packet.questions ?? []) {
+    const known = resolves(q.name);
+    unknown ||= !known;
     let data: string | undefined;
-    if (q.type === 'A') data = book.ipv4(q.name);
-    else if (q.type === 'AAAA') data = book.ipv6(q.name);
+    if (known && q.type === 'A') data = book.ipv4(q.name);
+    else if (known && q.type === 'AAAA') data = book.ipv6(q.name);
     record({
       t: 'dns',
       ts: Date.now() / 1000,
       name: q.name,
       qtype: q.type,
       answer: data,
+      ...(known ? {} : { rcode: 'NXDOMAIN' as const }),
       transport,
       ...(pid !== undefined ? { pid } : {}),
     });
     if (data) answers.push({ type: q.type as 'A', name: q.name, ttl: 60, class: 'IN', data });
-    else if (q.type === 'TXT')
+    else if (known && q.type === 'TXT')
       answers.push({ type: 'TXT', name: q.name, ttl: 60, class: 'IN', data: ['v=spf1 -all'] });
   }
+  const rcode = unknown ? 3 : 0; // NXDOMAIN : NOERROR
   return dnsPacket.encode({
     id: packet.id ?? 0,
     type: 'response',
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode,
     questions: packet.questions ?? [],
-    answers,
+    answers: unknown ? [] : answers,
   });
 }
 
@@ -79,13 +97,15 @@ export async function startDns(options: {
   record: Record;
   /** The sandbox process owning a client socket, by its local port. */
   ownerOf?: (protocol: 'tcp' | 'udp', port: number) => number | undefined;
+  resolves?: Resolves;
 }): Promise<() => void> {
   const { port, book, record, ownerOf } = options;
+  const resolves = options.resolves ?? resolverFor(undefined);
   const closers: (() => void)[] = [];
   for (const type of ['udp4', 'udp6'] as const) {
     const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
     socket.on('message', (msg, rinfo) => {
-      const reply = answer(msg, book, record, 'udp', ownerOf?.('udp', rinfo.port));
+      const reply = answer(msg, book, record, 'udp', ownerOf?.('udp', rinfo.port), resolves);
       if (reply) socket.send(reply, rinfo.port, rinfo.address);
     });
     socket.on('error', () => undefined);
@@ -104,7 +124,7 @@ export async function startDns(options: {
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) break;
-        const reply = answer(buffered.subarray(2, 2 + length), book, record, 'tcp', pid);
+        const reply = answer(buffered.subarray(2, 2 + length), book, record, 'tcp', pid, resolves);
         buffered = buffered.subarray(2 + length);
         if (reply) {
           const framed = Buffer.alloc(2 + reply.length);

@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { SINK_READY_LINE, type SinkConfig, type SinkRecord } from '../sink-protocol.js';
 import { generateRsaKeyPem } from '../tls-ca.js';
-import { AddressBook, startDns } from './sink-dns.js';
+import { AddressBook, resolverFor, startDns } from './sink-dns.js';
 import { listenDual, startTcpSink } from './sink-tcp.js';
 import { socketOwner } from './socket-owner.js';
 
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
     uid === undefined
       ? undefined
       : (protocol: 'tcp' | 'udp', port: number): number | undefined => socketOwner(protocol, port, uid);
-  const closeDns = await startDns({ port: config.dnsPort, book, record, ownerOf });
+  const resolves = resolverFor(config.dnsAnswers);
+  const closeDns = await startDns({ port: config.dnsPort, book, record, ownerOf, resolves });
   const tcp = await startTcpSink({
     port: config.tcpPort,
     ca,

@@ -6,6 +6,7 @@ import { cloudMetadata } from './cloud-metadata.js';
 import { credentialReadThenEgress } from './credential-read-then-egress.js';
 import { detachedPayload } from './detached-payload.js';
 import { dnsTunnelling } from './dns-tunnelling.js';
+import { environmentDifferential } from './environment-differential.js';
 import { homeWrite } from './home-write.js';
 import { honeytokenEgress } from './honeytoken-egress.js';
 import { installNetwork } from './install-network.js';
@@ -34,4 +35,5 @@ export const BEHAVIOUR_RULES: readonly Rule[] = [
   installNetwork,
   browserHookRuntime,
   detachedPayload,
+  environmentDifferential,
 ];
