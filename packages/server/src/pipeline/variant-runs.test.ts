@@ -141,6 +141,12 @@ describe('run variants', () => {
       variant(ci, 'ci', phaseRun([])),
     ];
     assert.equal(joinVariants(runs, reduce, low).report.differential, undefined);
+    const timedOut = joinVariants(
+      [runs[0] as VariantRun, variant(ci, 'ci', phaseRun([], 'timeout'))],
+      (run) => ({ ...reduce(run), status: run.status }),
+      lookups,
+    );
+    assert.equal(timedOut.report.differential, undefined, 'a run that did not complete is not compared');
     const failed = joinVariants(
       [runs[0] as VariantRun, variant(ci, 'ci', { ...phaseRun([], 'error'), error: 'no sandbox' })],
       reduce,

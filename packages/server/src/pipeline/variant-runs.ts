@@ -95,12 +95,17 @@ function union<T extends Seqd>(lists: T[][]): T[] {
 
 const atLeastMedium = (f: Finding): boolean => severityRank(f.severity) >= severityRank('medium');
 
-/** Findings one environment's last run raised (medium and above) that the other's did not, by rule. */
+/**
+ * Findings one environment's last run raised (medium and above) that the other's did not, by rule; none
+ * when a run did not complete.
+ */
 export function differential(
   finals: { label: string; report: BehaviourReport }[],
   evaluate: (report: BehaviourReport) => Finding[],
 ): NonNullable<BehaviourReport['differential']> {
   const out: NonNullable<BehaviourReport['differential']> = [];
+  // A run that did not complete is no behaviour to compare (its failure holds the package by itself).
+  if (finals.some((f) => f.report.status !== 'completed')) return out;
   const findings = finals.map((f) => evaluate(f.report).filter(atLeastMedium));
   finals.forEach((a, i) =>
     finals.forEach((b, j) => {
