@@ -3,6 +3,7 @@ export { detectTyposquat, damerauLevenshtein } from './typosquat.js';
 export { POPULAR_PACKAGES } from './popular-packages.js';
 export * from './types.js';
 export { readTarball, type KeptFile, type TarballContents, type ReadTarballOptions } from './tar-reader.js';
+export { extractionTempRoot, makeExtractionDir } from './extraction-temp.js';
 export { runsNodeGyp } from './manifest.js';
 export {
   extractTarball,

@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeExtractionDir } from './extraction-temp.js';
 import { extractTarball } from './tar-extract.js';
 import type { ExtractionLimits, ExtractionSummary } from './types.js';
 
 /**
  * Reads a package tarball the way npm installs it: npm's extraction (node-tar with pacote's options)
- * into a private temporary directory, then the files the caller wants to scan are read back and the
+ * into a private temporary directory (a memory file system when there is one), then the files the caller wants to scan are read back and the
  * directory is removed. Never throws on hostile input; problems become `extraction.issues`.
  */
 
@@ -30,6 +30,8 @@ export interface ReadTarballOptions {
   keep: (path: string, size: number) => boolean;
   /** The packument's manifest for this version (npm makes its bins executable). */
   manifest?: Record<string, unknown> | undefined;
+  /** Where the temporary directory is made (default: extractionTempRoot()). */
+  tempRoot?: string | undefined;
 }
 
 const PARALLEL_READS = 16;
@@ -39,7 +41,7 @@ export async function readTarball(
   options: ReadTarballOptions,
 ): Promise<TarballContents> {
   const { limits } = options;
-  const dir = await mkdtemp(join(tmpdir(), 'sr-tar-'));
+  const dir = await makeExtractionDir('sr-tar-', options.tempRoot);
   try {
     const extracted = await extractTarball(tarball, dir, { limits, manifest: options.manifest });
     const files = new Map<string, KeptFile>();

@@ -1,10 +1,10 @@
-// Writes a stored tarball's files to a fresh temporary directory for the sandbox: npm's own
+// Writes a stored tarball's files to a fresh temporary directory (memory file system when the
+// machine has one, extractionTempRoot) for the sandbox: npm's own
 // extraction (node-tar with pacote's options, the analyzer's limits), so the sandbox runs exactly
 // the files npm installs — the same files the static stage read.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, extractTarball } from '@secure-registry/analyzer';
+import { DEFAULT_LIMITS, extractTarball, makeExtractionDir } from '@secure-registry/analyzer';
 
 export interface PackageDir {
   dir: string;
@@ -38,7 +38,7 @@ export async function writePackageDir(
   tarball: Uint8Array,
   packument?: Record<string, unknown>,
 ): Promise<PackageDir> {
-  const dir = await mkdtemp(join(tmpdir(), 'sr-pkg-'));
+  const dir = await makeExtractionDir('sr-pkg-');
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const extracted = await extractTarball(tarball, dir, { limits: DEFAULT_LIMITS, manifest: packument });
