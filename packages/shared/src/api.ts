@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DependencyGraph, SourceKind } from './graph.js';
+import { inputText } from './input-text.js';
 import { Finding, PackageState, Verdict } from './verdict.js';
 
 export const API_PREFIX = '/api/v1';
@@ -8,7 +9,7 @@ export const API_PREFIX = '/api/v1';
 export const CreateScanRequest = z.object({
   graph: DependencyGraph,
   /** Free-form label shown in listings, e.g. the project directory name. */
-  label: z.string().max(200).optional(),
+  label: inputText(200).optional(),
 });
 export type CreateScanRequest = z.infer<typeof CreateScanRequest>;
 

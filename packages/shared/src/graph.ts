@@ -1,22 +1,33 @@
 import { z } from 'zod';
+import { inputText, npmNameProblem, semverVersionProblem } from './input-text.js';
 
 /** Where a package in a lockfile comes from. Only `registry` sources can be vetted. */
 export const SourceKind = z.enum(['registry', 'git', 'tarball', 'file', 'link']);
 export type SourceKind = z.infer<typeof SourceKind>;
 
-export const DependencyNode = z.object({
-  /** Stable key within the graph: the lockfile location, e.g. `node_modules/a/node_modules/b`. */
-  key: z.string().min(1).max(4096),
-  name: z.string().min(1).max(214),
-  version: z.string().min(1).max(256),
-  resolved: z.string().max(4096).optional(),
-  integrity: z.string().max(1024).optional(),
-  source: SourceKind,
-  dev: z.boolean().default(false),
-  optional: z.boolean().default(false),
-  peer: z.boolean().default(false),
-  hasInstallScript: z.boolean().default(false),
-});
+export const DependencyNode = z
+  .object({
+    /** Stable key within the graph: the lockfile location, e.g. `node_modules/a/node_modules/b`. */
+    key: inputText(4096, 1),
+    name: inputText(214, 1),
+    version: inputText(256, 1),
+    resolved: inputText(4096).optional(),
+    integrity: inputText(1024).optional(),
+    source: SourceKind,
+    dev: z.boolean().default(false),
+    optional: z.boolean().default(false),
+    peer: z.boolean().default(false),
+    hasInstallScript: z.boolean().default(false),
+  })
+  .superRefine((node, ctx) => {
+    // Only registry nodes are fetched by name and version; git, tarball, file and link nodes
+    // carry what their lockfile says (a workspace folder name, a commit, `0.0.0`).
+    if (node.source !== 'registry') return;
+    const nameProblem = npmNameProblem(node.name);
+    if (nameProblem) ctx.addIssue({ code: 'custom', path: ['name'], message: nameProblem });
+    const versionProblem = semverVersionProblem(node.version);
+    if (versionProblem) ctx.addIssue({ code: 'custom', path: ['version'], message: versionProblem });
+  });
 export type DependencyNode = z.infer<typeof DependencyNode>;
 
 export const EdgeType = z.enum(['prod', 'dev', 'optional', 'peer', 'peerOptional', 'workspace']);
@@ -24,8 +35,8 @@ export type EdgeType = z.infer<typeof EdgeType>;
 
 export const DependencyEdge = z.object({
   /** Key of the dependent node, or `""` for the project root. */
-  from: z.string().max(4096),
-  to: z.string().min(1).max(4096),
+  from: inputText(4096),
+  to: inputText(4096, 1),
   type: EdgeType.default('prod'),
 });
 export type DependencyEdge = z.infer<typeof DependencyEdge>;
@@ -33,7 +44,7 @@ export type DependencyEdge = z.infer<typeof DependencyEdge>;
 export const MAX_GRAPH_NODES = 100_000;
 
 export const DependencyGraph = z.object({
-  root: z.object({ name: z.string().max(214).optional(), version: z.string().max(256).optional() }),
+  root: z.object({ name: inputText(214).optional(), version: inputText(256).optional() }),
   lockfileVersion: z.number().int().optional(),
   nodes: z.array(DependencyNode).max(MAX_GRAPH_NODES),
   edges: z.array(DependencyEdge).max(MAX_GRAPH_NODES * 20),

@@ -9,3 +9,4 @@ export * from './verdict.js';
 export * from './review.js';
 export * from './scan-counts.js';
 export * from './packument.js';
+export * from './input-text.js';

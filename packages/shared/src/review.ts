@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Role } from './api.js';
+import { inputText, npmPackageName, semverVersion } from './input-text.js';
 import { Finding, Verdict } from './verdict.js';
 
 /** A person's (or an LLM's) decision on a held artifact. */
@@ -8,14 +9,14 @@ export type ReviewDecisionKind = z.infer<typeof ReviewDecisionKind>;
 
 /** `POST /api/v1/reviews` body. */
 export const ReviewDecisionRequest = z.object({
-  name: z.string().min(1).max(214),
-  version: z.string().min(1).max(256),
+  name: npmPackageName,
+  version: semverVersion,
   /** Picks one artifact when several share name and version; default: the held one. */
-  integrity: z.string().min(1).max(200).optional(),
+  integrity: inputText(200, 1).optional(),
   decision: ReviewDecisionKind,
-  reason: z.string().trim().min(1, 'a reason is required').max(4000),
+  reason: inputText(4000).trim().min(1, 'a reason is required'),
   /** References to the evidence the decision relied on (finding rules, event seqs, file paths). */
-  evidence: z.array(z.string().max(500)).max(100).optional(),
+  evidence: z.array(inputText(500)).max(100).optional(),
 });
 export type ReviewDecisionRequest = z.infer<typeof ReviewDecisionRequest>;
 

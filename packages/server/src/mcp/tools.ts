@@ -5,7 +5,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { Phase, SecureRegistryError, TraceEvent, redact } from '@secure-registry/shared';
+import {
+  Phase,
+  SecureRegistryError,
+  TraceEvent,
+  inputText,
+  npmPackageName,
+  redact,
+  semverVersion,
+} from '@secure-registry/shared';
 import type { InvestigationService } from '../services/investigation-service.js';
 import { REVIEWER_ROLES } from '../services/review-service.js';
 import type { ReviewActor, ReviewService } from '../services/review-service.js';
@@ -28,8 +36,8 @@ export const TOOL_NAMES = [
   'record_decision',
 ] as const;
 
-const name = z.string().min(1).max(214).describe('package name, e.g. "left-pad" or "@scope/pkg"');
-const version = z.string().min(1).max(256).describe('exact version, e.g. "1.2.3"');
+const name = npmPackageName.describe('package name, e.g. "left-pad" or "@scope/pkg"');
+const version = semverVersion.describe('exact version, e.g. "1.2.3"');
 const EVENT_KINDS = TraceEvent.options.map((option) => option.shape.kind.value) as [string, ...string[]];
 
 function ok(value: unknown): CallToolResult {
@@ -66,7 +74,7 @@ export function registerTools(server: McpServer, ctx: McpToolContext): void {
     {
       description:
         'Status and counts of a scan, and every package in it that is not approved, with its reason and top findings.',
-      inputSchema: { scanId: z.string().min(1).max(100).describe('the scan id') },
+      inputSchema: { scanId: inputText(100, 1).describe('the scan id') },
       annotations: readOnly,
     },
     ({ scanId }) => run(() => investigation.getScanSummary(scanId)),
@@ -107,15 +115,9 @@ export function registerTools(server: McpServer, ctx: McpToolContext): void {
         name,
         version,
         kind: z.enum(EVENT_KINDS).optional().describe('event kind'),
-        path: z.string().max(1000).optional().describe('substring of a file path'),
-        host: z
-          .string()
-          .max(500)
-          .optional()
-          .describe('substring of a DNS name, address, HTTP host or TLS SNI'),
-        process: z
-          .string()
-          .max(500)
+        path: inputText(1000).optional().describe('substring of a file path'),
+        host: inputText(500).optional().describe('substring of a DNS name, address, HTTP host or TLS SNI'),
+        process: inputText(500)
           .optional()
           .describe('substring of a process path or argv: the events of those processes'),
         phase: Phase.optional(),
@@ -141,7 +143,7 @@ export function registerTools(server: McpServer, ctx: McpToolContext): void {
     {
       description:
         'One text file from the stored tarball (the bytes that were analysed), at most 64 KiB; package-relative path such as "index.js" or "lib/install.js".',
-      inputSchema: { name, version, path: z.string().min(1).max(1024).describe('package-relative path') },
+      inputSchema: { name, version, path: inputText(1024, 1).describe('package-relative path') },
       annotations: readOnly,
     },
     (args) => run(() => investigation.readPackageFile(args.name, args.version, args.path)),
@@ -178,8 +180,8 @@ export function registerTools(server: McpServer, ctx: McpToolContext): void {
         name,
         version,
         decision: z.enum(['approve', 'reject']),
-        reason: z.string().min(1).max(4000),
-        integrity: z.string().max(200).optional(),
+        reason: inputText(4000, 1),
+        integrity: inputText(200).optional(),
       },
       annotations: {
         readOnlyHint: false,

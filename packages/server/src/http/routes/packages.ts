@@ -1,8 +1,9 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX, isValidPackageName } from '@secure-registry/shared';
+import { API_PREFIX } from '@secure-registry/shared';
 import { getPackageVerdict } from '../../services/package-service.js';
 import type { Store } from '../../storage/store.js';
 import { HttpError } from '../errors.js';
+import { checkPackageName, checkParam } from '../validation.js';
 
 interface PackageQuery {
   integrity?: string;
@@ -13,8 +14,9 @@ export function registerPackageRoutes(
   deps: { store: Store; canRead: onRequestAsyncHookHandler },
 ): void {
   const lookup = async (name: string, version: string, integrity: string | undefined) => {
-    if (!isValidPackageName(name))
-      throw new HttpError(400, 'ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
+    checkPackageName(name);
+    checkParam('version', version);
+    checkParam('integrity', integrity);
     const verdict = await getPackageVerdict(deps.store, { name, version, integrity });
     if (!verdict) throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `no verdict for ${name}@${version}`);
     return verdict;

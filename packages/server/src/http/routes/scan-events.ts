@@ -5,6 +5,7 @@ import type { ScanEventHub } from '../../services/scan-event-hub.js';
 import type { ScanService } from '../../services/scan-service.js';
 import type { Store } from '../../storage/store.js';
 import { HttpError } from '../errors.js';
+import { checkParam } from '../validation.js';
 
 export interface ScanEventRouteDeps {
   store: Store;
@@ -43,6 +44,7 @@ export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRou
     { onRequest: deps.canRead },
     async (request, reply) => {
       const scanId = request.params.id;
+      checkParam('scan id', scanId);
       const resumeAfter = parseLastEventId(request.headers['last-event-id']);
       const scan = await deps.store.getScan(scanId);
       if (!scan) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);

@@ -2,7 +2,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { API_PREFIX, CreateScanRequest } from '@secure-registry/shared';
 import type { ScanService } from '../../services/scan-service.js';
 import { HttpError } from '../errors.js';
-import { formatZodIssues } from '../validation.js';
+import { checkParam, formatZodIssues } from '../validation.js';
 
 export interface ScanRouteDeps {
   scans: ScanService;
@@ -28,6 +28,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): v
     `${API_PREFIX}/scans/:id`,
     { onRequest: deps.canRead },
     async (request) => {
+      checkParam('scan id', request.params.id);
       const result = await deps.scans.getScanResult(request.params.id);
       if (!result) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${request.params.id}`);
       return result;
