@@ -3,6 +3,7 @@ import {
   API_PREFIX,
   CreateScanRequest,
   ErrorBody,
+  formatZodIssues,
   RemoteError,
   ReviewDecisionRequest,
   ReviewDecisionResponse,
@@ -95,7 +96,18 @@ export class ApiClient {
   }
 
   createScan(body: CreateScanRequest): Promise<ScanSummary> {
-    return this.#json('POST', '/scans', ScanSummary, CreateScanRequest.parse(body));
+    const parsed = CreateScanRequest.safeParse(body);
+    if (!parsed.success) {
+      // A lockfile entry of the wrong type or size, or a name npm could not have published: bad input.
+      const index = parsed.error.issues[0]?.path[2];
+      const key = typeof index === 'number' ? body.graph.nodes[index]?.key : undefined;
+      const entry = key !== undefined ? ` (lockfile entry ${JSON.stringify(key)})` : '';
+      throw new UserError(
+        'ERR_SR_INVALID_LOCKFILE',
+        `the lockfile is not valid${entry}: ${formatZodIssues(parsed.error)}`,
+      );
+    }
+    return this.#json('POST', '/scans', ScanSummary, parsed.data);
   }
 
   getScan(id: string): Promise<ScanResult> {

@@ -10,3 +10,4 @@ export * from './review.js';
 export * from './scan-counts.js';
 export * from './packument.js';
 export * from './input-text.js';
+export * from './zod-issues.js';
