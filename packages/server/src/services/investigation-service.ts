@@ -4,7 +4,12 @@
  * `check_package` for assistants that ask before adding a dependency.
  */
 import * as semver from 'semver';
-import { formatPackageVersion, integritiesMatch, isValidPackageName } from '@secure-registry/shared';
+import {
+  RemoteError,
+  formatPackageVersion,
+  integritiesMatch,
+  isValidPackageName,
+} from '@secure-registry/shared';
 import type { Finding, Phase, ReviewRecord, ScanPackage, Verdict } from '@secure-registry/shared';
 import { HttpError } from '../http/errors.js';
 import { computeIntegrity, upstreamIntegrity } from '../pipeline/integrity.js';
@@ -198,6 +203,15 @@ export class InvestigationService {
       const stored = this.pickArtifact(await this.deps.store.listArtifactsByName(name), version);
       if (stored && stored.verdict !== 'pending' && stored.verdict !== 'approved')
         return this.answer(stored, false);
+      if (stored?.verdict === 'approved') {
+        // Its dependencies are resolved from upstream; when it cannot be reached, say what is known.
+        const manifest = await this.upstreamPackument(name).then(
+          (packument) => packument.versions?.[version],
+          () => undefined,
+        );
+        if (!manifest) return this.unchecked(this.answer(stored, false));
+        return this.withDependencies(this.answer(stored, false), manifest);
+      }
     }
     const packument = await this.upstreamPackument(name);
     const target = version ?? latestOf(packument);
@@ -246,13 +260,20 @@ export class InvestigationService {
     manifest: Record<string, unknown>,
   ): Promise<PackageCheck> {
     const label = formatPackageVersion(answer.name, answer.version);
-    const check = await checkDependencies({
-      name: answer.name,
-      version: answer.version,
-      manifest,
-      store: this.deps.store,
-      getPackument: (name) => this.deps.registry.getPackument(name),
-    });
+    let check;
+    try {
+      check = await checkDependencies({
+        name: answer.name,
+        version: answer.version,
+        manifest,
+        store: this.deps.store,
+        getPackument: (name) => this.deps.registry.getPackument(name),
+      });
+    } catch (error) {
+      // An unreachable upstream leaves the tree unknown; anything else is a bug.
+      if (!(error instanceof RemoteError)) throw error;
+      return this.unchecked(answer);
+    }
     if (check.blockedBy) {
       const dep = check.blockedBy;
       const held = dep.verdict === 'review' ? 'held for review' : 'rejected';
@@ -294,6 +315,14 @@ export class InvestigationService {
         count === 0
           ? answer.message
           : `${label} is approved, and so are the ${count} dependencies npm would install with it: it may be installed.`,
+    };
+  }
+
+  /** An approved answer whose dependency tree could not be resolved (upstream unreachable). */
+  private unchecked(answer: PackageCheck): PackageCheck {
+    return {
+      ...answer,
+      message: `${answer.message} Its dependencies were not checked: the upstream registry could not be reached.`,
     };
   }
 

@@ -132,7 +132,13 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         s.auth(s.tokens.ci),
       );
       assert.equal(packument.status, 200, JSON.stringify(packument.body));
-      assert.deepEqual(Object.keys(packument.body.versions), ['1.0.0']);
+      const versions = packument.body.versions as Record<string, { deprecated?: string }>;
+      const served = Object.keys(versions).filter((version) => versions[version]?.deprecated === undefined);
+      assert.deepEqual(served, ['1.0.0']);
+      assert.match(
+        versions['1.1.0']?.deprecated ?? '',
+        /^secure-registry refused risky-lib@1\.1\.0: held for review/,
+      );
     });
 
     test('a rejection moves a held package of a running scan to rejected', async () => {
