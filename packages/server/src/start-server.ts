@@ -109,7 +109,13 @@ function resolveOptions(options: StartServerOptions): {
       bodyLimit: options.bodyLimit ?? config.bodyLimit,
       leaseMs: options.leaseMs ?? config.leaseMs,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
-      concurrency: options.concurrency ?? config.concurrency,
+      // The configured default follows the configured sandbox; a sandbox setting given here wins, and
+      // with it its own default (startServer's), unless a concurrency was configured explicitly.
+      concurrency:
+        options.concurrency ??
+        (options.sandbox !== undefined && (options.sandbox === false) !== (config.sandbox === false)
+          ? undefined
+          : config.concurrency),
       sandbox: options.sandbox === undefined ? config.sandbox : options.sandbox,
       llm: options.llm === undefined ? (config.llm ?? null) : options.llm,
     },
