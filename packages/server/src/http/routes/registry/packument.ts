@@ -3,9 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as semver from 'semver';
 import {
   ABBREVIATED_MEDIA_TYPE,
+  describeRefusal,
   isRecord,
   noServedVersionsMessage,
   recomputeDistTags,
+  refusalLine,
   selectRefusedVersions,
   shapePackument,
 } from '../../../services/registry/index.js';
@@ -96,11 +98,13 @@ function renderPackument(
     baseUrl: options.baseUrl,
     abbreviated: options.abbreviated,
   });
-  const upstreamTag = upstreamLatest(state.upstream);
-  const newestRefused = refused.some((entry) => entry.version === upstreamTag)
-    ? upstreamTag
-    : refused.map((entry) => entry.version).sort(semver.rcompare)[0];
-  if (options.latestRefused && newestRefused !== undefined) doc['dist-tags'] = { latest: newestRefused };
+  if (options.latestRefused) {
+    const upstreamTag = upstreamLatest(state.upstream);
+    const newestRefused = refused.some((entry) => entry.version === upstreamTag)
+      ? upstreamTag
+      : refused.map((entry) => entry.version).sort(semver.rcompare)[0];
+    if (newestRefused !== undefined) doc['dist-tags'] = { latest: newestRefused };
+  }
   const body = JSON.stringify(doc);
   const upstreamTime = state.upstream && isRecord(state.upstream.time) ? state.upstream.time : {};
   const lastModified = latestDate([
@@ -165,18 +169,24 @@ export async function handleVersion(
   });
   const versions = doc.versions as Record<string, unknown>;
   if (version === undefined || !Object.hasOwn(versions, version)) {
-    const refused = state.upstream
-      ? selectRefusedVersions({
-          name: input.name,
-          upstream: state.upstream,
-          records: state.records,
-          served: state.served,
-          baseUrl: context.baseUrl(request),
-        }).find((entry) => entry.version === version)
+    // Only this version's refusal: the whole packument's list is not needed.
+    const published =
+      version !== undefined &&
+      isRecord(state.upstream?.versions) &&
+      Object.hasOwn(state.upstream.versions, version);
+    const refusal = published
+      ? refusalLine(
+          describeRefusal({
+            name: input.name,
+            version,
+            records: state.records.filter((record) => record.version === version),
+            baseUrl: context.baseUrl(request),
+          }),
+        )
       : undefined;
     return sendRefusal(request, reply, {
       status: 404,
-      error: refused?.deprecated ?? `${input.name}@${input.spec} is not an approved version on this registry`,
+      error: refusal ?? `${input.name}@${input.spec} is not an approved version on this registry`,
       code: 'ERR_SR_NOT_APPROVED',
     });
   }
