@@ -3,12 +3,10 @@
 // control package at start-up) and the rule set judges static and behaviour together.
 import {
   browserEntry,
-  checkSandboxSupport,
   importEntries,
   learnControlBaseline,
   lifecycleScripts,
   NATIVE_BUILD_TIMEOUT_FACTOR,
-  runPhase,
   runsNodeGyp,
   type Baseline,
   type ControlBaseline,
@@ -19,6 +17,8 @@ import {
 } from '@secure-registry/analyzer';
 import type { BehaviourReport, Phase } from '@secure-registry/shared';
 import { availableParallelism } from 'node:os';
+import { createLocalExecutor } from '../executors/local.js';
+import type { Executor } from '../executors/types.js';
 import { BEHAVIOUR_RULES } from '../rules/behaviour/index.js';
 import { evaluateArtifact } from '../rules/index.js';
 import {
@@ -42,8 +42,13 @@ export interface DynamicStageOptions {
   concurrency?: number;
   /** Raw events kept per phase for `query_events`. Default 1 500. */
   maxEventsPerPhase?: number;
-  /** The support check (default: `checkSandboxSupport`, run once at creation); tests replace it. */
+  /** The support check (default: the executor's, run once at creation); tests replace it. */
   checkSupport?: () => Promise<SandboxSupport>;
+  /**
+   * Where the runs happen (../executors/): the local sandbox (default) or remote runners. An executor
+   * that does not batch turns the phase batcher off; one that does not share this machine keeps timeouts unscaled.
+   */
+  executor?: Executor;
   /**
    * The install phase only: the package's dependencies as npm would install them
    * (./install-dependencies.ts), present in node_modules while its scripts run. Default: none.
@@ -133,10 +138,15 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
   const timeoutMs = options.timeoutMs ?? 60_000;
   const graceMs = options.graceMs ?? 3_000;
   const maxEvents = options.maxEventsPerPhase ?? 1_500;
-  const slots = new SandboxSlots(options.concurrency ?? availableParallelism(), timeoutMs);
+  const executor = options.executor ?? createLocalExecutor();
+  const slots = new SandboxSlots(
+    options.concurrency ?? executor.concurrency,
+    timeoutMs,
+    executor.sharesMachine ? availableParallelism() : Number.POSITIVE_INFINITY,
+  );
   // The support check runs once, at creation (server start-up); the control baseline is learned on
   // the first analysis (a server that never analyses never starts a sandbox) and cached.
-  const support = (options.checkSupport ?? checkSandboxSupport)();
+  const support = (options.checkSupport ?? executor.checkSupport)();
   support.catch(() => undefined);
   let state: Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }> | undefined;
   let controlBaseline: Baseline | undefined;
@@ -146,7 +156,11 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       if (!checked.ok) return { support: checked, control: undefined };
       const slot = await slots.acquire();
       try {
-        const control = await learnControlBaseline({ timeoutMs: slot.timeoutMs, graceMs: 1_000 });
+        const control = await learnControlBaseline({
+          timeoutMs: slot.timeoutMs,
+          graceMs: 1_000,
+          run: executor.runPhase,
+        });
         controlBaseline = control.baseline;
         return { support: checked, control };
       } finally {
@@ -172,7 +186,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       const slot = await slots.acquire();
       const phaseTimeoutMs = slot.timeoutMs * (nativeBuild ? NATIVE_BUILD_TIMEOUT_FACTOR : 1);
       try {
-        const run = await runPhase({
+        const run = await executor.runPhase({
           phase,
           packageName: input.name,
           packageVersion: input.version,
@@ -209,7 +223,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
 
   // Import and browser phases of the artifacts analysed at the same time share sandboxes (./phase-batcher.ts).
   const batchers = new Map<Phase, PhaseBatcher>();
-  if (options.batch !== false)
+  if (options.batch !== false && executor.batches)
     for (const phase of ['import', 'browser'] as const)
       batchers.set(
         phase,
