@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import { phaseSummariesOf, readArtifactReports } from '@secure-registry/shared';
 import { graphFromLockfileData, SseParser } from '@secure-registry/cli';
 import {
   benchArgs,
@@ -111,16 +112,6 @@ async function waitForCompletion(url: string): Promise<void> {
   throw new Error(`${url}: the stream ended before the scan completed`);
 }
 
-interface SandboxPhases {
-  phases?: {
-    phase: string;
-    status: string;
-    durationMs: number;
-    batch?: { size: number; isolated?: string };
-    dependencies?: { present?: number };
-  }[];
-}
-
 async function main(): Promise<void> {
   const opts = benchArgs();
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
@@ -164,7 +155,7 @@ async function main(): Promise<void> {
         await fetch(`${server.url}/api/v1/packages/${p.name}/${p.version}`)
       ).json()) as PackageVerdictResponse;
       if (stored.decidedAt) decided.push(Date.parse(stored.decidedAt) - started);
-      for (const ph of (stored.reports?.sandbox as SandboxPhases | undefined)?.phases ?? []) {
+      for (const ph of phaseSummariesOf(readArtifactReports(stored.reports))) {
         const row = perPhase.get(ph.phase) ?? { ms: [], batched: 0, isolated: 0, deps: [] };
         row.ms.push(ph.durationMs);
         if ((ph.batch?.size ?? 1) > 1) row.batched++;

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, Finding, ScanResult } from '@secure-registry/shared';
+import { Phase, readArtifactReports } from '@secure-registry/shared';
 
 export interface CorpusPackage {
   name: string;
@@ -28,18 +29,16 @@ export interface ScannedPackage {
   sandboxUnavailable?: string[];
 }
 
-const PHASES = ['install', 'import', 'browser'];
-
 /** The phase statuses and sandbox availability from an artifact's stored reports. */
 export function phasesOf(
-  reports: Record<string, unknown>,
+  stored: Record<string, unknown>,
 ): Pick<ScannedPackage, 'phases' | 'sandboxUnavailable'> {
-  const phases = PHASES.flatMap((phase) => {
-    const report = reports[phase] as { status?: unknown } | undefined;
-    return report && typeof report.status === 'string' ? [{ phase, status: report.status }] : [];
+  const reports = readArtifactReports(stored);
+  const phases = Phase.options.flatMap((phase) => {
+    const record = reports[phase];
+    return record ? [{ phase, status: record.report.status }] : [];
   });
-  const sandbox = reports.sandbox as { unavailable?: unknown } | undefined;
-  const unavailable = Array.isArray(sandbox?.unavailable) ? sandbox.unavailable.map(String) : undefined;
+  const unavailable = reports.sandbox?.unavailable;
   return { phases, ...(unavailable ? { sandboxUnavailable: unavailable } : {}) };
 }
 

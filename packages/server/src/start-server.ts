@@ -21,7 +21,6 @@ import { createStaticAnalyzer } from './pipeline/static-stage.js';
 import { resolvePolicy } from './rules/policy-file.js';
 import type { LoadedPolicy } from './rules/policy-file.js';
 import type { LlmConfig } from './reviewers/llm-config.js';
-import { withPolicy } from './reviewers/policy-analyzer.js';
 import { createDynamicStage, withDynamicStage } from './pipeline/dynamic-stage.js';
 import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
 import { parseServerConfig } from './config/server-config.js';
@@ -185,10 +184,19 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   const pipeline = {
     registry,
     artifacts,
-    analyzer: options.analyzer ?? withPolicy(analysisStages(sandbox, { registry, artifacts }), policy),
+    analyzer: options.analyzer ?? analysisStages(sandbox, { registry, artifacts }),
+    policy,
   };
   const reviewer = llm
-    ? createServerReviewer({ llm, policy: policy.policy, store, scans, auth, baseUrl: () => url })
+    ? createServerReviewer({
+        llm,
+        policy,
+        ruleSet: pipeline.analyzer.ruleSet,
+        store,
+        scans,
+        auth,
+        baseUrl: () => url,
+      })
     : undefined;
   const dispatcher: JobDispatcher = new JobDispatcher({
     store,

@@ -5,6 +5,8 @@ export * from './graph.js';
 export * from './integrity.js';
 export * from './package-id.js';
 export * from './report.js';
+export * from './static-report.js';
+export * from './artifact-reports.js';
 export * from './verdict.js';
 export * from './review.js';
 export * from './scan-counts.js';

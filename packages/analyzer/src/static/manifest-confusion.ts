@@ -1,6 +1,7 @@
 // Manifest confusion: the registry's manifest of a version against the package.json inside its
 // tarball. npm resolves dependencies from the registry's copy but runs the tarball's scripts and
 // links the tarball's `bin`, so a difference in either hides what an install does. Pure.
+import type { ManifestDifference } from '@secure-registry/shared';
 import { INSTALL_EVENTS, isRecord } from './manifest.js';
 
 /** The fields whose registry and tarball values must agree, and that the vetted registry serves from the tarball. */
@@ -14,14 +15,6 @@ export const CONFUSABLE_FIELDS = [
   'bin',
 ] as const;
 export type ConfusableField = (typeof CONFUSABLE_FIELDS)[number];
-
-export interface ManifestDifference {
-  field: string;
-  /** The registry's value (JSON), or undefined when it has none. */
-  registry?: string;
-  /** The tarball's value (JSON), or undefined when it has none. */
-  tarball?: string;
-}
 
 /** `bin` as npm normalises it at publish: a name → path map, paths without `./`. */
 function normaliseBin(bin: unknown, name: unknown): Record<string, string> | undefined {

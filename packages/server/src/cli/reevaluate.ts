@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
-import { formatPackageVersion, UserError } from '@secure-registry/shared';
+import { formatPackageVersion, readArtifactReports, UserError } from '@secure-registry/shared';
 import type { Verdict } from '@secure-registry/shared';
 import { resolvePolicy } from '../rules/policy-file.js';
 import type { LoadedPolicy } from '../rules/policy-file.js';
 import { RULE_SET_VERSION } from '../rules/registry.js';
-import type { InvestigationRecord } from '../reviewers/investigator.js';
-import { combineWithInvestigation, decideFromReports } from '../reviewers/verdict-decision.js';
-import type { DecisionStamp } from '../reviewers/verdict-decision.js';
+import { decide } from '../verdict/index.js';
 import { createStore } from '../storage/index.js';
 import { createAnalysisQueue } from '../scheduler/analysis-queue.js';
 import { isFailedAnalysis } from '../services/scan-planner.js';
@@ -66,18 +64,6 @@ function usageError(message: string): UserError {
   return new UserError('ERR_SR_USAGE', message, { hint: 'run `secure-registry-server reevaluate --help`' });
 }
 
-function stampOf(artifact: ArtifactRecord): Partial<DecisionStamp> {
-  const stamp = artifact.reports.decision;
-  return stamp && typeof stamp === 'object' ? (stamp as Partial<DecisionStamp>) : {};
-}
-
-function investigationOf(artifact: ArtifactRecord): InvestigationRecord | undefined {
-  const llm = artifact.reports.llm as Partial<InvestigationRecord> | undefined;
-  return llm && typeof llm === 'object' && typeof llm.outcome === 'string'
-    ? (llm as InvestigationRecord)
-    : undefined;
-}
-
 /** Re-evaluates stored artifacts under the policy; pure over the store (no network, no sandbox). */
 export async function reevaluateStore(
   store: Store,
@@ -112,8 +98,13 @@ export async function reevaluateStore(
       if (!options.dryRun) await queue.queueAnalysis([key]);
       continue;
     }
-    const stamp = stampOf(artifact);
-    if (!options.all && stamp.ruleSetVersion === RULE_SET_VERSION && stamp.policyVersion === policy.version) {
+    const reports = readArtifactReports(artifact.reports);
+    const stamp = reports.decision;
+    if (
+      !options.all &&
+      stamp?.ruleSetVersion === RULE_SET_VERSION &&
+      stamp.policyVersion === policy.version
+    ) {
       summary.upToDate++;
       continue;
     }
@@ -122,20 +113,22 @@ export async function reevaluateStore(
       summary.personDecided++;
       continue;
     }
-    const decided = decideFromReports({
-      name: artifact.name,
-      version: artifact.version,
-      reports: artifact.reports,
-      policy,
-      ...(options.now ? { now: options.now } : {}),
-    });
-    if (!decided) {
+    // Nothing the rules can read (never analysed: an integrity failure or an analysis error; or a
+    // static report in a shape no longer readable): its verdict stands.
+    if (!reports.static) {
       summary.notEvaluable++;
       continue;
     }
     summary.reevaluated++;
-    const investigation = investigationOf(artifact);
-    const final = investigation ? combineWithInvestigation(decided, investigation, policy.policy) : decided;
+    // The investigation on record is applied again under the policy.
+    const final = decide({
+      name: artifact.name,
+      version: artifact.version,
+      reports,
+      policy,
+      llm: reports.llm,
+      ...(options.now ? { now: options.now } : {}),
+    });
     if (final.verdict === artifact.verdict) summary.unchanged++;
     else {
       summary.changes.push({
@@ -151,8 +144,8 @@ export async function reevaluateStore(
         verdict: final.verdict,
         reason: final.reason,
         findings: final.findings,
-        ruleSetVersion: decided.ruleSetVersion,
-        reports: { decision: decided.stamp },
+        ruleSetVersion: final.ruleSetVersion,
+        ...(final.stamp ? { reports: { decision: final.stamp } } : {}),
       });
     }
   }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import type { PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import { phaseSummariesOf, readArtifactReports } from '@secure-registry/shared';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { fixtureVersion } from '../test-support/fixture-version.js';
 import { makeGraph } from '../test-support/graph.js';
@@ -83,13 +84,11 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 600
       'GET',
       `/api/v1/packages/${p.name}/${p.version}`,
     );
-    const install = stored.body.reports.install as { honeytokenHits: unknown[]; events: { kind: string }[] };
-    assert.ok(install.honeytokenHits.length > 0);
+    const reports = readArtifactReports(stored.body.reports);
+    const install = reports.install;
+    assert.ok(install && install.report.honeytokenHits.length > 0);
     assert.ok(install.events.some((e) => e.kind === 'http'));
-    const sandbox = stored.body.reports.sandbox as {
-      phases: { phase: string; durationMs: number; status: string }[];
-    };
-    for (const ph of sandbox.phases)
+    for (const ph of phaseSummariesOf(reports))
       timings.push(`${p.name} ${ph.phase}: ${ph.durationMs} ms (${ph.status})`);
   });
 
@@ -115,14 +114,13 @@ describe('the pipeline with the real sandbox (static + dynamic)', { timeout: 600
   });
 
   test('import phases ran batched; the env dump was run again alone and rejected on its own evidence', async () => {
-    type Phases = { phases: { phase: string; batch?: { size: number; isolated?: string } }[] };
     const importOf = async (key: keyof typeof names) => {
       const p = pkg(key);
       const stored = await server.json<PackageVerdictResponse>(
         'GET',
         `/api/v1/packages/${p.name}/${p.version}`,
       );
-      return (stored.body.reports.sandbox as Phases).phases.find((ph) => ph.phase === 'import');
+      return readArtifactReports(stored.body.reports).import?.summary;
     };
     const dump = pkg('dump');
     assert.equal(dump.state, 'rejected', JSON.stringify(dump.findings));

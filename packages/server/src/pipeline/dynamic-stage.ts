@@ -1,6 +1,7 @@
 // The dynamic stage: after the static one, the package's install, import and browser phases run in
 // the honeypot sandbox; each run is reduced to a behaviour report (minus a baseline learned from a
-// control package at start-up) and the rule set judges static and behaviour together.
+// control package at start-up). The stage returns report pieces and judges nothing: `decide()`
+// (../verdict/) judges static and behaviour together.
 import {
   browserEntry,
   importEntries,
@@ -13,14 +14,19 @@ import {
   type EnvironmentVariant,
   type PhaseRun,
   type SandboxSupport,
-  type StaticReport,
 } from '@secure-registry/analyzer';
-import type { BehaviourReport, Phase } from '@secure-registry/shared';
+import type {
+  BehaviourReport,
+  Phase,
+  PhaseRecord,
+  PhaseSummary,
+  SandboxRecord,
+  StageReports,
+} from '@secure-registry/shared';
 import { availableParallelism } from 'node:os';
 import { createLocalExecutor } from '../executors/local.js';
 import type { Executor } from '../executors/types.js';
-import { BEHAVIOUR_RULES } from '../rules/behaviour/index.js';
-import { evaluateArtifact } from '../rules/index.js';
+import { behaviourFindings } from '../verdict/index.js';
 import {
   dependenciesForRun,
   type DependencyInstaller,
@@ -67,21 +73,6 @@ export interface DynamicStageOptions {
   variants?: boolean;
 }
 
-export interface PhaseSummary {
-  phase: Phase;
-  status: BehaviourReport['status'];
-  durationMs: number;
-  timeoutMs: number;
-  exitCode?: number;
-  events: number;
-  storedEvents: number;
-  details: string[];
-  /** Install phase with an installer: the dependencies present and what is missing. */
-  dependencies?: RunDependencies['summary'];
-  /** Import / browser: the size of the batch it ran in, and why it was run again alone if it was. */
-  batch?: PhaseOutcome['batch'];
-}
-
 /** Which phases a package needs, from its manifest and file list. */
 export function plannedPhases(
   manifest: Record<string, unknown> | undefined,
@@ -124,11 +115,13 @@ function failedReport(phase: Phase, packageId: string, error: string): Behaviour
 }
 
 export interface DynamicStage {
-  /** Runs the phases; returns the behaviour reports and what to store under `reports`. */
-  run(input: { name: string; version: string; tarball: Uint8Array; signal: AbortSignal }): Promise<{
-    behaviour: BehaviourReport[];
-    reports: Record<string, unknown>;
-  }>;
+  /** Runs the phases; returns a record per phase that ran and the sandbox's. */
+  run(input: {
+    name: string;
+    version: string;
+    tarball: Uint8Array;
+    signal: AbortSignal;
+  }): Promise<Pick<StageReports, Phase | 'sandbox'>>;
   /** The support check and (when supported) the control baseline, learned once on first use. */
   ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
 }
@@ -169,8 +162,6 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     })());
 
   const variants = options.variants !== false;
-  // The differential compares what the other behaviour rules make of each environment's run.
-  const otherBehaviourRules = BEHAVIOUR_RULES.filter((r) => r.id !== 'environment-differential');
 
   async function runOne(
     phase: Phase,
@@ -211,13 +202,14 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     return joinVariants(
       runs,
       (run) => reduceRun(phase, input, run, baseline),
+      // The differential compares what the other behaviour rules make of each environment's run.
       (report) =>
-        evaluateArtifact({
+        behaviourFindings({
           name: input.name,
           version: input.version,
-          behaviour: [report],
-          rules: otherBehaviourRules,
-        }).findings,
+          report,
+          except: ['environment-differential'],
+        }),
     );
   }
 
@@ -239,12 +231,9 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             batch: { size: 1 },
           }),
           notable: (report, item) =>
-            evaluateArtifact({
-              name: item.name,
-              version: item.version,
-              behaviour: [report],
-              rules: BEHAVIOUR_RULES,
-            }).findings.some((f) => f.severity !== 'info'),
+            behaviourFindings({ name: item.name, version: item.version, report }).some(
+              (f) => f.severity !== 'info',
+            ),
         }),
       );
 
@@ -255,9 +244,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       const pkg = await writePackageDir(tarball);
       try {
         const phases = plannedPhases(pkg.manifest, pkg.files);
-        const reports: Record<string, unknown> = {};
-        const behaviour: BehaviourReport[] = [];
-        const summaries: PhaseSummary[] = [];
+        const out: Pick<StageReports, Phase | 'sandbox'> = {};
         const { support, control } = await ready().catch((error: unknown) => ({
           support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
           control: undefined,
@@ -272,7 +259,8 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
               packageId,
               `sandbox unavailable: missing ${support.missing.join(', ')}`,
             );
-            return { phase, report, stored: report as unknown, summary: undefined };
+            const record: PhaseRecord = { report, events: [], eventsOmitted: 0 };
+            return { phase, record };
           }
           // Fetched before a sandbox slot is taken; removed as soon as the run is over.
           const deps =
@@ -311,28 +299,28 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             ...(deps ? { dependencies: deps.summary } : {}),
             ...(batch ? { batch } : {}),
           };
-          // The report with the raw events beside it: rules read the report, `query_events` the events.
-          const stored = { ...report, events: bounded.events, eventsOmitted: bounded.omitted };
-          return { phase, report, stored: stored as unknown, summary };
+          // The raw events beside the report: rules read the report, `query_events` the events.
+          const record: PhaseRecord = {
+            report,
+            events: bounded.events,
+            eventsOmitted: bounded.omitted,
+            summary,
+          };
+          return { phase, record };
         };
         // Every phase settles before the package directory is removed, even when one of them failed.
         const settled = await Promise.allSettled(phases.map(runPhaseOf));
         for (const result of settled) if (result.status === 'rejected') throw result.reason;
         for (const result of settled) {
-          if (result.status !== 'fulfilled') continue;
-          const { phase, report, stored, summary } = result.value;
-          behaviour.push(report);
-          reports[phase] = stored;
-          if (summary) summaries.push(summary);
+          if (result.status === 'fulfilled') out[result.value.phase] = result.value.record;
         }
-        reports.sandbox = {
+        const sandbox: SandboxRecord = {
           planned: phases,
-          phases: summaries,
           ...(support.ok ? {} : { unavailable: support.missing }),
           ...(control ? { baseline: control.runs } : {}),
           ...(pkg.issues.length > 0 ? { extractionIssues: pkg.issues.slice(0, 20) } : {}),
         };
-        return { behaviour, reports };
+        return { ...out, sandbox };
       } finally {
         await pkg.cleanup();
       }
@@ -340,39 +328,17 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
   };
 }
 
-function staticReportOf(reports: Record<string, unknown>): StaticReport | undefined {
-  const candidate = reports.static as { schemaVersion?: unknown } | undefined;
-  return candidate && typeof candidate === 'object' && candidate.schemaVersion === 1
-    ? (candidate as StaticReport)
-    : undefined;
-}
-
 /**
- * The static analyzer followed by the dynamic stage, judged together by the rule set (the policy
- * wrapper, `withPolicy`, decides again under the configured policy from the same reports).
+ * The static analyzer followed by the dynamic stage: the pieces of both (the sandbox runs only when
+ * the static stage produced its report).
  */
 export function withDynamicStage(inner: ArtifactAnalyzer, stage: DynamicStage): ArtifactAnalyzer {
   return {
     async analyze(input) {
-      const decision = await inner.analyze(input);
-      const staticReport = staticReportOf(decision.reports);
-      if (!staticReport) return decision;
+      const pieces = await inner.analyze(input);
+      if (!pieces.static) return pieces;
       input.signal.throwIfAborted();
-      const dynamic = await stage.run(input);
-      const evaluation = evaluateArtifact({
-        name: input.name,
-        version: input.version,
-        static: staticReport,
-        behaviour: dynamic.behaviour,
-      });
-      const undecided = evaluation.verdict === 'pending';
-      return {
-        verdict: undecided ? 'review' : (evaluation.verdict as 'approved' | 'rejected' | 'review'),
-        reason: undecided ? (evaluation.reason ?? 'the rules reached no decision') : evaluation.reason,
-        findings: evaluation.findings,
-        reports: { ...decision.reports, ...dynamic.reports },
-        ruleSetVersion: evaluation.ruleSetVersion,
-      };
+      return { ...pieces, ...(await stage.run(input)) };
     },
   };
 }

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import type { PackageVerdictResponse, ScanResult, TraceEvent } from '@secure-registry/shared';
+import { readArtifactReports } from '@secure-registry/shared';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { fixtureVersion } from '../test-support/fixture-version.js';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
-import type { PhaseSummary } from './dynamic-stage.js';
 
 /**
  * The install phase with the package's dependencies present (real server, real sandbox, fake
@@ -53,10 +53,10 @@ describe('install phase with dependencies from the upstream (real sandbox)', { t
       'GET',
       `/api/v1/packages/${withDep.name}/${version}`,
     );
-    const sandbox = stored.body.reports.sandbox as { phases: PhaseSummary[] } | undefined;
-    const summary = sandbox?.phases.find((p) => p.phase === 'install');
+    const reports = readArtifactReports(stored.body.reports);
+    const summary = reports.install?.summary;
     assert.ok(summary, `install phase of ${version}: ${JSON.stringify(stored.body.reports.sandbox)}`);
-    const report = stored.body.reports.install as { events: TraceEvent[] };
+    const report = reports.install as { events: TraceEvent[] };
     return {
       summary,
       events: report.events,

@@ -1,8 +1,10 @@
-import type { Finding } from '@secure-registry/shared';
+import { ARTIFACT_REPORTS_SCHEMA_VERSION, type ArtifactReports } from '@secure-registry/shared';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { JobRecord } from '../storage/store.js';
 import { UpstreamHttpError } from '../upstream/registry-client.js';
 import type { Packument, RegistryClient } from '../upstream/registry-client.js';
+import type { LoadedPolicy } from '../rules/policy-file.js';
+import { decide } from '../verdict/index.js';
 import { checkIntegrity, computeIntegrity, upstreamIntegrity } from './integrity.js';
 import { PermanentStageError } from './types.js';
 import type { ArtifactAnalyzer, ArtifactDecision } from './types.js';
@@ -11,6 +13,8 @@ export interface PipelineDeps {
   registry: RegistryClient;
   artifacts: ArtifactStore;
   analyzer: ArtifactAnalyzer;
+  /** The verdict policy `decide()` applies to the reports. */
+  policy: LoadedPolicy;
 }
 
 export interface PipelineResult extends ArtifactDecision {
@@ -19,8 +23,9 @@ export interface PipelineResult extends ArtifactDecision {
 
 /**
  * One artifact through the stages: packument → version check → tarball download → integrity
- * (lockfile and upstream) → content-addressed store → analysis. The bytes analysed are the bytes
- * stored; nothing is fetched again after the integrity check. Throws on failures to decide.
+ * (lockfile and upstream) → content-addressed store → analysis (static, dynamic: report pieces) →
+ * `decide()`. The bytes analysed are the bytes stored; nothing is fetched again after the integrity
+ * check. Throws on failures to analyse.
  */
 export async function runPipeline(
   job: Pick<JobRecord, 'name' | 'version' | 'integrity' | 'resolved'>,
@@ -46,18 +51,43 @@ export async function runPipeline(
     lockfile: job.integrity,
     upstream: upstreamIntegrity(manifest.dist),
   });
-  if (integrityFindings.length > 0) return integrityDecision(integrityFindings, tarballUrl);
+  if (integrityFindings.length > 0)
+    return decided({
+      schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION,
+      integrity: { tarballUrl, findings: integrityFindings },
+    });
 
   const storagePath = await deps.artifacts.put(bytes);
   signal.throwIfAborted();
-  const decision = await deps.analyzer.analyze({
+  const pieces = await deps.analyzer.analyze({
     name: job.name,
     version: job.version,
     tarball: bytes,
     packument,
     signal,
   });
-  return { ...decision, storagePath };
+  const reports: ArtifactReports = { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, ...pieces };
+  const decision = decide({
+    name: job.name,
+    version: job.version,
+    reports,
+    policy: deps.policy,
+    ruleSet: deps.analyzer.ruleSet,
+  });
+  return {
+    verdict: decision.verdict,
+    reason: decision.reason,
+    findings: decision.findings,
+    reports: decision.stamp ? { ...reports, decision: decision.stamp } : reports,
+    ruleSetVersion: decision.ruleSetVersion,
+    storagePath,
+  };
+}
+
+/** The decision on reports that hold no static report (an integrity or analysis failure). */
+function decided(reports: ArtifactReports): PipelineResult {
+  const { verdict, reason, findings, ruleSetVersion } = decide({ reports });
+  return { verdict, reason, findings, reports, ruleSetVersion, storagePath: undefined };
 }
 
 async function fetchPackument(
@@ -87,20 +117,6 @@ async function fetchTarball(registry: RegistryClient, url: string, signal: Abort
   }
 }
 
-function integrityDecision(findings: Finding[], tarballUrl: string): PipelineResult {
-  const mismatch = findings.some((finding) => finding.rule === 'integrity-mismatch');
-  return {
-    verdict: mismatch ? 'rejected' : 'review',
-    reason: mismatch
-      ? `the tarball from ${tarballUrl} does not match the expected integrity`
-      : 'upstream gives no integrity to verify the tarball against',
-    findings,
-    reports: {},
-    ruleSetVersion: undefined,
-    storagePath: undefined,
-  };
-}
-
 /** The fail-closed decision when the stages could not decide: held for review, never approved. */
 export function analysisFailedDecision(
   error: unknown,
@@ -109,19 +125,8 @@ export function analysisFailedDecision(
   kind: 'error' | 'interrupted' = 'error',
 ): PipelineResult {
   const message = error instanceof Error ? error.message : String(error);
-  return {
-    verdict: 'review',
-    reason: `analysis failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`,
-    findings: [
-      {
-        rule: 'analysis-failed',
-        severity: 'high',
-        message: 'the artifact could not be analysed; it is held for review',
-        evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
-      },
-    ],
-    reports: { failure: { kind } },
-    ruleSetVersion: undefined,
-    storagePath: undefined,
-  };
+  return decided({
+    schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION,
+    failure: { kind, attempts, message: message.slice(0, 2000) },
+  });
 }

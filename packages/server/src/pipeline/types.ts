@@ -1,16 +1,19 @@
-import type { Finding, Verdict } from '@secure-registry/shared';
+import type { ArtifactReports, Finding, StageReports, Verdict } from '@secure-registry/shared';
+import type { RuleSet } from '../rules/engine.js';
 
-/** The decision of the analysis stages on one artifact. */
+/** What the pipeline records for one artifact: the reports and the verdict `decide()` made of them. */
 export interface ArtifactDecision {
   verdict: Exclude<Verdict, 'pending'>;
   reason: string | undefined;
   findings: Finding[];
-  /** Stage reports keyed by stage name (`static`, …). */
-  reports: Record<string, unknown>;
+  reports: ArtifactReports;
   ruleSetVersion: string | undefined;
 }
 
-/** Analyses the bytes of one artifact and decides. Exceptions mean "could not decide". */
+/**
+ * Analyses the bytes of one artifact: returns the stages' report pieces and judges nothing.
+ * Exceptions mean "could not analyse".
+ */
 export interface ArtifactAnalyzer {
   analyze(input: {
     name: string;
@@ -18,7 +21,12 @@ export interface ArtifactAnalyzer {
     tarball: Uint8Array;
     packument: unknown;
     signal: AbortSignal;
-  }): Promise<ArtifactDecision>;
+  }): Promise<StageReports>;
+  /**
+   * The rule set that judges these reports; the full rule set when absent. Only a stand-in analyzer
+   * (tests about the server, not the rules) brings its own.
+   */
+  ruleSet?: RuleSet;
 }
 
 /** A failure that retrying cannot fix (the version does not exist upstream, a 404). */

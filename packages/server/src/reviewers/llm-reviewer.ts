@@ -1,12 +1,14 @@
+import { readArtifactReports } from '@secure-registry/shared';
 import type { ArtifactPatch, ArtifactRecord } from '../storage/store.js';
+import type { RuleSet } from '../rules/engine.js';
+import type { LoadedPolicy } from '../rules/policy-file.js';
 import { resolveLlmPolicy } from '../rules/policy.js';
 import type { Policy } from '../rules/policy.js';
+import { decide } from '../verdict/index.js';
 import type { ChatModel } from './chat-model.js';
 import { investigate } from './investigator.js';
 import type { InvestigationRecord } from './investigator.js';
 import type { InvestigationTools } from './mcp-tools.js';
-import type { AppliedVerdict } from './opinion.js';
-import { combineWithInvestigation, hasInstallScripts } from './verdict-decision.js';
 
 /**
  * A reviewer looks at a stored decision (rules done, artifact and reports stored, so the MCP tools
@@ -24,7 +26,7 @@ export function shouldInvestigate(artifact: ArtifactRecord, policy: Policy): boo
   return (
     artifact.verdict === 'approved' &&
     resolveLlmPolicy(policy).investigate === 'review-and-install-scripts' &&
-    hasInstallScripts(artifact.reports)
+    (readArtifactReports(artifact.reports).static?.installScripts.length ?? 0) > 0
   );
 }
 
@@ -45,16 +47,21 @@ function failedRecord(model: ChatModel, started: number, error: unknown): Invest
   };
 }
 
-/** The LLM investigator as a pipeline reviewer: investigates, records `reports.llm`, applies the policy. */
+/**
+ * The LLM investigator as a pipeline reviewer: investigates, records `reports.llm`, and `decide()`s
+ * again with the investigation on top of the rules.
+ */
 export function createLlmReviewer(options: {
   model: ChatModel;
-  policy: Policy;
+  policy: LoadedPolicy;
+  /** The rule set that judged the stored reports (default: the full one). */
+  ruleSet?: RuleSet | undefined;
   /** Opens an MCP client session on the server's tools. */
   connect: (signal: AbortSignal) => Promise<InvestigationTools>;
 }): ArtifactReviewer {
-  const limits = resolveLlmPolicy(options.policy);
+  const limits = resolveLlmPolicy(options.policy.policy);
   return async (artifact, signal) => {
-    if (!shouldInvestigate(artifact, options.policy)) return undefined;
+    if (!shouldInvestigate(artifact, options.policy.policy)) return undefined;
     const started = Date.now();
     let record: InvestigationRecord;
     let tools: InvestigationTools | undefined;
@@ -81,11 +88,19 @@ export function createLlmReviewer(options: {
         await tools.close().catch(() => undefined);
       }
     }
-    const combined = combineWithInvestigation(
-      { verdict: artifact.verdict as AppliedVerdict, reason: artifact.reason, findings: artifact.findings },
-      record!,
-      options.policy,
-    );
-    return { ...combined, reports: { llm: record! } };
+    const decided = decide({
+      name: artifact.name,
+      version: artifact.version,
+      reports: readArtifactReports(artifact.reports),
+      policy: options.policy,
+      ruleSet: options.ruleSet,
+      llm: record!,
+    });
+    return {
+      verdict: decided.verdict,
+      reason: decided.reason,
+      findings: decided.findings,
+      reports: { llm: record! },
+    };
   };
 }

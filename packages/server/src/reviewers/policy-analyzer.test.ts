@@ -11,7 +11,7 @@ import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { makeGraph } from '../test-support/graph.js';
 import { startTestServer } from '../test-support/harness.js';
 import { applyOpinion } from './opinion.js';
-import type { DecisionStamp } from './verdict-decision.js';
+import type { DecisionStamp } from '@secure-registry/shared';
 
 describe('policy file', () => {
   let dir: string;

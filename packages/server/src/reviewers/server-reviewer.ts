@@ -1,6 +1,7 @@
 import type { AuthMode } from '../http/auth.js';
 import { issueToken } from '../http/auth.js';
-import type { Policy } from '../rules/policy.js';
+import type { RuleSet } from '../rules/engine.js';
+import type { LoadedPolicy } from '../rules/policy-file.js';
 import { ReviewService } from '../services/review-service.js';
 import type { ScanService } from '../services/scan-service.js';
 import type { Store } from '../storage/store.js';
@@ -19,7 +20,9 @@ import { connectMcpTools } from './mcp-tools.js';
  */
 export function createServerReviewer(options: {
   llm: LlmConfig;
-  policy: Policy;
+  policy: LoadedPolicy;
+  /** The rule set the pipeline judges with (a stand-in analyzer's in tests). */
+  ruleSet: RuleSet | undefined;
   store: Store;
   scans: Pick<ScanService, 'applyArtifactDecision'>;
   auth: AuthMode;
@@ -39,6 +42,7 @@ export function createServerReviewer(options: {
   const inner = createLlmReviewer({
     model,
     policy: options.policy,
+    ruleSet: options.ruleSet,
     connect: async (signal) =>
       connectMcpTools({
         url: `${options.baseUrl().replace(/\/+$/, '')}/mcp`,

@@ -1,5 +1,10 @@
-import type { StaticReport } from '@secure-registry/analyzer';
-import { type BehaviourReport, type Finding, severityRank, type Verdict } from '@secure-registry/shared';
+import {
+  type BehaviourReport,
+  type Finding,
+  severityRank,
+  type StaticReport,
+  type Verdict,
+} from '@secure-registry/shared';
 import { activeExceptions, DEFAULT_POLICY, type Policy, policyVersion } from './policy.js';
 import { RULE_SET_VERSION, RULES } from './registry.js';
 import type { Rule, RuleContext, RuleHit } from './types.js';
@@ -13,6 +18,14 @@ export interface EvaluateInput {
   now?: Date;
   /** The rules to run; the full rule set by default (tests pass subsets). */
   rules?: readonly Rule[];
+  /** The rules to run under their own version (a stand-in rule set); overrides `rules`. */
+  ruleSet?: RuleSet;
+}
+
+/** A set of rules with the version recorded with the verdicts it produced. */
+export interface RuleSet {
+  version: string;
+  rules: readonly Rule[];
 }
 
 export interface Evaluation {
@@ -72,7 +85,7 @@ export function evaluateArtifact(input: EvaluateInput): Evaluation {
     policy,
     now,
   };
-  const hits = (input.rules ?? RULES).flatMap((rule) => runRule(rule, ctx));
+  const hits = (input.ruleSet?.rules ?? input.rules ?? RULES).flatMap((rule) => runRule(rule, ctx));
   const exceptions = activeExceptions(policy, input.name, input.version, now);
   const counted: RuleHit[] = [];
   const findings: RuleHit[] = [];
@@ -108,7 +121,7 @@ export function evaluateArtifact(input: EvaluateInput): Evaluation {
       .sort(compareHits)
       .map(({ rule, severity, message, evidence }) => ({ rule, severity, message, evidence })),
     ...(decisive ? { reason: decisive.message } : {}),
-    ruleSetVersion: input.rules ? `custom-${RULE_SET_VERSION}` : RULE_SET_VERSION,
+    ruleSetVersion: input.ruleSet?.version ?? (input.rules ? `custom-${RULE_SET_VERSION}` : RULE_SET_VERSION),
     policyVersion: policyVersion(policy),
   };
 }

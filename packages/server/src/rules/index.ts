@@ -1,4 +1,4 @@
-export { evaluateArtifact, type EvaluateInput, type Evaluation } from './engine.js';
+export { evaluateArtifact, type EvaluateInput, type Evaluation, type RuleSet } from './engine.js';
 export { RULES, RULES_REVISION, RULE_SET_VERSION, ruleSetVersionOf } from './registry.js';
 export {
   activeExceptions,

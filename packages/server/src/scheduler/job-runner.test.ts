@@ -1,3 +1,4 @@
+import { defaultPolicy } from '../rules/policy-file.js';
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ describe('job runner and dispatcher', () => {
         store,
         scans,
         retry: { attempts: 2, baseDelayMs: 1, maxClaims: 3 },
-        pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer },
+        pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
       },
       new AbortController().signal,
     );
@@ -76,7 +77,7 @@ describe('job runner and dispatcher', () => {
       store,
       scans,
       retry: { attempts: 1, baseDelayMs: 1, maxClaims: 3 },
-      pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer },
+      pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
     };
     const pools = [0, 1].map(
       () =>

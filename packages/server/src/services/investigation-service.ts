@@ -351,7 +351,10 @@ export class InvestigationService {
     phase: Phase | undefined,
     what = 'behaviour reports',
   ): string {
-    const stages = Object.keys(artifact.reports);
+    // The analysis stages stored (not the schema version, the verdict's stamp or an investigation).
+    const stages = Object.keys(artifact.reports).filter(
+      (key) => !['schemaVersion', 'decision', 'llm'].includes(key),
+    );
     const only =
       stages.length > 0 ? `only ${stages.join(', ')} analysis is stored` : 'no analysis report is stored';
     return `no dynamic ${what}${phase ? ` for the ${phase} phase` : ''}: ${only} for this artifact`;

@@ -9,6 +9,7 @@ import { formatPackageVersion } from '@secure-registry/shared';
 import { HttpError } from '../http/errors.js';
 import type { ArtifactRecord, Store } from '../storage/store.js';
 import type { ScanService } from './scan-service.js';
+import { decide } from '../verdict/index.js';
 
 /** Who decides: a person (their token) or an LLM (`llm:<model>`). */
 export interface ReviewActor {
@@ -97,9 +98,10 @@ export class ReviewService {
       return { record, verdict: artifact.verdict, scansUpdated: 0 };
     }
     const key = { name: artifact.name, version: artifact.version, integrity: artifact.integrity };
-    const verdict = request.decision === 'approve' ? 'approved' : 'rejected';
-    const verb = verdict === 'approved' ? 'approved' : 'rejected';
-    const reason = `${verb} by ${actor.reviewer}: ${request.reason}`;
+    const { verdict, reason } = decide({
+      person: { decision: request.decision, reviewer: actor.reviewer, reason: request.reason },
+      findings: artifact.findings,
+    });
     const updated = await store.upsertArtifact(key, { verdict, reason });
     const running = await store.findRunningScansWithArtifact(key);
     // Held packages move too; a rejection also overrides an earlier approval.

@@ -49,8 +49,23 @@ export function isDecided(verdict: Verdict): boolean {
 /**
  * Applies an `upsertArtifact` patch to the stored row (see the rule on `Store.upsertArtifact`):
  * absent fields keep their value; `pending` never replaces a decided verdict; `reports` merge by
- * stage name; a newly decided verdict gets `decidedAt = now` unless the patch gives one.
+ * stage name (reports with a schema version — a whole analysis — replace the previous analysis); a newly decided verdict gets `decidedAt = now` unless the patch gives one.
  */
+/** What a new analysis replaces (see `ArtifactReports` in @secure-registry/shared; `dynamic` is an old shape's). */
+const REPLACED_BY_ANALYSIS = [
+  'schemaVersion',
+  'integrity',
+  'static',
+  'install',
+  'import',
+  'browser',
+  'dynamic',
+  'sandbox',
+  'failure',
+  'decision',
+  'llm',
+];
+
 export function mergeArtifactPatch(
   current: ArtifactsTable,
   patch: ArtifactPatch,
@@ -65,8 +80,12 @@ export function mergeArtifactPatch(
   if (patch.reason !== undefined) next.reason = patch.reason;
   if (patch.findings !== undefined) next.findings = JSON.stringify(patch.findings);
   if (patch.reports !== undefined) {
-    const merged = { ...(JSON.parse(current.reports) as Record<string, unknown>), ...patch.reports };
-    next.reports = JSON.stringify(merged);
+    const stored = JSON.parse(current.reports) as Record<string, unknown>;
+    // Reports with a schema version are a whole analysis (`ArtifactReports`): they replace every
+    // piece of the previous one, its stamp and investigation, so a re-analysed artifact keeps no stale
+    // phase or failure. Other patches (an investigation, a stamp) add or replace only their keys.
+    if (patch.reports.schemaVersion !== undefined) for (const key of REPLACED_BY_ANALYSIS) delete stored[key];
+    next.reports = JSON.stringify({ ...stored, ...patch.reports });
   }
   if (patch.ruleSetVersion !== undefined) next.rule_set_version = patch.ruleSetVersion;
   if (patch.storagePath !== undefined) next.storage_path = patch.storagePath;

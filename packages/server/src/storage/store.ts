@@ -27,7 +27,10 @@ export interface ArtifactRecord extends ArtifactKey {
   verdict: Verdict;
   reason: string | undefined;
   findings: Finding[];
-  /** Stage reports keyed by stage name: `static`, `install`, `import`, `browser`. */
+  /**
+   * Stage reports keyed by stage name, as stored (`ArtifactReports` of @secure-registry/shared, or an
+   * older shape): read them with `readArtifactReports`.
+   */
   reports: Record<string, unknown>;
   ruleSetVersion: string | undefined;
   /** Path of the stored tarball relative to the artifact store, once fetched. */
@@ -131,7 +134,9 @@ export interface Store {
    * - a field absent (or `undefined`) in the patch keeps its stored value;
    * - a decided verdict (`approved`, `rejected`, `review`) is only replaced by another decided
    *   verdict given in the patch; `verdict: 'pending'` never replaces a decision;
-   * - `reports` merge by stage name (a patch's keys replace only those keys);
+   * - `reports` merge by stage name (a patch's keys replace only those keys; reports with a
+   *   `schemaVersion` are a whole analysis and replace the previous analysis, its stamp and
+   *   investigation);
    * - when the verdict changes to a decided one, `decidedAt` becomes now unless the patch gives it.
    */
   upsertArtifact(key: ArtifactKey, patch: ArtifactPatch): Promise<ArtifactRecord>;

@@ -3,9 +3,12 @@
  * `risky-*` is held for review (risky-lib@1.1.0 with stored install-phase events), `plain-lib` approved,
  * `slow-lib` waits on a gate so a scan can be kept running, `fresh-lib` is never scanned.
  */
-import type { BehaviourReport, ScanResult, TraceEvent } from '@secure-registry/shared';
+import type { BehaviourReport, ScanResult, StageReports, TraceEvent } from '@secure-registry/shared';
 import { issueToken } from '../../http/auth.js';
-import type { ArtifactAnalyzer, ArtifactDecision } from '../../pipeline/types.js';
+import type { ArtifactAnalyzer } from '../../pipeline/types.js';
+import type { RuleSet } from '../../rules/engine.js';
+import { baseReport } from '../../rules/test-support/report.js';
+import { namePrefixRule } from '../../test-support/analyzers.js';
 import { FakeUpstream } from '../../test-support/fake-upstream.js';
 import { makeGraph } from '../../test-support/graph.js';
 import { startTestServer } from '../../test-support/harness.js';
@@ -73,36 +76,33 @@ export const INSTALL_REPORT: BehaviourReport = {
   browser: [],
 };
 
+/** The scenario's rule set, judged by the real `decide()`: `risky*` is held (a medium finding that holds). */
+const SCENARIO_RULES: RuleSet = {
+  version: 'test-rules-1',
+  rules: [
+    namePrefixRule('risky', {
+      rule: 'test-risky',
+      severity: 'medium',
+      message: 'risky package',
+      evidence: [{ kind: 'file', path: 'index.js', line: 4 }],
+      hold: true,
+    }),
+  ],
+};
+
 /** Holds `risky*`, approves the rest; `slow-lib` waits for `release()`. */
 export function scenarioAnalyzer(): ArtifactAnalyzer & { release(): void } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   return {
     release,
-    async analyze({ name, version, tarball }): Promise<ArtifactDecision> {
+    ruleSet: SCENARIO_RULES,
+    async analyze({ name, version }): Promise<StageReports> {
       if (name === 'slow-lib') await gate;
-      const base = {
-        reports: { static: { bytes: tarball.byteLength } } as Record<string, unknown>,
-        ruleSetVersion: 'test-rules-1',
-      };
-      if (name.startsWith('risky')) {
-        if (version === '1.1.0')
-          base.reports.install = { ...INSTALL_REPORT, events: INSTALL_EVENTS, eventsOmitted: 3 };
-        return {
-          ...base,
-          verdict: 'review',
-          reason: 'test rule: risky name',
-          findings: [
-            {
-              rule: 'test-risky',
-              severity: 'medium',
-              message: 'risky package',
-              evidence: [{ kind: 'file', path: 'index.js', line: 4 }],
-            },
-          ],
-        };
-      }
-      return { ...base, verdict: 'approved', reason: undefined, findings: [] };
+      const pieces: StageReports = { static: baseReport({ name, version }) };
+      if (name.startsWith('risky') && version === '1.1.0')
+        pieces.install = { report: INSTALL_REPORT, events: INSTALL_EVENTS, eventsOmitted: 3 };
+      return pieces;
     },
   };
 }
