@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import type { PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import { readArtifactReports } from '@secure-registry/shared';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { fixtureVersion } from '../test-support/fixture-version.js';
 import { makeGraph } from '../test-support/graph.js';
@@ -76,12 +77,12 @@ describe(
       assert.equal(pkg('probe').state, 'rejected', rules('probe'));
       const egress = pkg('probe').findings.find((f) => f.rule === 'honeytoken-egress');
       assert.match(egress?.message ?? '', /nx-exfil\.example/);
-      const install = (await stored('probe')).reports.install as { variants?: string[] };
+      const variants = readArtifactReports((await stored('probe')).reports).install?.report.variants;
       assert.ok(
-        install.variants?.some((v) => v.includes('strict DNS')),
-        JSON.stringify(install.variants),
+        variants?.some((v) => v.includes('strict DNS')),
+        JSON.stringify(variants),
       );
-      assert.ok(install.variants?.some((v) => v.includes('resolving')));
+      assert.ok(variants?.some((v) => v.includes('resolving')));
     });
 
     test('a CI-only payload is rejected (the CI variant), with the difference between the variants as evidence', () => {
