@@ -1,8 +1,8 @@
+import { UserError } from '@secure-registry/shared';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@secure-registry/shared';
 import type { Store, TokenRecord } from '../storage/store.js';
-import { HttpError } from './errors.js';
 
 export type AuthMode = 'none' | 'token';
 
@@ -66,8 +66,7 @@ export function isLoopbackHostHeader(host: string | undefined): boolean {
 export async function requireLoopbackHost(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (isLoopbackHostHeader(request.headers.host)) return;
   reply.header('connection', 'close');
-  throw new HttpError(
-    403,
+  throw new UserError(
     'ERR_SR_HOST_NOT_LOOPBACK',
     'without authentication this server answers only requests to localhost, 127.0.0.1 or [::1]',
   );
@@ -96,8 +95,7 @@ export function requireRole(options: { store: Store; mode: AuthMode }, roles: re
       reply.header('connection', 'close');
     const token = bearerToken(request);
     if (!token) {
-      throw new HttpError(
-        401,
+      throw new UserError(
         'ERR_SR_UNAUTHORIZED',
         'authentication required: send Authorization: Bearer <token>',
         {
@@ -108,9 +106,9 @@ export function requireRole(options: { store: Store; mode: AuthMode }, roles: re
     const record = token.startsWith(TOKEN_PREFIX)
       ? await options.store.findTokenByHash(hashToken(token))
       : undefined;
-    if (!record) throw new HttpError(401, 'ERR_SR_INVALID_TOKEN', 'the token is not valid');
+    if (!record) throw new UserError('ERR_SR_INVALID_TOKEN', 'the token is not valid');
     if (!roles.includes(record.role)) {
-      throw new HttpError(403, 'ERR_SR_FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+      throw new UserError('ERR_SR_FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
     reply.removeHeader('connection');
     request.principal = { id: record.id, role: record.role, label: record.label };

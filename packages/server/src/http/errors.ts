@@ -1,19 +1,45 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SecureRegistryError, redact } from '@secure-registry/shared';
+import { RemoteError, redact, SecureRegistryError, UserError } from '@secure-registry/shared';
 import type { ErrorBody } from '@secure-registry/shared';
 
-/** An error with an HTTP status, thrown by route handlers. */
-export class HttpError extends SecureRegistryError {
-  readonly statusCode: number;
-  constructor(
-    statusCode: number,
-    code: `ERR_SR_${string}`,
-    message: string,
-    options: { hint?: string } = {},
-  ) {
-    super(code, message, options);
-    this.statusCode = statusCode;
-  }
+/**
+ * The HTTP status of every domain error code, in one place: services and routes throw
+ * `SecureRegistryError`s (`UserError`, `RemoteError`) with a code and never name a status.
+ */
+export const STATUS_BY_CODE: Readonly<Record<`ERR_SR_${string}`, number>> = {
+  ERR_SR_BAD_REQUEST: 400,
+  ERR_SR_INVALID_BODY: 400,
+  ERR_SR_INVALID_PARAM: 400,
+  ERR_SR_INVALID_NAME: 400,
+  ERR_SR_INVALID_PATH: 400,
+  ERR_SR_DUPLICATE_NODE: 400,
+  ERR_SR_BAD_LAST_EVENT_ID: 400,
+  ERR_SR_UNAUTHORIZED: 401,
+  ERR_SR_INVALID_TOKEN: 401,
+  ERR_SR_FORBIDDEN: 403,
+  ERR_SR_HOST_NOT_LOOPBACK: 403,
+  ERR_SR_NOT_FOUND: 404,
+  ERR_SR_SCAN_NOT_FOUND: 404,
+  ERR_SR_PACKAGE_NOT_FOUND: 404,
+  ERR_SR_FILE_NOT_FOUND: 404,
+  ERR_SR_NOT_ANALYSED: 409,
+  ERR_SR_NOT_STORED: 409,
+  ERR_SR_AMBIGUOUS_ARTIFACT: 409,
+  ERR_SR_BODY_TOO_LARGE: 413,
+  ERR_SR_FILE_TOO_LARGE: 413,
+  ERR_SR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_SR_BINARY_FILE: 415,
+  ERR_SR_NO_INTEGRITY: 422,
+  ERR_SR_INTEGRITY: 502,
+};
+
+/** A code without an entry: what its class says (the user's input, a remote party, a bug). */
+function statusOf(error: SecureRegistryError): number {
+  const status = STATUS_BY_CODE[error.code as `ERR_SR_${string}`];
+  if (status !== undefined) return status;
+  if (error instanceof UserError) return 400;
+  if (error instanceof RemoteError) return 502;
+  return 500;
 }
 
 const FASTIFY_CODES: Record<number, `ERR_SR_${string}`> = {
@@ -27,15 +53,13 @@ const FASTIFY_CODES: Record<number, `ERR_SR_${string}`> = {
 
 /** Maps any thrown value to a status and an npm-shaped `{ error, code }` body, tokens redacted. */
 export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody } {
-  if (error instanceof HttpError) {
-    return {
-      statusCode: error.statusCode,
-      body: withHint({ error: redact(error.message), code: error.code }, error.hint),
-    };
-  }
   if (error instanceof SecureRegistryError) {
+    const statusCode = statusOf(error);
+    // A defect's words are for the log, not for the client.
+    if (statusCode >= 500 && !(error instanceof RemoteError))
+      return { statusCode, body: { error: 'internal server error', code: 'ERR_SR_INTERNAL' } };
     return {
-      statusCode: 400,
+      statusCode,
       body: withHint({ error: redact(error.message), code: error.code }, error.hint),
     };
   }

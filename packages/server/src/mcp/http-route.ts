@@ -1,3 +1,4 @@
+import { UserError } from '@secure-registry/shared';
 /**
  * MCP over streamable HTTP at `/mcp`: stateless (a server and transport per request), JSON
  * responses, behind the same bearer tokens as the API (tokenless only in local mode).
@@ -6,7 +7,6 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { InvestigationService } from '../services/investigation-service.js';
 import type { ReviewService } from '../services/review-service.js';
-import { HttpError } from '../http/errors.js';
 import { createMcpServer } from './mcp-server.js';
 
 export const MCP_PATH = '/mcp';
@@ -21,7 +21,7 @@ export interface McpRouteDeps {
 export function registerMcpRoute(app: FastifyInstance, deps: McpRouteDeps): void {
   app.post(MCP_PATH, { onRequest: deps.canUse }, async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;
-    if (!principal) throw new HttpError(401, 'ERR_SR_UNAUTHORIZED', 'authentication required');
+    if (!principal) throw new UserError('ERR_SR_UNAUTHORIZED', 'authentication required');
     const server = createMcpServer({
       investigation: deps.investigation,
       reviews: deps.reviews,

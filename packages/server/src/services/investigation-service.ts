@@ -5,13 +5,13 @@
  */
 import * as semver from 'semver';
 import {
-  RemoteError,
   formatPackageVersion,
   integritiesMatch,
   isValidPackageName,
+  RemoteError,
+  UserError,
 } from '@secure-registry/shared';
 import type { Finding, Phase, ReviewRecord, ScanPackage, Verdict } from '@secure-registry/shared';
-import { HttpError } from '../http/errors.js';
 import { computeIntegrity, upstreamIntegrity } from '../pipeline/integrity.js';
 import type { ArtifactRecord, Store } from '../storage/store.js';
 import { UpstreamHttpError } from '../upstream/registry-client.js';
@@ -69,7 +69,7 @@ export class InvestigationService {
   /** A scan's status, counts and every package that is not approved, with its top findings. */
   async getScanSummary(scanId: string) {
     const result = await this.deps.scans.getScanResult(scanId);
-    if (!result) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);
+    if (!result) throw new UserError('ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);
     const attention = result.packages.filter((pkg) => pkg.state !== 'approved');
     const describe = (pkg: ScanPackage) => ({
       name: pkg.name,
@@ -198,7 +198,7 @@ export class InvestigationService {
    */
   async checkPackage(name: string, version?: string): Promise<PackageCheck> {
     if (!isValidPackageName(name))
-      throw new HttpError(400, 'ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
+      throw new UserError('ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
     if (version !== undefined) {
       const stored = this.pickArtifact(await this.deps.store.listArtifactsByName(name), version);
       if (stored && stored.verdict !== 'pending' && stored.verdict !== 'approved')
@@ -215,20 +215,17 @@ export class InvestigationService {
     }
     const packument = await this.upstreamPackument(name);
     const target = version ?? latestOf(packument);
-    if (!target)
-      throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `${name} has no latest version upstream`);
+    if (!target) throw new UserError('ERR_SR_PACKAGE_NOT_FOUND', `${name} has no latest version upstream`);
     const manifest = packument.versions?.[target];
     if (!manifest) {
-      throw new HttpError(
-        404,
+      throw new UserError(
         'ERR_SR_PACKAGE_NOT_FOUND',
         `${formatPackageVersion(name, target)} does not exist upstream`,
       );
     }
     const integrity = upstreamIntegrity(manifest.dist);
     if (!integrity) {
-      throw new HttpError(
-        422,
+      throw new UserError(
         'ERR_SR_NO_INTEGRITY',
         `upstream gives no integrity for ${formatPackageVersion(name, target)}`,
       );
@@ -368,11 +365,10 @@ export class InvestigationService {
 
   private async requireArtifact(name: string, version: string): Promise<ArtifactRecord> {
     if (!isValidPackageName(name))
-      throw new HttpError(400, 'ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
+      throw new UserError('ERR_SR_INVALID_NAME', `invalid package name: ${name}`);
     const artifact = this.pickArtifact(await this.deps.store.listArtifactsByName(name), version);
     if (!artifact) {
-      throw new HttpError(
-        404,
+      throw new UserError(
         'ERR_SR_PACKAGE_NOT_FOUND',
         `no analysed artifact of ${formatPackageVersion(name, version)}`,
         {
@@ -385,8 +381,7 @@ export class InvestigationService {
 
   private async readStoredTarball(artifact: ArtifactRecord): Promise<Buffer> {
     if (!artifact.storagePath) {
-      throw new HttpError(
-        409,
+      throw new UserError(
         'ERR_SR_NOT_STORED',
         `the tarball of ${formatPackageVersion(artifact.name, artifact.version)} is not stored (not fetched yet, or its integrity did not match)`,
       );
@@ -399,7 +394,7 @@ export class InvestigationService {
       return await this.deps.registry.getPackument(name);
     } catch (error) {
       if (error instanceof UpstreamHttpError && error.status === 404) {
-        throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `${name} does not exist upstream`);
+        throw new UserError('ERR_SR_PACKAGE_NOT_FOUND', `${name} does not exist upstream`);
       }
       throw error;
     }
@@ -435,8 +430,7 @@ export class InvestigationService {
     const expected = upstreamIntegrity(dist);
     const actual = computeIntegrity(bytes);
     if (!expected || !integritiesMatch(expected, `${actual.sha512} ${actual.sha1}`)) {
-      throw new HttpError(
-        502,
+      throw new RemoteError(
         'ERR_SR_INTEGRITY',
         `the upstream tarball of ${formatPackageVersion(artifact.name, best)} fails its integrity check`,
       );

@@ -1,3 +1,4 @@
+import { UserError } from '@secure-registry/shared';
 /**
  * Files of a stored package tarball, read with the analyzer's safe extraction (in memory, with
  * limits; nothing is written to disk). Pure apart from decompression.
@@ -5,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { DEFAULT_LIMITS, readTarball } from '@secure-registry/analyzer';
-import { HttpError } from '../http/errors.js';
 
 /** Largest file content returned by `read_package_file`. */
 export const MAX_FILE_BYTES = 64 * 1024;
@@ -19,8 +19,7 @@ export function normalizePackagePath(input: string): string {
     .replace(/^\.\//, '')
     .replace(/^package\//, '');
   const refuse = (why: string): never => {
-    throw new HttpError(
-      400,
+    throw new UserError(
       'ERR_SR_INVALID_PATH',
       `refusing path ${JSON.stringify(input.slice(0, 200))}: ${why}`,
     );
@@ -57,15 +56,15 @@ export async function readPackageFile(tarball: Uint8Array, path: string): Promis
   const file = contents.files.get(wanted);
   if (!file) {
     if (contents.allPaths.has(wanted)) {
-      throw new HttpError(413, 'ERR_SR_FILE_TOO_LARGE', `${wanted} is too large to read`);
+      throw new UserError('ERR_SR_FILE_TOO_LARGE', `${wanted} is too large to read`);
     }
     const sample = [...contents.allPaths].sort().slice(0, 40);
-    throw new HttpError(404, 'ERR_SR_FILE_NOT_FOUND', `the package has no file ${wanted}`, {
+    throw new UserError('ERR_SR_FILE_NOT_FOUND', `the package has no file ${wanted}`, {
       hint: `files include: ${sample.join(', ')}`,
     });
   }
   if (isBinary(file.bytes)) {
-    throw new HttpError(415, 'ERR_SR_BINARY_FILE', `${wanted} is a binary file (${file.bytes.length} bytes)`);
+    throw new UserError('ERR_SR_BINARY_FILE', `${wanted} is a binary file (${file.bytes.length} bytes)`);
   }
   const truncated = file.bytes.length > MAX_FILE_BYTES;
   const text = new TextDecoder('utf-8', { fatal: false }).decode(file.bytes.subarray(0, MAX_FILE_BYTES));

@@ -5,8 +5,7 @@ import type {
   ReviewRecord,
   Role,
 } from '@secure-registry/shared';
-import { formatPackageVersion } from '@secure-registry/shared';
-import { HttpError } from '../http/errors.js';
+import { formatPackageVersion, UserError } from '@secure-registry/shared';
 import type { ArtifactRecord, Store } from '../storage/store.js';
 import type { ScanService } from './scan-service.js';
 import { decide } from '../verdict/index.js';
@@ -74,11 +73,7 @@ export class ReviewService {
   ): Promise<ReviewDecisionResponse> {
     const isPerson = actor.role !== 'llm';
     if (isPerson && !REVIEWER_ROLES.includes(actor.role as Role)) {
-      throw new HttpError(
-        403,
-        'ERR_SR_FORBIDDEN',
-        'recording a review decision needs the role reviewer or admin',
-      );
+      throw new UserError('ERR_SR_FORBIDDEN', 'recording a review decision needs the role reviewer or admin');
     }
     const apply = options.apply ?? isPerson;
     const artifact = await this.findArtifact(request, { allowPending: !apply });
@@ -125,7 +120,7 @@ export class ReviewService {
         (request.integrity === undefined || artifact.integrity === request.integrity),
     );
     if (candidates.length === 0) {
-      throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `no analysed artifact of ${label}`, {
+      throw new UserError('ERR_SR_PACKAGE_NOT_FOUND', `no analysed artifact of ${label}`, {
         hint: 'only packages the server has analysed can be reviewed; scan a project that uses it first',
       });
     }
@@ -134,15 +129,14 @@ export class ReviewService {
       ? candidates
       : candidates.filter((artifact) => artifact.verdict !== 'pending');
     if (decided.length === 0) {
-      throw new HttpError(409, 'ERR_SR_NOT_ANALYSED', `${label} is still being analysed`, {
+      throw new UserError('ERR_SR_NOT_ANALYSED', `${label} is still being analysed`, {
         hint: 'wait for the analysis to finish, then decide',
       });
     }
     const held = decided.filter((artifact) => artifact.verdict === 'review');
     const pool = held.length > 0 ? held : decided;
     if (pool.length > 1) {
-      throw new HttpError(
-        409,
+      throw new UserError(
         'ERR_SR_AMBIGUOUS_ARTIFACT',
         `${label} has ${pool.length} artifacts with different integrities`,
         { hint: `pass integrity: one of ${pool.map((artifact) => artifact.integrity).join(', ')}` },

@@ -1,5 +1,5 @@
+import { UserError } from '@secure-registry/shared';
 import { randomUUID } from 'node:crypto';
-import { HttpError } from '../http/errors.js';
 import type {
   CreateScanRequest,
   Finding,
@@ -62,7 +62,7 @@ export class ScanService {
     const seen = new Set<string>();
     for (const node of request.graph.nodes) {
       if (seen.has(node.key)) {
-        throw new HttpError(400, 'ERR_SR_DUPLICATE_NODE', `the graph has two nodes with the key ${node.key}`);
+        throw new UserError('ERR_SR_DUPLICATE_NODE', `the graph has two nodes with the key ${node.key}`);
       }
       seen.add(node.key);
     }

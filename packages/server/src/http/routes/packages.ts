@@ -1,8 +1,7 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX } from '@secure-registry/shared';
+import { API_PREFIX, UserError } from '@secure-registry/shared';
 import { getPackageVerdict } from '../../services/package-service.js';
 import type { Store } from '../../storage/store.js';
-import { HttpError } from '../errors.js';
 import { checkPackageName, checkParam } from '../validation.js';
 
 interface PackageQuery {
@@ -18,7 +17,7 @@ export function registerPackageRoutes(
     checkParam('version', version);
     checkParam('integrity', integrity);
     const verdict = await getPackageVerdict(deps.store, { name, version, integrity });
-    if (!verdict) throw new HttpError(404, 'ERR_SR_PACKAGE_NOT_FOUND', `no verdict for ${name}@${version}`);
+    if (!verdict) throw new UserError('ERR_SR_PACKAGE_NOT_FOUND', `no verdict for ${name}@${version}`);
     return verdict;
   };
   // `@scope%2fname` arrives decoded as one parameter.
@@ -33,7 +32,7 @@ export function registerPackageRoutes(
     { onRequest: deps.canRead },
     async (request) => {
       const { scope, name, version } = request.params;
-      if (!scope.startsWith('@')) throw new HttpError(404, 'ERR_SR_NOT_FOUND', 'unknown route');
+      if (!scope.startsWith('@')) throw new UserError('ERR_SR_NOT_FOUND', 'unknown route');
       return lookup(`${scope}/${name}`, version, request.query.integrity);
     },
   );

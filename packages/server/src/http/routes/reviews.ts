@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX, ReviewDecisionRequest } from '@secure-registry/shared';
+import { API_PREFIX, ReviewDecisionRequest, UserError } from '@secure-registry/shared';
 import type { ReviewListResponse } from '@secure-registry/shared';
 import type { ReviewActor, ReviewService } from '../../services/review-service.js';
-import { HttpError } from '../errors.js';
 import { formatZodIssues } from '../validation.js';
 
 export interface ReviewRouteDeps {
@@ -14,7 +13,7 @@ export interface ReviewRouteDeps {
 /** The person behind an authenticated request, as recorded in the decision log. */
 export function actorOf(request: FastifyRequest): ReviewActor {
   const principal = request.principal;
-  if (!principal) throw new HttpError(401, 'ERR_SR_UNAUTHORIZED', 'authentication required');
+  if (!principal) throw new UserError('ERR_SR_UNAUTHORIZED', 'authentication required');
   return { reviewer: principal.label ?? principal.id, role: principal.role };
 }
 
@@ -27,11 +26,7 @@ export function registerReviewRoutes(app: FastifyInstance, deps: ReviewRouteDeps
   app.post(`${API_PREFIX}/reviews`, { onRequest: deps.canReview }, async (request, reply) => {
     const parsed = ReviewDecisionRequest.safeParse(request.body);
     if (!parsed.success) {
-      throw new HttpError(
-        400,
-        'ERR_SR_INVALID_BODY',
-        `invalid review decision: ${formatZodIssues(parsed.error)}`,
-      );
+      throw new UserError('ERR_SR_INVALID_BODY', `invalid review decision: ${formatZodIssues(parsed.error)}`);
     }
     const result = await deps.reviews.decide(parsed.data, actorOf(request));
     return reply.status(201).send(result);

@@ -1,10 +1,9 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX } from '@secure-registry/shared';
+import { API_PREFIX, UserError } from '@secure-registry/shared';
 import type { ScanEvent } from '@secure-registry/shared';
 import type { ScanEventHub } from '../../services/scan-event-hub.js';
 import type { ScanService } from '../../services/scan-service.js';
 import type { Store } from '../../storage/store.js';
-import { HttpError } from '../errors.js';
 import { checkParam } from '../validation.js';
 
 export interface ScanEventRouteDeps {
@@ -28,7 +27,7 @@ function parseLastEventId(value: string | string[] | undefined): number | undefi
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return undefined;
   if (!/^\d{1,15}$/.test(text.trim())) {
-    throw new HttpError(400, 'ERR_SR_BAD_LAST_EVENT_ID', 'Last-Event-ID must be a non-negative integer');
+    throw new UserError('ERR_SR_BAD_LAST_EVENT_ID', 'Last-Event-ID must be a non-negative integer');
   }
   return Number(text.trim());
 }
@@ -47,7 +46,7 @@ export function registerScanEventRoutes(app: FastifyInstance, deps: ScanEventRou
       checkParam('scan id', scanId);
       const resumeAfter = parseLastEventId(request.headers['last-event-id']);
       const scan = await deps.store.getScan(scanId);
-      if (!scan) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);
+      if (!scan) throw new UserError('ERR_SR_SCAN_NOT_FOUND', `no scan with id ${scanId}`);
       if (scan.status === 'running') {
         // A client (re)connecting is the moment to repair a scan a crash left behind: decisions
         // recorded but not applied, packages whose job was lost.

@@ -1,7 +1,6 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX, CreateScanRequest } from '@secure-registry/shared';
+import { API_PREFIX, CreateScanRequest, UserError } from '@secure-registry/shared';
 import type { ScanService } from '../../services/scan-service.js';
-import { HttpError } from '../errors.js';
 import { checkParam, formatZodIssues } from '../validation.js';
 
 export interface ScanRouteDeps {
@@ -14,11 +13,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): v
   app.post(`${API_PREFIX}/scans`, { onRequest: deps.canCreate }, async (request, reply) => {
     const parsed = CreateScanRequest.safeParse(request.body);
     if (!parsed.success) {
-      throw new HttpError(
-        400,
-        'ERR_SR_INVALID_BODY',
-        `invalid scan request: ${formatZodIssues(parsed.error)}`,
-      );
+      throw new UserError('ERR_SR_INVALID_BODY', `invalid scan request: ${formatZodIssues(parsed.error)}`);
     }
     const summary = await deps.scans.createScan(parsed.data);
     return reply.status(201).header('location', `${API_PREFIX}/scans/${summary.id}`).send(summary);
@@ -30,7 +25,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): v
     async (request) => {
       checkParam('scan id', request.params.id);
       const result = await deps.scans.getScanResult(request.params.id);
-      if (!result) throw new HttpError(404, 'ERR_SR_SCAN_NOT_FOUND', `no scan with id ${request.params.id}`);
+      if (!result) throw new UserError('ERR_SR_SCAN_NOT_FOUND', `no scan with id ${request.params.id}`);
       return result;
     },
   );

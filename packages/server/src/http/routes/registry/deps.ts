@@ -21,7 +21,8 @@ export interface RegistryDeps {
   vetOnDemand?: ((job: ArtifactKey & { resolved?: string | undefined }) => Promise<unknown>) | undefined;
   /**
    * Read access check run before every registry route but `/-/ping` (a Fastify onRequest hook such
-   * as `requireRole(...)`); throws an error with `statusCode` 401/403 to refuse. It should set
+   * as `requireRole(...)`); throws a domain error (ERR_SR_UNAUTHORIZED / ERR_SR_FORBIDDEN: 401/403 by
+   * http/errors.ts) to refuse. It should set
    * `request.principal` for `/-/whoami`. Unset: reads are open and `/-/whoami` answers 401.
    */
   authorize?: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
