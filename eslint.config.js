@@ -36,6 +36,23 @@ export default tseslint.config(
     'packages/cli/src/services/npm-*.ts',
     'packages/cli/src/services/git-hook.ts',
   ]),
+  // e2e uses the packages as their users do: through their public entry points only.
+  {
+    files: ['e2e/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/packages/*/dist/**', '**/packages/*/src/**', '@secure-registry/*/**'],
+              message: "import the package's public entry (`@secure-registry/<name>`)",
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Printing and exiting belong to entry points and the UI layer.
   {
     files: ['packages/*/src/**/*.{ts,tsx}'],

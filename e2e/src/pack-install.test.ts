@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -87,7 +87,10 @@ describe('packed tarballs installed outside the repository', () => {
       const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name: string };
       assert.equal(manifest.name, `@secure-registry/${name}`);
       await assert.rejects(stat(path.join(dir, 'src')), `${name} ships no sources`);
-      await assert.rejects(stat(path.join(dir, 'dist', 'test-support')), `${name} ships no test support`);
+      // Anywhere in dist: no compiled test and no test support (rules/test-support, sandbox/test-support, …).
+      const shipped = await readdir(path.join(dir, 'dist'), { recursive: true });
+      const tests = shipped.filter((file) => /(^|\/)test-support(\/|$)|\.test\./.test(file));
+      assert.deepEqual(tests, [], `${name} ships no tests or test support`);
     }
     for (const name of ['secure-registry', 'secure-registry-server']) {
       assert.ok(((await stat(bin(name))).mode & 0o111) !== 0, `${name} is executable`);

@@ -3,27 +3,17 @@
  * resolves to the highest approved version, scoped packages work), a rejected version makes
  * `npm ci` fail with the reason in npm's output, and `npm audit` lists rejected versions.
  *
- * The registry runs in-process (Fastify + the registry plugin + a SQLite store + the upstream
- * client + the artifact store, all real) against the fixture upstream; verdicts are recorded in
- * the store directly, with the tarball bytes stored as the pipeline stores them.
+ * The server runs in-process (`startServer` from the package's public entry: SQLite, the upstream
+ * client, the artifact store, all real; no analysis runs) against the fixture upstream; verdicts
+ * are recorded in its store directly, with the tarball bytes stored as the pipeline stores them.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
-import { createStore } from '@secure-registry/server';
-import type { Store } from '@secure-registry/server';
-import { ArtifactStore } from '../../packages/server/dist/artifacts/artifact-store.js';
-import { registerErrorHandlers } from '../../packages/server/dist/http/errors.js';
-import {
-  registerRegistryRoutes,
-  registryDepsFrom,
-} from '../../packages/server/dist/http/routes/registry/index.js';
-import { RegistryClient } from '../../packages/server/dist/upstream/registry-client.js';
+import { ArtifactStore, startServer } from '@secure-registry/server';
+import type { RunningServer } from '@secure-registry/server';
 import { startFixtureRegistry } from './support/fixture-registry.js';
 import type { FixturePackage, FixtureRegistry } from './support/fixture-registry.js';
 import { cleanEnv } from './support/npm-env.js';
@@ -41,9 +31,7 @@ function pkg(name: string, version: string, dependencies: Record<string, string>
 describe('npm installs through the vetted registry', () => {
   let upstream: FixtureRegistry;
   let tmp: string;
-  let store: Store;
-  let client: RegistryClient;
-  let app: FastifyInstance;
+  let server: RunningServer;
   let vetted: string;
 
   async function npm(args: string[], cwd: string) {
@@ -77,11 +65,19 @@ describe('npm installs through the vetted registry', () => {
     });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'sr-e2e-registry-'));
     const dataDir = path.join(tmp, 'data');
-    store = await createStore({ dataDir });
+    server = await startServer({
+      dataDir,
+      upstream: upstream.url,
+      host: '127.0.0.1',
+      port: 0,
+      auth: 'none',
+      sandbox: false,
+      logger: false,
+    });
     const artifacts = new ArtifactStore(dataDir);
     for (const version of upstream.packages()) {
       const rejected = version.name === 'e2e-lib' && version.version === '1.1.0';
-      await store.upsertArtifact(
+      await server.store.upsertArtifact(
         { name: version.name, version: version.version, integrity: version.integrity },
         {
           verdict: rejected ? 'rejected' : 'approved',
@@ -90,18 +86,11 @@ describe('npm installs through the vetted registry', () => {
         },
       );
     }
-    client = new RegistryClient({ baseUrl: upstream.url, timeoutMs: 5000 });
-    app = fastify();
-    registerErrorHandlers(app);
-    registerRegistryRoutes(app, registryDepsFrom({ store, registry: client, artifacts }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    vetted = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    vetted = server.url;
   });
 
   after(async () => {
-    await app?.close();
-    await client?.close();
-    await store?.close();
+    await server?.close();
     await upstream?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });

@@ -6,6 +6,7 @@ export type { ServerDeps } from './app.js';
 export { ScanService } from './services/scan-service.js';
 export { ScanEventHub } from './services/scan-event-hub.js';
 export { createStore } from './storage/index.js';
+export { ArtifactStore } from './artifacts/artifact-store.js';
 export type { Store } from './storage/store.js';
 export { issueToken, generateToken, hashToken } from './http/auth.js';
 export type { AuthMode } from './http/auth.js';
