@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
 import { cleanEnv } from './npm-env.js';
 
 export interface ProjectOptions {
@@ -30,7 +31,10 @@ export interface CommandResult {
   durationMs: number;
 }
 
-/** Runs a command to completion, capturing its output; rejects only when it cannot start. */
+/**
+ * Runs a command to completion, capturing its output; rejects only when it cannot start. A
+ * `timeoutMs` is idle-machine time, scaled by the load.
+ */
 export function runCommand(
   command: string,
   args: readonly string[],
@@ -43,18 +47,18 @@ export function runCommand(
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          stderr += `\n[test harness] killed after ${options.timeoutMs} ms`;
+    const cancel = options.timeoutMs
+      ? loadScaledTimeout(options.timeoutMs, (budget) => {
+          stderr += `\n[test harness] killed (${budget.describe()})`;
           child.kill('SIGKILL');
-        }, options.timeoutMs)
+        })
       : undefined;
     child.once('error', (error) => {
-      clearTimeout(timer);
+      cancel?.();
       reject(error);
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      cancel?.();
       resolve({ code, signal, stdout, stderr, durationMs: performance.now() - started });
     });
     // A command that exits before reading its input closes the pipe: EPIPE is expected then.

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
 import { cleanEnv } from './npm-env.js';
 import { REPO_ROOT } from './paths.js';
 
@@ -17,7 +18,7 @@ export interface ServerProcess {
 
 /**
  * Starts the built `secure-registry-server` as a process on 127.0.0.1 with a free port and waits
- * for its "listening on <url>" line. The sandbox stage is off unless `env` sets `SR_SANDBOX`.
+ * for its "listening on <url>" line (`timeoutMs` is idle-machine time, scaled by the load). The sandbox stage is off unless `env` sets `SR_SANDBOX`.
  */
 export async function startServerProcess(
   env: Record<string, string>,
@@ -34,20 +35,19 @@ export async function startServerProcess(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${stderr}`)),
-      timeoutMs,
+    const cancel = loadScaledTimeout(timeoutMs, (budget) =>
+      reject(new Error(`server did not start (${budget.describe()}):\n${stderr}`)),
     );
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       const match = /listening on (http:\/\/\S+)/.exec(stderr);
       if (match) {
-        clearTimeout(timer);
+        cancel();
         resolve(match[1]!.replace(/\/$/, ''));
       }
     });
     void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
+      cancel();
       reject(new Error(`server exited (${code ?? signal}) before listening:\n${stderr}`));
     });
   });

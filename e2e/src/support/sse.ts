@@ -1,3 +1,4 @@
+import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
 /** One Server-Sent Event frame. */
 export interface SseFrame {
   id: string | undefined;
@@ -37,7 +38,7 @@ export async function readSse(
   options: { headers?: Record<string, string>; stop?: (frame: SseFrame) => boolean; timeoutMs?: number } = {},
 ): Promise<SseFrame[]> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 60_000);
+  const cancel = loadScaledTimeout(options.timeoutMs ?? 60_000, () => controller.abort());
   const frames: SseFrame[] = [];
   try {
     const res = await fetch(url, {
@@ -66,6 +67,6 @@ export async function readSse(
       return frames;
     throw error;
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
 
 export const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 
@@ -9,7 +10,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI as a subprocess with exactly the given environment (plus PATH). */
+/**
+ * Runs the built CLI as a subprocess with exactly the given environment (plus PATH); killed after
+ * `timeoutMs` of idle-machine time, scaled by the load.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string>,
@@ -27,10 +31,10 @@ export function runCli(
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const cancel = loadScaledTimeout(timeoutMs, () => child.kill('SIGKILL'));
     child.on('error', reject);
     child.on('close', (code) => {
-      clearTimeout(timer);
+      cancel();
       resolve({ code, stdout, stderr });
     });
   });

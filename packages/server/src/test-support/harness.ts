@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import type { ScanResult, ScanSummary } from '@secure-registry/shared';
+import { LoadBudget, scaledMs } from '@secure-registry/shared/test-support/load-budget';
 import { startServer } from '../start-server.js';
 import type { RunningServer, StartServerOptions } from '../start-server.js';
 
@@ -18,6 +19,7 @@ export interface TestServer extends RunningServer {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: T }>;
+  /** Polls until the scan is no longer running; `timeoutMs` is idle-machine time, scaled by the load. */
   waitForScan(id: string, timeoutMs?: number): Promise<ScanResult>;
   dispose(): Promise<void>;
 }
@@ -33,7 +35,9 @@ export async function startTestServer(
     env: process.env,
     port: 0,
     retry: { attempts: 2, baseDelayMs: 10, maxClaims: 3 },
-    leaseMs: 5_000,
+    // Leases renew while the work is alive; the lease (and so the time a dead test worker's job
+    // waits to be reclaimed) scales with the machine's load like every other test budget.
+    leaseMs: scaledMs(5_000),
     ...options,
     dataDir,
     ...(schema ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {}),
@@ -52,12 +56,12 @@ export async function startTestServer(
     dataDir,
     json,
     async waitForScan(id, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
+      const budget = new LoadBudget(timeoutMs);
       for (;;) {
         const { body } = await json<ScanResult>('GET', `/api/v1/scans/${id}`);
         if (body.status !== 'running') return body;
-        if (Date.now() > deadline)
-          throw new Error(`scan ${id} still running: ${JSON.stringify(body.counts)}`);
+        if (budget.expired())
+          throw new Error(`scan ${id} still running (${budget.describe()}): ${JSON.stringify(body.counts)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
 
 export interface SseMessage {
   id: string | undefined;
@@ -16,9 +17,8 @@ export async function readSse(
   } = {},
 ): Promise<{ status: number; contentType: string | undefined; messages: SseMessage[]; comments: string[] }> {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new Error('SSE read timed out')),
-    options.timeoutMs ?? 15_000,
+  const cancel = loadScaledTimeout(options.timeoutMs ?? 15_000, (budget) =>
+    controller.abort(new Error(`SSE read timed out (${budget.describe()})`)),
   );
   const response = await request(url, { headers: options.headers ?? {}, signal: controller.signal });
   const messages: SseMessage[] = [];
@@ -55,7 +55,7 @@ export async function readSse(
       }
     }
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
   return {
     status: response.statusCode,
