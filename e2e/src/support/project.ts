@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
+import { loadScaledTimeout } from '@secure-registry/shared';
 import { cleanEnv } from './npm-env.js';
 
 export interface ProjectOptions {

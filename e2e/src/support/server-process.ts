@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
+import { loadScaledTimeout } from '@secure-registry/shared';
 import { cleanEnv } from './npm-env.js';
 import { REPO_ROOT } from './paths.js';
 

@@ -1,4 +1,4 @@
-import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
+import { loadScaledTimeout } from '@secure-registry/shared';
 /** One Server-Sent Event frame. */
 export interface SseFrame {
   id: string | undefined;

@@ -13,3 +13,4 @@ export * from './scan-counts.js';
 export * from './packument.js';
 export * from './input-text.js';
 export * from './zod-issues.js';
+export * from './load-budget.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
+import { loadScaledTimeout } from '@secure-registry/shared';
 
 export const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import type { ScanResult, ScanSummary } from '@secure-registry/shared';
-import { LoadBudget, scaledMs } from '@secure-registry/shared/test-support/load-budget';
+import { LoadBudget, scaledMs } from '@secure-registry/shared';
 import { startServer } from '../start-server.js';
 import type { RunningServer, StartServerOptions } from '../start-server.js';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { loadScaledTimeout } from '@secure-registry/shared/test-support/load-budget';
+import { loadScaledTimeout } from '@secure-registry/shared';
 
 export interface SseMessage {
   id: string | undefined;

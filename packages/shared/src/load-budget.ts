@@ -4,7 +4,8 @@ import { availableParallelism, loadavg } from 'node:os';
  * Test budgets that scale with the machine's load: `ms` is what the wait needs on an idle machine,
  * multiplied by the run queue per core (1-minute load average / cores, at least 1, at most 20). A
  * budget is measured against the load *now*, so a wait that started on a quiet machine is not cut
- * short when the load rises during it. For test support only (never a product timeout).
+ * short when the load rises during it. Meant for the tests' budgets (the test harnesses of every
+ * package and e2e share it through this public entry), not for product timeouts.
  */
 export function loadFactor(): number {
   const perCore = loadavg()[0]! / availableParallelism();
