@@ -23,6 +23,7 @@ import type { LoadedPolicy } from './rules/policy-file.js';
 import type { LlmConfig } from './reviewers/llm-config.js';
 import { createDynamicStage, withDynamicStage } from './pipeline/dynamic-stage.js';
 import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
+import { withSandboxOff } from './pipeline/phase-events.js';
 import { parseServerConfig } from './config/server-config.js';
 import type { Env, ServerConfig } from './config/server-config.js';
 import { DEFAULT_HOST, DEFAULT_LEASE_MS } from './config/variables.js';
@@ -249,7 +250,7 @@ function analysisStages(
   upstream: Pick<InstallDependenciesOptions, 'registry' | 'artifacts'>,
 ): ArtifactAnalyzer {
   const staticStage = createStaticAnalyzer();
-  if (sandbox === false) return staticStage;
+  if (sandbox === false) return withSandboxOff(staticStage);
   const installDependencies = createDependencyInstaller(upstream);
   return withDynamicStage(staticStage, createDynamicStage({ installDependencies, ...sandbox }));
 }

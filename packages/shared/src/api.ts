@@ -65,6 +65,35 @@ export type ScanSummary = z.infer<typeof ScanSummary>;
 export const ScanResult = ScanSummary.extend({ packages: z.array(ScanPackage) });
 export type ScanResult = z.infer<typeof ScanResult>;
 
+/**
+ * The steps an artifact goes through, in order: download and integrity check, the static stage, the
+ * sandbox phases, and the LLM investigation of what the rules held.
+ */
+export const AnalysisStep = z.enum(['fetch', 'static', 'install', 'import', 'browser', 'investigating']);
+export type AnalysisStep = z.infer<typeof AnalysisStep>;
+
+/**
+ * One step of one artifact's analysis starting or ending. `skipped`: the step was due but did not run
+ * (the sandbox is off or missing on the server: `detail` says why). `failed`: it ran and did not
+ * complete (a timeout, a crash, an upstream error; the package is held, never approved for it).
+ */
+export const PhaseProgress = z.object({
+  phase: AnalysisStep,
+  status: z.enum(['started', 'finished', 'failed', 'skipped']),
+  /** When the server saw it (ISO 8601). */
+  at: z.string(),
+  /** Ended steps: how long the step took. */
+  durationMs: z.number().nonnegative().optional(),
+  /** Sandbox phases: whether the package's code ran inside the sandbox. */
+  sandbox: z.boolean().optional(),
+  /** Sandbox phases: where the run happened (`local`: this server's machine; `github`: a runner). */
+  executor: z.string().optional(),
+  /** Batched import/browser runs: how many packages shared the sandbox. */
+  batch: z.number().int().positive().optional(),
+  detail: z.string().optional(),
+});
+export type PhaseProgress = z.infer<typeof PhaseProgress>;
+
 /** Server-Sent Events on `GET /api/v1/scans/:id/events`; `id:` is a per-scan sequence number. */
 export const ScanEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('scan.snapshot'), scan: ScanResult }),
@@ -78,6 +107,13 @@ export const ScanEvent = z.discriminatedUnion('type', [
     findings: z.array(Finding).default([]),
     blockedBy: BlockedBy.optional(),
     counts: ScanCounts,
+  }),
+  /** An analysis step of an artifact in this scan (`keys`: the scan's packages with that artifact). */
+  PhaseProgress.extend({
+    type: z.literal('package.phase'),
+    keys: z.array(z.string()),
+    name: z.string(),
+    version: z.string(),
   }),
   z.object({ type: z.literal('scan.completed'), scan: ScanSummary }),
 ]);

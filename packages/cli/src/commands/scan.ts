@@ -17,6 +17,7 @@ import { submitAndFollowScan } from '../services/scan-follow.js';
 import { resolveUpstream } from '../services/upstream.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
 import type { ScanViewState } from '../ui/scan-state.js';
+import { phaseSummaryLines, stepsOf } from '../ui/phase-state.js';
 import { wantsInteractive, writeOut } from './io.js';
 import type { CommandIo } from './io.js';
 import { parseFailOn } from './fail-on.js';
@@ -82,12 +83,14 @@ export async function runScan(
     plain([
       `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → ${client.server}`,
     ]);
-    if (mode === 'ink') {
-      view = await openLiveView(io, initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length));
-    }
+    let state = initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length);
+    if (mode === 'ink') view = await openLiveView(io, state);
     const onEvent = (event: ScanEvent) => {
-      view?.update(reduceScanEvent(view.state, event));
-      plain(plainEventLines(event, { quiet: flags.quiet === true }));
+      const steps =
+        event.type === 'package.state' ? stepsOf(state.phases, `${event.name}@${event.version}`) : [];
+      plain(plainEventLines(event, { quiet: flags.quiet === true, steps }));
+      state = reduceScanEvent(state, event);
+      view?.update(state);
     };
     const result = await submitAndFollowScan({
       client,
@@ -97,9 +100,10 @@ export async function runScan(
     });
     exitCode = exitCodeFor(result.packages, failOn);
     const format = flags.sarif ? 'sarif' : flags.json ? 'json' : undefined;
-    await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion });
+    const analysis = phaseSummaryLines(state.phases);
+    await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion, analysis });
   } finally {
-    view?.instance.unmount();
+    view?.close();
     await client?.close();
     await server?.close();
   }
@@ -125,6 +129,8 @@ async function renderResult(input: {
   view: LiveView | undefined;
   lockfile: { path: string; fileName: string; lockfileVersion: number | undefined };
   toolVersion: string;
+  /** What ran in the scan and where (plain output). */
+  analysis: string[];
 }): Promise<void> {
   const { result, exitCode, io, lockfile } = input;
   if (input.view) {
@@ -132,7 +138,7 @@ async function renderResult(input: {
     return;
   }
   if (input.format === undefined) {
-    await writeOut(io.stdout, `${plainSummaryLines(result, exitCode).join('\n')}\n`);
+    await writeOut(io.stdout, `${plainSummaryLines(result, exitCode, input.analysis).join('\n')}\n`);
     return;
   }
   const lockfileUri = relative(process.cwd(), lockfile.path).split('\\').join('/') || lockfile.fileName;
@@ -153,6 +159,7 @@ interface LiveView {
   state: ScanViewState;
   instance: Instance;
   update(state: ScanViewState): void;
+  close(): void;
 }
 
 /** The Ink view, loaded only for TTYs (Ink and React are the slowest modules to load). */
@@ -168,12 +175,19 @@ async function openLiveView(io: CommandIo, state: ScanViewState): Promise<LiveVi
     patchConsole: false,
     exitOnCtrlC: true,
   });
+  // Running steps show how long they have run: the clock moves the view once a second.
+  const tick = setInterval(() => view.update({ ...view.state, now: Date.now() }), 1000);
+  tick.unref();
   const view: LiveView = {
     state,
     instance,
     update(next) {
       view.state = next;
       instance.rerender(createElement(ScanView, { state: next }));
+    },
+    close() {
+      clearInterval(tick);
+      instance.unmount();
     },
   };
   return view;

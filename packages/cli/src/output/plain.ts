@@ -17,30 +17,44 @@ export function formatFinding(finding: Finding): string {
 
 /**
  * Lines for one streamed event: the snapshot, one line per package as it finishes (approved ones
- * in short, the others with the reason and findings) and the completion; `quiet` drops the
- * per-package lines (the summary still names every package that is not approved).
+ * in short, the others with the reason and findings; `steps`: the analysis steps it went through,
+ * with their times) and the completion; `quiet` drops the per-package lines (the summary still
+ * names every package that is not approved). Step events themselves print nothing.
  */
-export function plainEventLines(event: ScanEvent, options: { quiet?: boolean } = {}): string[] {
+export function plainEventLines(
+  event: ScanEvent,
+  options: { quiet?: boolean; steps?: readonly string[] } = {},
+): string[] {
   if (event.type === 'scan.snapshot') {
     return [
       `scan ${event.scan.id}: ${event.scan.counts.total} packages (${formatCounts(event.scan.counts)})`,
     ];
   }
   if (event.type === 'scan.completed') return [`scan ${event.scan.id} ${event.scan.status}`];
+  if (event.type === 'package.phase') return [];
   if (options.quiet || event.state === 'pending' || event.state === 'analyzing') return [];
-  if (event.state === 'approved') return [`APPROVED ${event.name}@${event.version}`];
+  const steps = options.steps?.length ? ` (${options.steps.join(', ')})` : '';
+  if (event.state === 'approved') return [`APPROVED ${event.name}@${event.version}${steps}`];
   return [
-    `${event.state.toUpperCase()} ${event.name}@${event.version}: ${explain(event)}`,
+    `${event.state.toUpperCase()} ${event.name}@${event.version}: ${explain(event)}${steps}`,
     ...event.findings.map(formatFinding),
   ];
 }
 
-/** The final summary: the reason for every non-approved package, root causes first. */
-export function plainSummaryLines(result: ScanResult, exitCode: number): string[] {
+/**
+ * The final summary: the reason for every non-approved package, root causes first; `analysis`: what
+ * ran in the scan and where (../ui/phase-state.ts `phaseSummaryLines`).
+ */
+export function plainSummaryLines(
+  result: ScanResult,
+  exitCode: number,
+  analysis: readonly string[] = [],
+): string[] {
   const lines = ['', `summary: ${formatCounts(result.counts)}`];
   for (const pkg of problemPackages(result.packages)) {
     lines.push(`  ${pkg.state.padEnd(10)} ${pkg.name}@${pkg.version}  ${explain(pkg)}`);
   }
+  lines.push(...analysis);
   lines.push(`exit code ${exitCode}`);
   return lines;
 }

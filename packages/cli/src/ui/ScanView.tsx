@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { PackageState, Severity } from '@secure-registry/shared';
 import { formatCounts } from '../output/plain.js';
 import { explain, problemPackages } from '../output/order.js';
+import { estimateRemainingMs, formatDuration, phaseSummaryLines } from './phase-state.js';
 import { decidedCount } from './scan-state.js';
 import type { ScanViewState } from './scan-state.js';
 
@@ -51,8 +52,61 @@ function Counts({ state }: { state: ScanViewState }) {
   );
 }
 
-/** The live scan view: progress, counts by state, packages in analysis, findings as they arrive, then the summary. */
-export function ScanView({ state, maxFindings = 8 }: { state: ScanViewState; maxFindings?: number }) {
+/** Packages done, time so far and the estimate of the time left (from the pace of this scan's analyses). */
+function Pace({ state }: { state: ScanViewState }) {
+  const { counts, phases, now } = state;
+  const done = decidedCount(counts);
+  const eta = estimateRemainingMs(phases, counts, now);
+  return (
+    <Text color="gray">
+      {done} done, {counts.total - done} to go · {formatDuration(Math.max(0, now - phases.startedAt))} elapsed
+      {eta !== undefined ? ` · ETA ~${formatDuration(eta)}` : ''}
+    </Text>
+  );
+}
+
+/** The steps running now, longest-running first, with how long each has run and where. */
+function RunningNow({ state, max }: { state: ScanViewState; max: number }) {
+  const running = [...state.phases.running].sort((a, b) => a.since - b.since);
+  if (running.length === 0) {
+    if (state.analyzing.length === 0) return null;
+    return (
+      <Text color="cyan">
+        analysing: {state.analyzing.slice(0, 5).join(', ')}
+        {state.analyzing.length > 5 ? ` and ${state.analyzing.length - 5} more` : ''}
+      </Text>
+    );
+  }
+  const width = Math.min(40, Math.max(...running.slice(0, max).map((r) => r.pkg.length)));
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>running now</Text>
+      {running.slice(0, max).map((step) => (
+        <Text key={`${step.pkg} ${step.phase}`}>
+          {'  '}
+          <Text color="cyan">{step.phase.padEnd(13)}</Text> {step.pkg.padEnd(width)}{' '}
+          {formatDuration(Math.max(0, state.now - step.since)).padStart(7)}
+          {step.place ? <Text color="gray"> {step.place}</Text> : null}
+        </Text>
+      ))}
+      {running.length > max ? <Text color="gray"> and {running.length - max} more</Text> : null}
+    </Box>
+  );
+}
+
+/**
+ * The live scan view: progress, counts by state, the pace and ETA, the analysis steps running now,
+ * findings as they arrive, then the summary with what ran where.
+ */
+export function ScanView({
+  state,
+  maxFindings = 8,
+  maxRunning = 6,
+}: {
+  state: ScanViewState;
+  maxFindings?: number;
+  maxRunning?: number;
+}) {
   const { counts, result } = state;
   return (
     <Box flexDirection="column">
@@ -62,12 +116,8 @@ export function ScanView({ state, maxFindings = 8 }: { state: ScanViewState; max
       </Text>
       <ProgressBar done={decidedCount(counts)} total={counts.total} />
       <Counts state={state} />
-      {!result && state.analyzing.length > 0 ? (
-        <Text color="cyan">
-          analysing: {state.analyzing.slice(0, 5).join(', ')}
-          {state.analyzing.length > 5 ? ` and ${state.analyzing.length - 5} more` : ''}
-        </Text>
-      ) : null}
+      {!result ? <Pace state={state} /> : null}
+      {!result ? <RunningNow state={state} max={maxRunning} /> : null}
       {!result && state.findings.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>findings</Text>
@@ -106,6 +156,11 @@ function Summary({ state }: { state: ScanViewState }) {
         </Box>
       ))}
       {problems.length === 0 ? <Text color="green">every package is approved</Text> : null}
+      {phaseSummaryLines(state.phases).map((line, index) => (
+        <Text key={`analysis-${index}`} color="gray">
+          {line}
+        </Text>
+      ))}
       <Text color="gray">exit code {state.exitCode}</Text>
     </Box>
   );

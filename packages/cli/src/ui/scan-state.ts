@@ -1,5 +1,16 @@
 import { pendingScanCounts } from '@secure-registry/shared';
-import type { Finding, ScanCounts, ScanEvent, ScanPackage, ScanResult } from '@secure-registry/shared';
+import type {
+  AnalysisStep,
+  Finding,
+  ScanCounts,
+  ScanEvent,
+  ScanPackage,
+  ScanResult,
+} from '@secure-registry/shared';
+import { emptyPhaseState, reducePhaseEvent, settlePackage } from './phase-state.js';
+import type { PhaseState } from './phase-state.js';
+
+export type { AnalysisStep };
 
 export interface ArrivedFinding {
   pkg: string;
@@ -16,10 +27,16 @@ export interface ScanViewState {
   findings: ArrivedFinding[];
   result: ScanResult | undefined;
   exitCode: number | undefined;
+  /** The analysis steps seen (`package.phase` events): what runs now, what ran where, the ETA. */
+  phases: PhaseState;
+  /** The clock the view was last brought to (ms since the epoch). */
+  now: number;
 }
 
-export function initialScanViewState(lockfile: string, total: number): ScanViewState {
+export function initialScanViewState(lockfile: string, total: number, now = Date.now()): ScanViewState {
   return {
+    phases: emptyPhaseState(now),
+    now,
     scanId: undefined,
     lockfile,
     counts: pendingScanCounts(total),
@@ -32,8 +49,11 @@ export function initialScanViewState(lockfile: string, total: number): ScanViewS
 
 const MAX_FINDINGS = 200;
 
-export function reduceScanEvent(state: ScanViewState, event: ScanEvent): ScanViewState {
+/** The state after one event; `now` is when it arrived (running steps are timed from their arrival). */
+export function reduceScanEvent(state: ScanViewState, event: ScanEvent, now = Date.now()): ScanViewState {
   switch (event.type) {
+    case 'package.phase':
+      return { ...state, now, phases: reducePhaseEvent(state.phases, event, now) };
     case 'scan.snapshot': {
       const scan = event.scan;
       return {
@@ -53,7 +73,11 @@ export function reduceScanEvent(state: ScanViewState, event: ScanEvent): ScanVie
       const findings = event.findings.length
         ? [...state.findings, ...event.findings.map((finding) => ({ pkg: id, finding }))].slice(-MAX_FINDINGS)
         : state.findings;
-      return { ...state, counts: event.counts, analyzing, findings };
+      const phases =
+        event.state === 'pending' || event.state === 'analyzing'
+          ? state.phases
+          : settlePackage(state.phases, id, now);
+      return { ...state, now, counts: event.counts, analyzing, findings, phases };
     }
     case 'scan.completed':
       return { ...state, scanId: event.scan.id, counts: event.scan.counts, analyzing: [] };

@@ -33,7 +33,7 @@ import {
   type RunDependencies,
 } from './install-dependencies.js';
 import { writePackageDir } from './package-dir.js';
-import { boundEvents } from './phase-events.js';
+import { boundEvents, inPhase, type PhaseProgressSink } from './phase-events.js';
 import { PhaseBatcher, reduceRun, type PhaseBatcherOptions, type PhaseOutcome } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
 import { joinVariants, runVariants } from './variant-runs.js';
@@ -121,6 +121,8 @@ export interface DynamicStage {
     version: string;
     tarball: Uint8Array;
     signal: AbortSignal;
+    /** Told when each phase starts and ends, and where it runs (../pipeline/phase-events.ts). */
+    progress?: PhaseProgressSink | undefined;
   }): Promise<Pick<StageReports, Phase | 'sandbox'>>;
   /** The support check and (when supported) the control baseline, learned once on first use. */
   ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
@@ -239,7 +241,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
 
   return {
     ready,
-    async run({ name, version, tarball, signal }) {
+    async run({ name, version, tarball, signal, progress }) {
       const packageId = `${name}@${version}`;
       const pkg = await writePackageDir(tarball);
       try {
@@ -260,6 +262,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
               `sandbox unavailable: missing ${support.missing.join(', ')}`,
             );
             const record: PhaseRecord = { report, events: [], eventsOmitted: 0 };
+            await progress?.({ phase, status: 'skipped', sandbox: false, detail: report.error });
             return { phase, record };
           }
           // Fetched before a sandbox slot is taken; removed as soon as the run is over.
@@ -277,15 +280,32 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
             run,
             timeoutMs: phaseTimeout,
             batch,
-          } = batcher
-            ? await batcher.submit({ name, version, dir: pkg.dir })
-            : await runOne(
-                phase,
-                { name, version, dir: pkg.dir },
-                control?.baseline,
-                deps,
-                phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
-              ).finally(() => deps?.cleanup());
+          } = await inPhase(
+            progress,
+            phase,
+            () =>
+              batcher
+                ? batcher.submit({ name, version, dir: pkg.dir })
+                : runOne(
+                    phase,
+                    { name, version, dir: pkg.dir },
+                    control?.baseline,
+                    deps,
+                    phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
+                  ).finally(() => deps?.cleanup()),
+            {
+              where: { sandbox: true, executor: executor.kind },
+              ended: (outcome) => ({
+                ...(outcome.run.status === 'completed'
+                  ? {}
+                  : {
+                      status: 'failed',
+                      detail: outcome.run.error ?? `the run ended: ${outcome.run.status}`,
+                    }),
+                ...(outcome.batch && outcome.batch.size > 1 ? { batch: outcome.batch.size } : {}),
+              }),
+            },
+          );
           const bounded = boundEvents(run.events, report, maxEvents);
           const summary: PhaseSummary = {
             phase,

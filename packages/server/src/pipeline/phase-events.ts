@@ -1,6 +1,14 @@
 // Raw events of a phase: the sandbox's own plumbing removed before reduction, and a bounded
-// selection kept for storage (MCP `query_events` reads them).
-import type { BehaviourReport, TraceEvent } from '@secure-registry/shared';
+// selection kept for storage (MCP `query_events` reads them). And the progress of an artifact's
+// analysis steps as it happens: `package.phase` scan events (what is running now, where, how long).
+import type {
+  BehaviourReport,
+  Phase,
+  PhaseProgress,
+  StaticReport,
+  TraceEvent,
+} from '@secure-registry/shared';
+import type { ArtifactAnalyzer } from './types.js';
 
 /** The decoy tools report their invocation to the sandbox over loopback on this port (sandbox/decoys.ts). */
 export const DECOY_REPORT_PORT = 15003;
@@ -44,4 +52,91 @@ export function boundEvents(
     .slice(0, max)
     .sort((a, b) => a.seq - b.seq);
   return { events: kept, omitted: events.length - kept.length };
+}
+
+/** What a step reports about itself, before the time is stamped. */
+export type PhaseNotice = Omit<PhaseProgress, 'at'>;
+
+/**
+ * Where the analysis of one artifact reports its steps (fetch, static, the sandbox phases,
+ * investigating); the job runner publishes them as `package.phase` events on every running scan that
+ * contains the artifact. Never throws: progress is for people watching, and a failure to tell them
+ * must not change an analysis.
+ */
+export type PhaseProgressSink = (notice: PhaseNotice) => Promise<void>;
+
+/** Stamps the time on a notice. */
+export function phaseProgress(notice: PhaseNotice, now = new Date()): PhaseProgress {
+  return { ...notice, at: now.toISOString() };
+}
+
+/**
+ * Runs one step between a `started` and a `finished` (or, when it throws, `failed`) notice. `ended`
+ * may turn the result into the end notice's fields (a sandbox run that timed out is `failed`).
+ */
+export async function inPhase<T>(
+  sink: PhaseProgressSink | undefined,
+  phase: PhaseNotice['phase'],
+  run: () => Promise<T>,
+  options: {
+    where?: Pick<PhaseNotice, 'sandbox' | 'executor'>;
+    ended?: (result: T) => Partial<Pick<PhaseNotice, 'status' | 'batch' | 'detail'>>;
+  } = {},
+): Promise<T> {
+  if (!sink) return run();
+  const started = performance.now();
+  await sink({ phase, status: 'started', ...options.where });
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    await sink({
+      phase,
+      status: 'failed',
+      durationMs: Math.round(performance.now() - started),
+      ...options.where,
+      detail: (error instanceof Error ? error.message : String(error)).slice(0, 300),
+    });
+    throw error;
+  }
+  await sink({
+    phase,
+    status: 'finished',
+    durationMs: Math.round(performance.now() - started),
+    ...options.where,
+    ...options.ended?.(result),
+  });
+  return result;
+}
+
+/**
+ * The sandbox phases a static report says were due (install scripts, import entry points), reported
+ * `skipped` with the reason: for a server whose sandbox is off, so that a scan says what did not run.
+ */
+export async function reportSkippedPhases(
+  sink: PhaseProgressSink | undefined,
+  report: StaticReport | undefined,
+  detail: string,
+): Promise<void> {
+  if (!sink || !report) return;
+  const due: Phase[] = [];
+  if (report.installScripts.length > 0) due.push('install');
+  if (report.manifest.entryPoints.length > 0) due.push('import');
+  for (const phase of due) await sink({ phase, status: 'skipped', sandbox: false, detail });
+}
+
+/** The static analyzer of a server whose sandbox is off: the sandbox phases it found due are reported skipped. */
+export function withSandboxOff(inner: ArtifactAnalyzer): ArtifactAnalyzer {
+  return {
+    ...inner,
+    async analyze(input) {
+      const pieces = await inner.analyze(input);
+      await reportSkippedPhases(
+        input.progress,
+        pieces.static,
+        'the sandbox is off on this server (SR_SANDBOX=off)',
+      );
+      return pieces;
+    },
+  };
 }

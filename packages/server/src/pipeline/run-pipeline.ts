@@ -6,6 +6,7 @@ import type { Packument, RegistryClient } from '../upstream/registry-client.js';
 import type { LoadedPolicy } from '../rules/policy-file.js';
 import { decide } from '../verdict/index.js';
 import { checkIntegrity, computeIntegrity, upstreamIntegrity } from './integrity.js';
+import { inPhase, type PhaseProgressSink } from './phase-events.js';
 import { PermanentStageError } from './types.js';
 import type { ArtifactAnalyzer, ArtifactDecision } from './types.js';
 
@@ -25,13 +26,57 @@ export interface PipelineResult extends ArtifactDecision {
  * One artifact through the stages: packument → version check → tarball download → integrity
  * (lockfile and upstream) → content-addressed store → analysis (static, dynamic: report pieces) →
  * `decide()`. The bytes analysed are the bytes stored; nothing is fetched again after the integrity
- * check. Throws on failures to analyse.
+ * check. Throws on failures to analyse. Each step is reported to `progress` as it starts and ends.
  */
 export async function runPipeline(
   job: Pick<JobRecord, 'name' | 'version' | 'integrity' | 'resolved'>,
   deps: PipelineDeps,
   signal: AbortSignal,
+  progress?: PhaseProgressSink,
 ): Promise<PipelineResult> {
+  const fetched = await inPhase(progress, 'fetch', () => fetchVerified(job, deps, signal), {
+    ended: (result) =>
+      'bytes' in result ? {} : { status: 'failed', detail: 'the tarball does not match its integrity' },
+  });
+  if (!('bytes' in fetched)) return fetched;
+  const { bytes, packument } = fetched;
+  const storagePath = await deps.artifacts.put(bytes);
+  signal.throwIfAborted();
+  const pieces = await deps.analyzer.analyze({
+    name: job.name,
+    version: job.version,
+    tarball: bytes,
+    packument,
+    signal,
+    progress,
+  });
+  const reports: ArtifactReports = { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, ...pieces };
+  const decision = decide({
+    name: job.name,
+    version: job.version,
+    reports,
+    policy: deps.policy,
+    ruleSet: deps.analyzer.ruleSet,
+  });
+  return {
+    verdict: decision.verdict,
+    reason: decision.reason,
+    findings: decision.findings,
+    reports: decision.stamp ? { ...reports, decision: decision.stamp } : reports,
+    ruleSetVersion: decision.ruleSetVersion,
+    storagePath,
+  };
+}
+
+/**
+ * Packument, version check, tarball download and integrity (lockfile and upstream): the verified
+ * bytes, or the decision on a tarball that is not the one expected.
+ */
+async function fetchVerified(
+  job: Pick<JobRecord, 'name' | 'version' | 'integrity' | 'resolved'>,
+  deps: PipelineDeps,
+  signal: AbortSignal,
+): Promise<{ bytes: Buffer; packument: Packument } | PipelineResult> {
   let packument = await fetchPackument(deps.registry, job.name, signal);
   if (!packument.versions?.[job.version]) {
     packument = await fetchPackument(deps.registry, job.name, signal, { fresh: true });
@@ -56,32 +101,7 @@ export async function runPipeline(
       schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION,
       integrity: { tarballUrl, findings: integrityFindings },
     });
-
-  const storagePath = await deps.artifacts.put(bytes);
-  signal.throwIfAborted();
-  const pieces = await deps.analyzer.analyze({
-    name: job.name,
-    version: job.version,
-    tarball: bytes,
-    packument,
-    signal,
-  });
-  const reports: ArtifactReports = { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, ...pieces };
-  const decision = decide({
-    name: job.name,
-    version: job.version,
-    reports,
-    policy: deps.policy,
-    ruleSet: deps.analyzer.ruleSet,
-  });
-  return {
-    verdict: decision.verdict,
-    reason: decision.reason,
-    findings: decision.findings,
-    reports: decision.stamp ? { ...reports, decision: decision.stamp } : reports,
-    ruleSetVersion: decision.ruleSetVersion,
-    storagePath,
-  };
+  return { bytes, packument };
 }
 
 /** The decision on reports that hold no static report (an integrity or analysis failure). */

@@ -1,5 +1,6 @@
 import type { ArtifactReports, Finding, StageReports, Verdict } from '@secure-registry/shared';
 import type { RuleSet } from '../rules/engine.js';
+import type { PhaseProgressSink } from './phase-events.js';
 
 /** What the pipeline records for one artifact: the reports and the verdict `decide()` made of them. */
 export interface ArtifactDecision {
@@ -21,6 +22,8 @@ export interface ArtifactAnalyzer {
     tarball: Uint8Array;
     packument: unknown;
     signal: AbortSignal;
+    /** Where the stages report each step as it starts and ends (./phase-events.ts). */
+    progress?: PhaseProgressSink | undefined;
   }): Promise<StageReports>;
   /**
    * The rule set that judges these reports; the full rule set when absent. Only a stand-in analyzer

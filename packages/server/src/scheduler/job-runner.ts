@@ -1,11 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ArtifactRecord, JobRecord, Store } from '../storage/store.js';
+import type { ArtifactKey, ArtifactRecord, JobRecord, Store } from '../storage/store.js';
 import type { ScanService } from '../services/scan-service.js';
 import { isDecided } from '../services/scan-planner.js';
 import { analysisFailedDecision, runPipeline } from '../pipeline/run-pipeline.js';
 import type { PipelineDeps, PipelineResult } from '../pipeline/run-pipeline.js';
 import { PermanentStageError } from '../pipeline/types.js';
+import { shouldInvestigate } from '../reviewers/llm-reviewer.js';
 import type { ArtifactReviewer } from '../reviewers/llm-reviewer.js';
+import { inPhase, phaseProgress } from '../pipeline/phase-events.js';
+import type { PhaseProgressSink } from '../pipeline/phase-events.js';
 
 export interface RetryPolicy {
   /** Attempts of the stages within one claim of the job. */
@@ -42,6 +45,7 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
     await store.completeJob(job.id, 'done', undefined, job.workerId);
     return;
   }
+  const progress = progressSink(key, deps);
   let result: PipelineResult;
   if (job.attempts > deps.retry.maxClaims) {
     result = analysisFailedDecision(
@@ -51,7 +55,7 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
     );
   } else {
     await scans.markAnalyzing(key);
-    result = await runWithRetries(job, deps, signal);
+    result = await runWithRetries(job, deps, signal, progress);
   }
   signal.throwIfAborted();
   const { storagePath, ...decision } = result;
@@ -60,7 +64,7 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
     ...(storagePath !== undefined ? { storagePath } : {}),
     decidedAt: new Date().toISOString(),
   });
-  const reviewed = await reviewStored(stored, deps, signal);
+  const reviewed = await reviewStored(stored, deps, signal, progress);
   await scans.applyArtifactDecision(key, reviewed ?? decision);
   const failed = decision.findings.find((finding) => finding.rule === 'analysis-failed');
   await store.completeJob(
@@ -71,16 +75,35 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
   );
 }
 
+/**
+ * Publishes the artifact's analysis steps on the scans that contain it (`package.phase` events). A
+ * failure to publish is logged and never stops or changes the analysis.
+ */
+function progressSink(key: ArtifactKey, deps: JobRunnerDeps): PhaseProgressSink {
+  return async (notice) => {
+    try {
+      await deps.scans.publishPhase(key, phaseProgress(notice));
+    } catch (error) {
+      deps.log?.(`${key.name}@${key.version}: publishing the ${notice.phase} step failed: ${String(error)}`);
+    }
+  };
+}
+
 /** Runs the reviewer hook on a stored decision; its failure keeps the stored decision (held stays held). */
 async function reviewStored(
   stored: ArtifactRecord,
   deps: JobRunnerDeps,
   signal: AbortSignal,
+  progress: PhaseProgressSink,
 ): Promise<Pick<ArtifactRecord, 'verdict' | 'reason' | 'findings'> | undefined> {
-  if (!deps.reviewer) return undefined;
+  const { reviewer } = deps;
+  if (!reviewer) return undefined;
   let patch;
   try {
-    patch = await deps.reviewer(stored, signal);
+    // Only what the policy sends to the investigator is shown as `investigating`.
+    patch = shouldInvestigate(stored, deps.pipeline.policy.policy)
+      ? await inPhase(progress, 'investigating', () => reviewer(stored, signal))
+      : await reviewer(stored, signal);
   } catch (error) {
     if (signal.aborted) throw error;
     deps.log?.(`${stored.name}@${stored.version}: reviewer failed: ${String(error)}`);
@@ -97,10 +120,11 @@ async function runWithRetries(
   job: JobRecord,
   deps: JobRunnerDeps,
   signal: AbortSignal,
+  progress: PhaseProgressSink,
 ): Promise<PipelineResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runPipeline(job, deps.pipeline, signal);
+      return await runPipeline(job, deps.pipeline, signal, progress);
     } catch (error) {
       if (signal.aborted) throw error;
       deps.log?.(`${job.name}@${job.version}: attempt ${attempt} failed: ${String(error)}`);

@@ -4,6 +4,7 @@ import type {
   CreateScanRequest,
   Finding,
   PackageState,
+  PhaseProgress,
   ScanResult,
   ScanSummary,
   Verdict,
@@ -110,6 +111,27 @@ export class ScanService {
       const analyzing: PackageUpdate = { state: 'analyzing', reason: undefined, findings: [] };
       const updates = new Map(keys.map((k) => [k, analyzing]));
       await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending']));
+    }
+  }
+
+  /**
+   * Publishes a step of an artifact's analysis (fetch, static, a sandbox phase, investigating) as a
+   * `package.phase` event on every running scan that contains the artifact. Ordered with the scan's
+   * state changes: a step that ended before the decision is in the log before it.
+   */
+  async publishPhase(key: ArtifactKey, progress: PhaseProgress): Promise<void> {
+    const { store, hub } = this.deps;
+    for (const { scanId, keys } of await store.findRunningScansWithArtifact(key)) {
+      await this.withLock(scanId, async () => {
+        await store.appendScanEvent(scanId, {
+          type: 'package.phase',
+          keys,
+          name: key.name,
+          version: key.version,
+          ...progress,
+        });
+        hub.notify(scanId);
+      });
     }
   }
 
