@@ -4,6 +4,7 @@ import {
   CreateScanRequest,
   ErrorBody,
   formatZodIssues,
+  PackageVerdictResponse,
   RemoteError,
   ReviewDecisionRequest,
   ReviewDecisionResponse,
@@ -74,7 +75,15 @@ export class ApiClient {
   }
 
   async #json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const response = await this.#call(method, path, body);
+    return this.#parse(await this.#call(method, path, body), method, path, schema);
+  }
+
+  async #parse<T>(
+    response: Awaited<ReturnType<typeof request>>,
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
     const text = await response.body.text().catch((error: unknown) => {
       throw networkError(`${this.server}${API_PREFIX}${path}`, error);
     });
@@ -112,6 +121,25 @@ export class ApiClient {
 
   getScan(id: string): Promise<ScanResult> {
     return this.#json('GET', `/scans/${encodeURIComponent(id)}`, ScanResult);
+  }
+
+  /**
+   * The verdict on one artifact with its stage reports; undefined when the server has none (never
+   * vetted). `integrity` picks the artifact when several share the version.
+   */
+  async getPackageVerdict(
+    name: string,
+    version: string,
+    integrity?: string,
+  ): Promise<PackageVerdictResponse | undefined> {
+    const query = integrity ? `?integrity=${encodeURIComponent(integrity)}` : '';
+    const path = `/packages/${encodeURIComponent(name)}/${encodeURIComponent(version)}${query}`;
+    const response = await this.#call('GET', path);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    return this.#parse(response, 'GET', path, PackageVerdictResponse);
   }
 
   /** Packages held for review, with their evidence (reviewer or admin role). */

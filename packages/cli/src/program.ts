@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_FAIL_ON, FAIL_ON } from './exit-codes.js';
 import type { CommandIo } from './commands/io.js';
+import type { ScriptsFlags } from './commands/scripts.js';
 import type { ScanFlags } from './commands/scan.js';
 import type { SessionFlags } from './commands/review.js';
 import type { InstallFlags } from './commands/install.js';
@@ -63,6 +64,20 @@ export function buildProgram({ io, version, setExit }: ProgramOptions): Command 
     .action(async (dir: string, flags: ScanFlags) => {
       const { runScan } = await import('./commands/scan.js');
       setExit(await runScan(dir, { ...flags, verbose: verbose() }, io, version));
+    });
+
+  program
+    .command('scripts')
+    .description(
+      'write the install-script allow-lists (npm allowScripts, pnpm allowBuilds, yarn dependenciesMeta.built) from the verdicts: only scripts observed in the sandbox and approved may run',
+    )
+    .argument('[dir]', 'project directory with its lockfile', '.')
+    .option('--write', 'apply the changes (default: print them as a diff)')
+    .option('--client <list>', "npm, pnpm and/or yarn, comma-separated (default: the lockfile's client)")
+    .option('--upstream <url>', 'upstream registry in local mode (default: npm config registry)')
+    .action(async (dir: string, flags: ScriptsFlags) => {
+      const { runScripts } = await import('./commands/scripts.js');
+      setExit(await runScripts(dir, flags, io));
     });
 
   program

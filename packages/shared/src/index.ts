@@ -14,3 +14,4 @@ export * from './packument.js';
 export * from './input-text.js';
 export * from './zod-issues.js';
 export * from './load-budget.js';
+export * from './unified-diff.js';

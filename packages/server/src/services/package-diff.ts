@@ -1,6 +1,6 @@
 /** The difference between two package tarballs: file lists and bounded unified diffs of text files. */
 import { listPackageFiles } from './package-files.js';
-import { unifiedDiff } from './unified-diff.js';
+import { unifiedDiff } from '@secure-registry/shared';
 
 export const MAX_DIFF_TOTAL_CHARS = 64 * 1024;
 export const MAX_DIFF_FILE_CHARS = 16 * 1024;
