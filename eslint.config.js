@@ -61,6 +61,7 @@ export default tseslint.config(
       '**/*.test.tsx',
       '**/test-support/**',
       'packages/cli/src/bin.ts',
+      'packages/cli/src/action/main.ts',
       'packages/cli/src/ui/**',
       'packages/cli/src/commands/**',
       'packages/server/src/main.ts',
