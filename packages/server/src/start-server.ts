@@ -30,6 +30,8 @@ import { DEFAULT_HOST, DEFAULT_LEASE_MS } from './config/variables.js';
 import { createDependencyInstaller } from './pipeline/install-dependencies.js';
 import type { InstallDependenciesOptions } from './pipeline/install-dependencies.js';
 import { createServerReviewer } from './reviewers/server-reviewer.js';
+import { advisoriesFor } from './advisories/osv.js';
+import { UpstreamWatcher } from './upstream/watch.js';
 
 export { DEFAULT_HOST, DEFAULT_LEASE_MS };
 
@@ -71,6 +73,8 @@ export interface StartServerOptions {
   llm?: LlmConfig | null | undefined;
   /** Queue analysis when the registry is asked for a tarball that was never vetted (default off). */
   vetOnDemand?: boolean | undefined;
+  /** Watch upstream for new versions of known names (./upstream/watch.ts). Default: from SR_WATCH_* (off). */
+  watch?: { intervalMs: number; scope: 'seen' | 'approved' } | false | undefined;
 }
 
 export interface RunningServer {
@@ -109,6 +113,7 @@ function resolveOptions(options: StartServerOptions): {
       bodyLimit: options.bodyLimit ?? config.bodyLimit,
       leaseMs: options.leaseMs ?? config.leaseMs,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
+      watch: options.watch ?? config.watch,
       // The configured default follows the configured sandbox; a sandbox setting given here wins, and
       // with it its own default (startServer's), unless a concurrency was configured explicitly.
       concurrency:
@@ -187,6 +192,8 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     artifacts,
     analyzer: options.analyzer ?? analysisStages(sandbox, { registry, artifacts }),
     policy,
+    advisories: async (name: string, version: string) =>
+      advisoriesFor(await store.listAdvisories(name), version),
   };
   const reviewer = llm
     ? createServerReviewer({
@@ -224,12 +231,23 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   // "Could not analyse" is not a decision (13.8): what was held for that is analysed again now.
   const unanalysed = await listUnanalysed(store, { interrupted: false });
   await queue.queueAnalysis(unanalysed.map(({ name, version, integrity }) => ({ name, version, integrity })));
+  const watcher = options.watch
+    ? new UpstreamWatcher({
+        store,
+        registry,
+        queue,
+        ...options.watch,
+        log: (message) => app.log.info(message),
+      })
+    : undefined;
+  watcher?.start();
   let closing: Promise<void> | undefined;
   return {
     url,
     store,
     close: () => {
       closing ??= (async () => {
+        await watcher?.close();
         await dispatcher.close();
         await app.close();
         await registry.close();

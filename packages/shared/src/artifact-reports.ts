@@ -116,6 +116,23 @@ export const InvestigationRecord = z.object({
 });
 export type InvestigationRecord = z.infer<typeof InvestigationRecord>;
 
+/**
+ * A published advisory naming this version as malicious (an OSV `MAL-` record): a reason to reject
+ * that no analysis is needed for, and that no rule or investigation overrides (only a person does).
+ */
+export const AdvisoryRecord = z.object({
+  /** The advisory's id, e.g. `MAL-2025-1234`. */
+  id: z.string(),
+  summary: z.string(),
+  /** Where it was imported from (a file path or URL). */
+  source: z.string(),
+  /** The advisory's own `modified` time, when it gave one. */
+  modified: z.string().optional(),
+  /** OSV's aliases (e.g. GHSA ids). */
+  aliases: z.array(z.string()).optional(),
+});
+export type AdvisoryRecord = z.infer<typeof AdvisoryRecord>;
+
 const PIECES = {
   integrity: IntegrityRecord,
   static: StaticReport,
@@ -124,6 +141,7 @@ const PIECES = {
   browser: PhaseRecord,
   sandbox: SandboxRecord,
   failure: FailureRecord,
+  advisories: z.array(AdvisoryRecord),
   llm: InvestigationRecord,
   decision: DecisionStamp,
 } as const;
@@ -141,6 +159,7 @@ export const ArtifactReports = z.looseObject({
   browser: PhaseRecord.optional(),
   sandbox: SandboxRecord.optional(),
   failure: FailureRecord.optional(),
+  advisories: z.array(AdvisoryRecord).optional(),
   llm: InvestigationRecord.optional(),
   decision: DecisionStamp.optional(),
 });

@@ -1,33 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { InstallScript, StaticReport } from '@secure-registry/analyzer';
 import { baseReport } from '../rules/test-support/report.js';
 import { createStore } from '../storage/index.js';
+import { runServerCli as run } from '../test-support/server-cli.js';
 import type { ArtifactKey } from '../storage/store.js';
-
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
-
-function run(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 const script = (isNew: boolean): InstallScript => ({
   event: 'postinstall',

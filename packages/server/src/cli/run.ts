@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Role, SecureRegistryError, UserError, redact } from '@secure-registry/shared';
+import { RemoteError, Role, SecureRegistryError, UserError, redact } from '@secure-registry/shared';
 import { issueToken } from '../http/auth.js';
 import { startServer } from '../start-server.js';
 import { createStore } from '../storage/index.js';
@@ -8,6 +8,7 @@ import { environmentHelp } from '../config/config-help.js';
 import type { Env } from '../config/server-config.js';
 import { loadConfig } from './load-config.js';
 import { reevaluateCommand } from './reevaluate.js';
+import { advisoriesCommand } from './advisories.js';
 
 /** Exit codes of `secure-registry-server`. */
 export const EXIT = {
@@ -17,7 +18,10 @@ export const EXIT = {
   internal: 1,
   /** Bad usage or configuration: an unknown command or flag, a bad environment variable. */
   usage: 2,
-  /** A resource is unavailable: the database cannot be opened or migrated, the port is taken. */
+  /**
+   * A resource is unavailable: the database cannot be opened or migrated, the port is taken, a
+   * remote source (an advisory URL) cannot be fetched.
+   */
   unavailable: 3,
 } as const;
 
@@ -34,11 +38,13 @@ const USAGE = `Usage:
                                                        print a new API token (role: admin, reviewer, ci)
   secure-registry-server reevaluate [--policy <file>] [--all] [--dry-run] [--json]
                                                        re-decide stored verdicts under the current rules and policy
+  secure-registry-server advisories import [--offline] [--json] <file|dir|url>...
+                                                       reject what OSV malware advisories (MAL-) name
   secure-registry-server --version | --help
 
 Environment (old names without SR_ still work, with a warning):
 ${environmentHelp()}
-Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database or port unavailable.
+Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database, port or remote source unavailable.
 `;
 
 export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -60,6 +66,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     }
     if (command === 'token') return await tokenCommand(rest, env, io);
     if (command === 'reevaluate') return await reevaluateCommand(rest, env, io);
+    if (command === 'advisories') return await advisoriesCommand(rest, env, io);
     throw usageError(`unknown command ${command}`);
   } catch (error) {
     return reportError(error, io, debug);
@@ -138,7 +145,10 @@ function reportError(error: unknown, io: CliIo, debug: boolean): number {
   }
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = redact(error instanceof Error ? error.message : String(error));
-  if (error instanceof SecureRegistryError && error.code.startsWith('ERR_SR_DATABASE')) {
+  if (
+    error instanceof RemoteError ||
+    (error instanceof SecureRegistryError && error.code.startsWith('ERR_SR_DATABASE'))
+  ) {
     io.stderr(`error: ${message}\n${error.hint ? `hint: ${redact(error.hint)}\n` : ''}`);
     return EXIT.unavailable;
   }

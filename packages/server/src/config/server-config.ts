@@ -27,6 +27,8 @@ export interface ServerConfig {
   concurrency: number | undefined;
   leaseMs: number | undefined;
   vetOnDemand: boolean;
+  /** The upstream watch (../upstream/watch.ts), or false when SR_WATCH_INTERVAL is 0. */
+  watch: { intervalMs: number; scope: 'seen' | 'approved' } | false;
   /** The dynamic stage's settings, or false when SR_SANDBOX=off. */
   sandbox: DynamicStageOptions | false;
   /** Resolved path of the policy file; undefined: the built-in policy. */
@@ -133,6 +135,9 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
     leaseMs: values.leaseMs,
     vetOnDemand: values.vetOnDemand ?? false,
+    watch: values.watchInterval
+      ? { intervalMs: values.watchInterval * 1000, scope: values.watchScope ?? 'seen' }
+      : false,
     sandbox,
     policyFile: values.policyFile ? resolve(cwd, values.policyFile) : undefined,
     llm: llmConfig(values),

@@ -160,6 +160,21 @@ export const VARIABLES = {
     default: 'off',
     description: 'on: a tarball request for a never-vetted version queues its analysis',
   }),
+  watchInterval: variable({
+    name: 'SR_WATCH_INTERVAL',
+    group: 'analysis',
+    schema: integer(0, 7 * 24 * 3600).optional(),
+    default: '0 (off)',
+    description:
+      'seconds between checks of upstream for new versions of watched names, vetted in the background',
+  }),
+  watchScope: variable({
+    name: 'SR_WATCH_SCOPE',
+    group: 'analysis',
+    schema: z.enum(['seen', 'approved'], 'expected seen or approved').optional(),
+    default: 'seen',
+    description: 'names watched: every name with a stored version (seen) or with an approved one',
+  }),
   sandbox: variable({
     name: 'SR_SANDBOX',
     legacy: 'SANDBOX',

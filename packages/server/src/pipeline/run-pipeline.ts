@@ -1,4 +1,8 @@
-import { ARTIFACT_REPORTS_SCHEMA_VERSION, type ArtifactReports } from '@secure-registry/shared';
+import {
+  ARTIFACT_REPORTS_SCHEMA_VERSION,
+  type AdvisoryRecord,
+  type ArtifactReports,
+} from '@secure-registry/shared';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { JobRecord } from '../storage/store.js';
 import { UpstreamHttpError } from '../upstream/registry-client.js';
@@ -16,6 +20,8 @@ export interface PipelineDeps {
   analyzer: ArtifactAnalyzer;
   /** The verdict policy `decide()` applies to the reports. */
   policy: LoadedPolicy;
+  /** The published advisories naming this version as malicious (the store's, ../advisories). */
+  advisories?: (name: string, version: string) => Promise<AdvisoryRecord[]>;
 }
 
 export interface PipelineResult extends ArtifactDecision {
@@ -27,6 +33,8 @@ export interface PipelineResult extends ArtifactDecision {
  * (lockfile and upstream) → content-addressed store → analysis (static, dynamic: report pieces) →
  * `decide()`. The bytes analysed are the bytes stored; nothing is fetched again after the integrity
  * check. Throws on failures to analyse. Each step is reported to `progress` as it starts and ends.
+ * A version a published advisory names as malicious is rejected on that alone: nothing of it is
+ * downloaded or run (it may be gone upstream already).
  */
 export async function runPipeline(
   job: Pick<JobRecord, 'name' | 'version' | 'integrity' | 'resolved'>,
@@ -34,6 +42,8 @@ export async function runPipeline(
   signal: AbortSignal,
   progress?: PhaseProgressSink,
 ): Promise<PipelineResult> {
+  const advisories = (await deps.advisories?.(job.name, job.version)) ?? [];
+  if (advisories.length > 0) return decided({ schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, advisories });
   const fetched = await inPhase(progress, 'fetch', () => fetchVerified(job, deps, signal), {
     ended: (result) =>
       'bytes' in result ? {} : { status: 'failed', detail: 'the tarball does not match its integrity' },
@@ -104,7 +114,7 @@ async function fetchVerified(
   return { bytes, packument };
 }
 
-/** The decision on reports that hold no static report (an integrity or analysis failure). */
+/** The decision on reports that hold no static report (an advisory, an integrity or analysis failure). */
 function decided(reports: ArtifactReports): PipelineResult {
   const { verdict, reason, findings, ruleSetVersion } = decide({ reports });
   return { verdict, reason, findings, reports, ruleSetVersion, storagePath: undefined };

@@ -4,6 +4,7 @@ import { SecureRegistryError } from '@secure-registry/shared';
 import type { StoreContext } from './context.js';
 import { migrationProvider } from './migrations/index.js';
 import type { OpenedDatabase } from './open-database.js';
+import * as advisories from './advisories.js';
 import * as artifacts from './store-artifacts.js';
 import * as jobs from './store-jobs.js';
 import * as reviews from './reviews.js';
@@ -57,6 +58,8 @@ export class KyselyStore implements Store {
   getArtifacts: Store['getArtifacts'] = (keys) => artifacts.getArtifacts(this.#ctx, keys);
   listArtifactsByName: Store['listArtifactsByName'] = (name) =>
     artifacts.listArtifactsByName(this.#ctx, name);
+  listArtifactNames: Store['listArtifactNames'] = (options) =>
+    artifacts.listArtifactNames(this.#ctx, options?.approvedOnly ?? false);
   upsertArtifact: Store['upsertArtifact'] = (key, patch) => artifacts.upsertArtifact(this.#ctx, key, patch);
 
   createScan: Store['createScan'] = (scan) => scans.createScan(this.#ctx, scan);
@@ -97,4 +100,8 @@ export class KyselyStore implements Store {
     reviews.listReviewDecisions(this.#ctx, query);
   listArtifactsByVerdict: Store['listArtifactsByVerdict'] = (verdict, limit) =>
     reviews.listArtifactsByVerdict(this.#ctx, verdict, limit);
+
+  putAdvisories: Store['putAdvisories'] = (rows) => advisories.putAdvisories(this.#ctx, rows);
+  deleteAdvisories: Store['deleteAdvisories'] = (ids) => advisories.deleteAdvisories(this.#ctx, ids);
+  listAdvisories: Store['listAdvisories'] = (name) => advisories.listAdvisories(this.#ctx, name);
 }

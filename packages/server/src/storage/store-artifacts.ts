@@ -55,6 +55,14 @@ export async function listArtifactsByName(ctx: StoreContext, name: string): Prom
   return rows.map(artifactFromRow);
 }
 
+/** The names with a stored artifact (with an approved one, for `approvedOnly`), in name order. */
+export async function listArtifactNames(ctx: StoreContext, approvedOnly: boolean): Promise<string[]> {
+  let query = ctx.db.selectFrom('artifacts').select('name').distinct();
+  if (approvedOnly) query = query.where('verdict', '=', 'approved');
+  const rows = await query.orderBy('name').execute();
+  return rows.map((row) => row.name);
+}
+
 /**
  * Insert-if-missing, then lock, merge (`mergeArtifactPatch`) and update, in one transaction, so
  * concurrent upserts of one artifact apply one after the other.

@@ -15,6 +15,7 @@ import type {
   SourceKind,
   Verdict,
 } from '@secure-registry/shared';
+import type { PackageAdvisory } from '../advisories/osv.js';
 
 /** An artifact is identified by name, version and SRI integrity (the strongest hash). */
 export interface ArtifactKey {
@@ -128,6 +129,8 @@ export interface Store {
   getArtifacts(keys: readonly ArtifactKey[]): Promise<Map<string, ArtifactRecord>>;
   /** All artifacts of a name, any version (for the registry and "previous version" lookups). */
   listArtifactsByName(name: string): Promise<ArtifactRecord[]>;
+  /** The names with a stored artifact, or with an approved one (what the upstream watch follows). */
+  listArtifactNames(options?: { approvedOnly?: boolean }): Promise<string[]>;
   /**
    * Inserts (as `pending`) or updates, atomically, and returns the stored record. Never
    * downgrades:
@@ -221,4 +224,11 @@ export interface Store {
   listReviewDecisions(query: ReviewQuery): Promise<ReviewRecord[]>;
   /** Artifacts with this verdict (e.g. `review`: held for a person), oldest decision first. */
   listArtifactsByVerdict(verdict: Verdict, limit?: number): Promise<ArtifactRecord[]>;
+
+  // Advisories (published records naming packages as malicious)
+  /** Inserts or replaces each advisory by id and package name. */
+  putAdvisories(advisories: readonly PackageAdvisory[]): Promise<void>;
+  /** Removes the advisories with these ids (withdrawn); returns the package names they named. */
+  deleteAdvisories(ids: readonly string[]): Promise<string[]>;
+  listAdvisories(name: string): Promise<PackageAdvisory[]>;
 }

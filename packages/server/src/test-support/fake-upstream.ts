@@ -21,6 +21,10 @@ export interface FakeVersion {
   distIntegrity?: string | null;
   /** Serve these tarball bytes instead of building one from `files` (hand-crafted archives). */
   tarball?: Buffer;
+  /** The packument's `time` of this version (default 2020-06-01). */
+  publishedAt?: string;
+  /** Leave `dist-tags.latest` where it is (default: the added version becomes latest). */
+  untagged?: boolean;
 }
 
 export interface BuiltTarball {
@@ -117,8 +121,9 @@ export class FakeUpstream {
     };
     if (version.distIntegrity !== null) dist.integrity = version.distIntegrity ?? built.integrity;
     (packument.versions as Record<string, unknown>)[version.version] = { ...manifest, dist };
-    (packument['dist-tags'] as Record<string, string>).latest = version.version;
-    (packument.time as Record<string, string>)[version.version] = '2020-06-01T00:00:00.000Z';
+    if (!version.untagged) (packument['dist-tags'] as Record<string, string>).latest = version.version;
+    (packument.time as Record<string, string>)[version.version] =
+      version.publishedAt ?? '2020-06-01T00:00:00.000Z';
     this.packuments.set(version.name, packument);
     return built;
   }

@@ -3,6 +3,7 @@
 // after analysis (pipeline/run-pipeline.ts), after an investigation (reviewers/llm-reviewer.ts),
 // after a review decision (services/review-service.ts) and by `reevaluate` — nowhere else.
 import type {
+  AdvisoryRecord,
   ArtifactReports,
   DecisionStamp,
   Finding,
@@ -58,9 +59,33 @@ const failureFinding = (attempts: number, message: string): Finding => ({
   evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
 });
 
+/** A published advisory names the version as malicious: rejected, whatever the analysis saw. */
+function advisoryDecision(advisories: readonly AdvisoryRecord[]): Decision {
+  const ids = advisories.map((advisory) => advisory.id).join(', ');
+  return {
+    verdict: 'rejected',
+    reason: `known malicious: ${ids} (${advisories[0]?.summary ?? 'published advisory'})`,
+    findings: advisories.map((advisory) => ({
+      rule: 'known-malicious',
+      severity: 'critical',
+      message: `a published advisory names this version as malicious: ${advisory.id}: ${advisory.summary}`,
+      evidence: [
+        {
+          kind: 'metadata',
+          detail: `${advisory.id} from ${advisory.source}${advisory.modified ? ` (modified ${advisory.modified})` : ''}`,
+          ...(advisory.aliases?.length ? { excerpt: `aliases: ${advisory.aliases.join(', ')}` } : {}),
+        },
+      ],
+    })),
+    ruleSetVersion: undefined,
+    stamp: undefined,
+  };
+}
+
 /** What a verdict is made of: the reports under the rules, or what stopped the analysis. */
 function judge(input: Extract<DecideInput, { reports: ArtifactReports }>): Decision {
   const { reports } = input;
+  if (reports.advisories?.length) return advisoryDecision(reports.advisories);
   if (reports.integrity) {
     const { findings, tarballUrl } = reports.integrity;
     const mismatch = findings.some((finding) => finding.rule === 'integrity-mismatch');
@@ -120,8 +145,8 @@ function judge(input: Extract<DecideInput, { reports: ArtifactReports }>): Decis
 }
 
 /**
- * The verdict: a person's decision when there is one (final); else the rules over the reports under
- * the policy (an integrity failure rejects or holds, an analysis that did not finish holds), with
+ * The verdict: a person's decision when there is one (final); else a published advisory (rejected);
+ * else the rules over the reports under the policy (an integrity failure rejects or holds, an analysis that did not finish holds), with
  * the LLM investigation applied on top as far as the policy allows.
  */
 export function decide(input: DecideInput): Decision {
@@ -136,7 +161,8 @@ export function decide(input: DecideInput): Decision {
     };
   }
   const judged = judge(input);
-  if (!input.llm) return judged;
+  // No investigation argues a published advisory away; only a person's decision replaces it.
+  if (!input.llm || input.reports.advisories?.length) return judged;
   if (!input.policy)
     throw new BugError('ERR_SR_DECIDE', 'decide() needs the policy to apply an investigation');
   return { ...judged, ...withInvestigation(judged, input.llm, input.policy.policy) };
