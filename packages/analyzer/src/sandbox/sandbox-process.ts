@@ -1,6 +1,7 @@
 // The host side of one sandbox: the fake internet (sink in its own network namespace), the traced
 // bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bwrapArgs } from './bwrap-args.js';
@@ -129,6 +130,28 @@ export async function killTree(tracer: ChildProcess, cgroups: Cgroups): Promise<
   if (tracer.exitCode === null && tracer.signalCode === null) killQuietly(tracerPid);
 }
 
+/** The fd bubblewrap reads its arguments from (the runners close it first thing). */
+export const ARGS_FD = 4;
+
+let initPath: string | undefined;
+
+/**
+ * A symlink named `init` to bubblewrap: a process's name (/proc/PID/comm) is the basename of the
+ * path it was executed by. One per process, in a directory the sandbox's host uid can traverse.
+ */
+export function initLink(): string {
+  if (initPath) return initPath;
+  const bwrap = HOST_ENV.PATH.split(':')
+    .map((dir) => join(dir, 'bwrap'))
+    .find((candidate) => existsSync(candidate));
+  if (!bwrap) throw new Error('bwrap is not installed');
+  const dir = mkdtempSync('/tmp/sr-init-');
+  chmodSync(dir, 0o755);
+  symlinkSync(bwrap, join(dir, 'init'));
+  initPath = join(dir, 'init');
+  return initPath;
+}
+
 export interface TracedSandbox {
   child: ChildProcess;
   exited: Promise<'exited'>;
@@ -163,6 +186,9 @@ export function spawnTracedSandbox(options: {
   // Without a pids cgroup, RLIMIT_NPROC on the dedicated sandbox uid bounds the process count.
   const nproc = cgroups.pidsLimited ? [] : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
   const joinCgroups = cgroups.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ') || 'true';
+  // bubblewrap is PID 1 of the sandbox, and everything there may read /proc/1/cmdline and comm: its
+  // options (environment values, honeytokens among them) come on fd 4 (bubblewrap 0.8 takes the
+  // command only from its own argv), and it runs as `init`.
   const args = [
     '-c', `${joinCgroups} && exec "$@"`, 'sh',
     // strace dies with this process; bubblewrap (--die-with-parent) and its pid namespace with strace.
@@ -170,9 +196,17 @@ export function spawnTracedSandbox(options: {
     'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
     'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
     'setpriv', `--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_UID}`, '--clear-groups', '--',
-    ...nproc, 'bwrap', ...bwrap,
+    ...nproc, 'bash', '-c', `exec -a /sbin/init "$0" --args ${ARGS_FD} "$@"`, initLink(), ...bwrap.slice(bwrap.indexOf('--') + 1),
   ]; // prettier-ignore
-  const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: HOST_ENV });
+  const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: HOST_ENV });
+  const argsStream = child.stdio[ARGS_FD] as NodeJS.WritableStream | null;
+  argsStream?.on('error', () => undefined);
+  argsStream?.end(
+    bwrap
+      .slice(0, bwrap.indexOf('--'))
+      .map((arg) => `${arg}\0`)
+      .join(''),
+  );
   let output = '';
   const keep = (d: Buffer): void => {
     if (output.length < 64 * 1024) output += d.toString();

@@ -12,6 +12,14 @@ import { dirname } from 'node:path';
 import { browser, lingerOver, loadEntries, networkInFlight, type Send } from './load-entries.js';
 import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
 
+// fd 4 carried bubblewrap's arguments (../sandbox-process.ts): closed, so nothing of the sandbox's
+// making stays open in the package's processes.
+try {
+  closeSync(4);
+} catch {
+  // not open (a loader process)
+}
+
 export interface BatchRunnerPackage {
   name: string;
   version: string;

@@ -3,9 +3,17 @@
 // fd 3 as JSON lines; after reporting `done` it stays alive so delayed payloads can fire until the host
 // ends the run.
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, readFileSync } from 'node:fs';
 import { browser, loadEntries, networkInFlight } from './load-entries.js';
 import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
+
+// fd 4 carried bubblewrap's arguments (../sandbox-process.ts): closed, so nothing of the sandbox's
+// making stays open in the package's processes.
+try {
+  closeSync(4);
+} catch {
+  // not open (a loader process)
+}
 
 export interface RunnerConfig {
   phase: 'install' | 'import' | 'browser';

