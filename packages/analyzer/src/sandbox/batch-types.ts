@@ -44,6 +44,8 @@ export interface BatchRunOptions {
   memoryMb?: number;
   /** Default 1024. */
   maxProcesses?: number;
+  /** The most trace (MiB) the batch may write before it is ended, fail closed. Default 512. */
+  maxTraceMb?: number;
   /** Size of the run's tmpfs (HOME, project with every package, /tmp). Default 4096. */
   diskMb?: number;
   nodePath?: string;

@@ -1,14 +1,15 @@
 // Stages one batch on the host: one tmpfs with HOME, /etc, /usr/local and a project whose node_modules
 // holds every package of the batch where npm would put it, and the batch runner's configuration.
+import { createRunDirs } from './run-state.js';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExistingFile } from '../trace/file-detail.js';
 import type { BatchPackage, BatchRunOptions } from './batch-types.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
-import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { runCommand, unmount } from './host-ops.js';
 import { copyPackages, installPath } from './place-packages.js';
 import { createPersona, etcFiles, homeFiles, projectFiles, type Persona } from './layout.js';
 import {
@@ -56,12 +57,7 @@ export async function prepareBatch(
   const paths = options.packages.map(installPath);
   if (new Set(paths).size !== paths.length)
     throw new Error('two packages of the batch share an install path');
-  const hostDir = await mkdtemp('/tmp/sr-host-');
-  await chmod(hostDir, 0o700);
-  const runRoot = `/tmp/sr-fs-${id}`;
-  await mkdir(runRoot, { mode: 0o755 });
-  const mounted = await mountTmpfs(runRoot, { sizeMb: options.diskMb ?? 4096, uid: 0, gid: 0 });
-  if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
+  const { hostDir, runRoot, mounted } = await createRunDirs(id, options.diskMb ?? 4096, details);
   try {
     const persona = createPersona();
     const honeytokens = createHoneytokens({ home: persona.home, projectDir: persona.projectDir });

@@ -1,15 +1,16 @@
 // Stages one run on the host: a size-limited tmpfs holding the sandbox's HOME, /tmp, /etc and
 // /usr/local (decoys, the runner), honeytokens, the package and its dependencies.
+import { createRunDirs } from './run-state.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExistingFile } from '../trace/file-detail.js';
 import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
-import { mountTmpfs, runCommand, unmount } from './host-ops.js';
+import { runCommand, unmount } from './host-ops.js';
 import { NODE_GYP_SHIM, nodeGypCache, nodeHeaders } from './native-build.js';
 import { copyPackages, installPath, linkBins } from './place-packages.js';
 import {
@@ -164,12 +165,7 @@ export async function prepareRun(options: PhaseRunOptions): Promise<PreparedRun>
   const details: string[] = [];
   const manifest = readManifest(options.packageDir);
   const placements = placePackages(options);
-  const hostDir = await mkdtemp('/tmp/sr-host-');
-  await chmod(hostDir, 0o700);
-  const runRoot = `/tmp/sr-fs-${id}`;
-  await mkdir(runRoot, { mode: 0o755 });
-  const mounted = await mountTmpfs(runRoot, { sizeMb: options.diskMb ?? 256, uid: 0, gid: 0 });
-  if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
+  const { hostDir, runRoot, mounted } = await createRunDirs(id, options.diskMb ?? 256, details);
   try {
     return await stage({ id, hostDir, runRoot, mounted, details, manifest, placements, options });
   } catch (error) {

@@ -17,6 +17,7 @@ import {
   spawnTracedSandbox,
   startSink,
   stopSink,
+  traceLimitError,
   type Sink,
 } from './sandbox-process.js';
 import type { SinkRecord } from './sink-protocol.js';
@@ -44,7 +45,13 @@ async function executeBatch(
   batch: PreparedBatch,
   sink: Sink,
   cgroups: Cgroups,
-  options: { batchTimeoutMs: number; graceMs: number; maxProcesses: number; nodePath: string },
+  options: {
+    batchTimeoutMs: number;
+    graceMs: number;
+    maxProcesses: number;
+    maxTraceMb: number;
+    nodePath: string;
+  },
 ): Promise<BatchOutcome> {
   const messages: RunnerMessage[] = [];
   const started = new Set<number>();
@@ -59,6 +66,7 @@ async function executeBatch(
     sink,
     cgroups,
     maxProcesses: options.maxProcesses,
+    maxTraceBytes: options.maxTraceMb * 1024 * 1024,
     onMessage: (m) => {
       const index = typeof m.index === 'number' ? m.index : undefined;
       if (m.type === 'start' && index !== undefined) started.add(index);
@@ -77,11 +85,14 @@ async function executeBatch(
   });
   const done = new Promise<'done'>((resolve) => (onDone = () => resolve('done')));
   const limit = deadline(options.batchTimeoutMs);
-  const first = await Promise.race([done, sandbox.exited, limit.reached]);
+  const first = await Promise.race([done, sandbox.exited, limit.reached, sandbox.traceLimit]);
   limit.cancel();
   let status: PhaseRun['status'] = 'completed';
   let error: string | undefined;
-  if (first === 'done') {
+  if (first === 'trace-limit') {
+    status = 'crashed';
+    error = traceLimitError(options.maxTraceMb * 1024 * 1024);
+  } else if (first === 'done') {
     await Promise.race([sandbox.exited, sleep(options.graceMs)]);
   } else if (first === 'timeout') {
     status = 'timeout';
@@ -234,6 +245,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
     groupSize: options.phase === 'browser' ? 64 : 16,
     memoryMb: 4096,
     maxProcesses: 1024,
+    maxTraceMb: 512,
     nodePath: process.execPath,
     batchTimeoutMs: timeoutMs * Math.ceil(options.packages.length / concurrency) + 30_000,
     ...options,

@@ -25,6 +25,7 @@ import {
   spawnTracedSandbox,
   startSink,
   stopSink,
+  traceLimitError,
   type Sink,
 } from './sandbox-process.js';
 import type { SinkRecord } from './sink-protocol.js';
@@ -44,7 +45,9 @@ async function execute(
   run: PreparedRun,
   sink: Sink,
   cgroups: Cgroups,
-  options: Required<Pick<PhaseRunOptions, 'timeoutMs' | 'graceMs' | 'maxProcesses' | 'nodePath'>> &
+  options: Required<
+    Pick<PhaseRunOptions, 'timeoutMs' | 'graceMs' | 'maxProcesses' | 'maxTraceMb' | 'nodePath'>
+  > &
     PhaseRunOptions,
 ): Promise<Outcome> {
   const { persona } = run;
@@ -73,6 +76,7 @@ async function execute(
     sink,
     cgroups,
     maxProcesses: options.maxProcesses,
+    maxTraceBytes: options.maxTraceMb * 1024 * 1024,
     readOnlyBinds: run.readOnlyBinds,
     onMessage: (message) => {
       messages.push(message);
@@ -85,10 +89,17 @@ async function execute(
   const { child, exited } = sandbox;
   const done = new Promise<'done'>((resolve) => (onDone = () => resolve('done')));
   const limit = deadline(options.timeoutMs);
-  const first = await Promise.race([done, exited, limit.reached]);
+  const first = await Promise.race([done, exited, limit.reached, sandbox.traceLimit]);
   limit.cancel();
   let outcome: Outcome;
-  if (first === 'done') {
+  if (first === 'trace-limit') {
+    outcome = {
+      status: 'crashed',
+      error: traceLimitError(options.maxTraceMb * 1024 * 1024),
+      messages,
+      output: '',
+    };
+  } else if (first === 'done') {
     await Promise.race([exited, sleep(options.graceMs)]);
     outcome = { status: 'completed', exitCode: doneCode, messages, output: '' };
   } else if (first === 'timeout') {
@@ -159,6 +170,7 @@ export async function runPhase(options: PhaseRunOptions): Promise<PhaseRun> {
     graceMs: 3_000,
     memoryMb: 1024,
     maxProcesses: 256,
+    maxTraceMb: 128,
     nodePath: process.execPath,
     ...options,
   };

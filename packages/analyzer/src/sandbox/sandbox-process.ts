@@ -2,7 +2,7 @@
 // bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bwrapArgs } from './bwrap-args.js';
 import { parseJsonLines, type RunnerMessage } from './collect-events.js';
@@ -130,6 +130,9 @@ export async function killTree(tracer: ChildProcess, cgroups: Cgroups): Promise<
   if (tracer.exitCode === null && tracer.signalCode === null) killQuietly(tracerPid);
 }
 
+/** The per-process directory of the `init` symlink: `sr-init-<pid>-…` (swept when the pid is gone). */
+export const INIT_PREFIX = 'sr-init-';
+
 /** The fd bubblewrap reads its arguments from (the runners close it first thing). */
 export const ARGS_FD = 4;
 
@@ -145,16 +148,24 @@ export function initLink(): string {
     .map((dir) => join(dir, 'bwrap'))
     .find((candidate) => existsSync(candidate));
   if (!bwrap) throw new Error('bwrap is not installed');
-  const dir = mkdtempSync('/tmp/sr-init-');
+  const dir = mkdtempSync(`/tmp/${INIT_PREFIX}${process.pid}-`);
   chmodSync(dir, 0o755);
   symlinkSync(bwrap, join(dir, 'init'));
   initPath = join(dir, 'init');
   return initPath;
 }
 
+export const traceLimitError = (maxTraceBytes: number): string =>
+  `the trace grew past ${Math.round(maxTraceBytes / 1024 / 1024)} MiB (a flood of system calls); the run was ended`;
+
 export interface TracedSandbox {
   child: ChildProcess;
   exited: Promise<'exited'>;
+  /**
+   * Resolves when the trace file grows past `maxTraceBytes` (a package can make strace write tens
+   * of megabytes a second): the run is then ended like a timeout, never judged on a cut trace.
+   */
+  traceLimit: Promise<'trace-limit'>;
   /** The first 64 KiB of the sandbox's stdout and stderr. */
   output(): string;
 }
@@ -169,6 +180,8 @@ export function spawnTracedSandbox(options: {
   sink: Sink;
   cgroups: Cgroups;
   maxProcesses: number;
+  /** The most bytes of trace a run may write (checked every 100 ms). */
+  maxTraceBytes: number;
   readOnlyBinds?: { hostDir: string; path: string }[];
   onMessage: (message: RunnerMessage) => void;
 }): TracedSandbox {
@@ -223,5 +236,19 @@ export function spawnTracedSandbox(options: {
   });
   reportStream?.on('error', () => undefined);
   const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
-  return { child, exited, output: () => output };
+  const tracePath = join(options.hostDir, 'strace.txt');
+  const traceLimit = new Promise<'trace-limit'>((resolve) => {
+    const timer = setInterval(() => {
+      stat(tracePath)
+        .then((info) => {
+          if (info.size > options.maxTraceBytes) {
+            clearInterval(timer);
+            resolve('trace-limit');
+          }
+        })
+        .catch(() => undefined);
+    }, 100);
+    void exited.then(() => clearInterval(timer));
+  });
+  return { child, exited, traceLimit, output: () => output };
 }

@@ -23,6 +23,8 @@ export interface PhaseRunOptions {
   memoryMb?: number;
   /** Default 256. */
   maxProcesses?: number;
+  /** The most trace (MiB) the run may write before it is ended, fail closed. Default 128. */
+  maxTraceMb?: number;
   /** Size of the run's tmpfs (HOME, project, /tmp). Default 256. */
   diskMb?: number;
   /** The Node binary to bind into the sandbox. Default: the running Node (process.execPath). */
