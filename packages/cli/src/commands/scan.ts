@@ -2,19 +2,18 @@ import { basename, relative, resolve } from 'node:path';
 import type { Instance } from 'ink';
 import { UserError } from '@secure-registry/shared';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
-import { ApiClient } from '../api-client.js';
+import type { ApiClient } from '../api-client.js';
 import { DEFAULT_FAIL_ON, ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { buildJsonReport } from '../output/json.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
 import { buildSarif } from '../output/sarif.js';
-import { openConfigStore, resolveTarget } from '../services/config.js';
-import { startLocalServer } from '../services/local-server.js';
+import { readStoredConfig, resolveTarget } from '../services/target.js';
 import type { RunningServer } from '../services/local-server.js';
-import { loadLockfile } from '../services/lockfile.js';
-import { findProjectLockfile } from '../services/lockfile-foreign.js';
-import { submitAndFollowScan } from '../services/scan-follow.js';
+import { findProjectLockfile } from '../services/lockfile-find.js';
 import { resolveUpstream } from '../services/upstream.js';
+import { openScanCache, scanCacheEnabled } from '../services/warm-cache.js';
+import type { CachedScan } from '../services/warm-cache.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
 import type { ScanViewState } from '../ui/scan-state.js';
 import { phaseSummaryLines, stepsOf } from '../ui/phase-state.js';
@@ -45,7 +44,7 @@ export async function runScan(
   if (flags.json && flags.sarif) {
     throw new UserError('ERR_SR_USAGE', '--json and --sarif cannot be combined: each prints one document');
   }
-  const target = resolveTarget(openConfigStore(io.env).store, io.env);
+  const target = resolveTarget(await readStoredConfig(io.env), io.env);
   // `--use` needs a persistent registry: in local mode it fails as `secure-registry use` does.
   if (flags.use) (await import('./use.js')).vettedRegistry(io.env);
   if (target.mode === 'hosted' && flags.upstream) {
@@ -60,29 +59,54 @@ export async function runScan(
     (await findProjectLockfile(projectDir)) === undefined
       ? { env: io.env, registry: await resolveUpstream({ flag: flags.upstream, projectDir, env: io.env }) }
       : undefined;
-  const lockfile = await loadLockfile(dir, resolveWith ? { resolveWith } : {});
+  // Local mode keeps the last graph and result of an unchanged project (services/warm-cache.ts).
+  const cache =
+    target.mode === 'local' && !resolveWith && scanCacheEnabled(io.env)
+      ? await openScanCache(target.dataDir, toolVersion)
+      : undefined;
+  let lockfile = await cache?.cachedLockfile(projectDir);
+  if (!lockfile) {
+    const { loadLockfile } = await import('../services/lockfile.js');
+    lockfile = await loadLockfile(dir, resolveWith ? { resolveWith } : {});
+    await cache?.saveLockfile(projectDir, lockfile).catch(() => undefined);
+  }
   if (lockfile.resolved) io.stderr.write(`secure-registry: ${lockfile.resolved}\n`);
 
   let server: RunningServer | undefined;
   let client: ApiClient | undefined;
   let view: LiveView | undefined;
   let exitCode: number;
+  let savable: CachedScan | undefined;
   const mode = flags.json || flags.sarif ? 'document' : wantsInteractive(io) ? 'ink' : 'plain';
   const plain = (lines: string[]) => {
     if (mode === 'plain' && lines.length) io.stdout.write(`${lines.join('\n')}\n`);
   };
+  const label = basename(lockfile.dir);
   try {
-    if (target.mode === 'local') {
+    const cached = await cache?.cachedResult(lockfile.graph, label);
+    if (cached) {
+      // Every verdict it used is still the stored one: the server would answer the same.
+      plain([
+        `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → stored verdicts in ${target.mode === 'local' ? target.dataDir : ''}`,
+      ]);
+    } else if (target.mode === 'local') {
       const upstream = await resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
       if (flags.verbose) io.stderr.write(`local mode: data in ${target.dataDir}, upstream ${upstream}\n`);
+      const [{ startLocalServer }, { ApiClient }] = await Promise.all([
+        import('../services/local-server.js'),
+        import('../api-client.js'),
+      ]);
       server = await startLocalServer({ dataDir: target.dataDir, upstream, env: io.env });
       client = new ApiClient({ server: server.url });
     } else {
+      const { ApiClient } = await import('../api-client.js');
       client = new ApiClient({ server: target.server, token: target.token });
     }
-    plain([
-      `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → ${client.server}`,
-    ]);
+    if (client) {
+      plain([
+        `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → ${client.server}`,
+      ]);
+    }
     let state = initialScanViewState(lockfile.fileName, lockfile.graph.nodes.length);
     if (mode === 'ink') view = await openLiveView(io, state);
     const onEvent = (event: ScanEvent) => {
@@ -92,13 +116,26 @@ export async function runScan(
       state = reduceScanEvent(state, event);
       view?.update(state);
     };
-    const result = await submitAndFollowScan({
-      client,
-      graph: lockfile.graph,
-      label: basename(lockfile.dir),
-      onEvent,
-    });
+    const events: ScanEvent[] = [];
+    let result: ScanResult;
+    if (cached) {
+      for (const event of cached.events) onEvent(event);
+      result = cached.result;
+    } else {
+      const { submitAndFollowScan } = await import('../services/scan-follow.js');
+      result = await submitAndFollowScan({
+        client: client!,
+        graph: lockfile.graph,
+        label,
+        onEvent: (event) => {
+          events.push(event);
+          onEvent(event);
+        },
+      });
+    }
     exitCode = exitCodeFor(result.packages, failOn);
+    // Recorded once the server is closed: its last writes are then in the database.
+    if (!cached) savable = { result, events };
     const format = flags.sarif ? 'sarif' : flags.json ? 'json' : undefined;
     const analysis = phaseSummaryLines(state.phases);
     await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion, analysis });
@@ -107,6 +144,7 @@ export async function runScan(
     await client?.close();
     await server?.close();
   }
+  if (cache && savable) await cache.saveResult(lockfile.graph, label, savable).catch(() => undefined);
   if (exitCode !== ExitCode.Ok || target.mode !== 'hosted') return exitCode;
   // After the view is gone: `use` may ask on the terminal and prints what it changed. Loaded only
   // here (`use` runs npm through execa).

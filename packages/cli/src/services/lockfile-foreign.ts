@@ -2,7 +2,7 @@
  * pnpm and Yarn lockfiles, and a package.json without any lockfile: finding them in a project
  * directory and reading them into the shared dependency graph (graph-pnpm.ts, graph-yarn.ts).
  */
-import { copyFile, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { parseSyml } from '@yarnpkg/parsers';
@@ -13,32 +13,11 @@ import type { Env } from './config.js';
 import { graphFromPnpmLockfile, pnpmLockfileMajor } from './graph-pnpm.js';
 import { graphFromYarnLockfile, isBerryLockfile } from './graph-yarn.js';
 import type { YarnManifest } from './graph-yarn.js';
+import { isFile } from './lockfile-find.js';
 import { resolveFailure, resolveLockfile } from './npm.js';
 
-export type LockfileKind = 'npm' | 'pnpm' | 'yarn';
-
-/** The lockfiles read, in the order they are looked for (npm's first, as npm itself would). */
-export const PROJECT_LOCKFILES: readonly { name: string; kind: LockfileKind }[] = [
-  { name: 'npm-shrinkwrap.json', kind: 'npm' },
-  { name: 'package-lock.json', kind: 'npm' },
-  { name: 'pnpm-lock.yaml', kind: 'pnpm' },
-  { name: 'yarn.lock', kind: 'yarn' },
-];
-
-export async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() === true;
-}
-
-/** The first lockfile of PROJECT_LOCKFILES present in `dir` (a directory), or undefined. */
-export async function findProjectLockfile(
-  dir: string,
-): Promise<{ path: string; kind: LockfileKind } | undefined> {
-  for (const { name, kind } of PROJECT_LOCKFILES) {
-    const path = join(dir, name);
-    if (await isFile(path)) return { path, kind };
-  }
-  return undefined;
-}
+export { PROJECT_LOCKFILES, findProjectLockfile, isFile } from './lockfile-find.js';
+export type { LockfileKind } from './lockfile-find.js';
 
 async function readManifest(path: string): Promise<YarnManifest | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);

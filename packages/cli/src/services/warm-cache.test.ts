@@ -1,0 +1,79 @@
+import { after, before, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openConfigStore } from './config.js';
+import { loadLockfile } from './lockfile.js';
+import { configFilePath, readStoredConfig } from './target.js';
+import { openScanCache } from './warm-cache.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../../fixtures/lockfiles/', import.meta.url));
+let work: string;
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'sr-cli-warm-cache-'));
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** npm/cli's lockfile with its workspaces on disk, as in a checkout. */
+function npmCliProject(): string {
+  const dir = join(work, 'npm-cli');
+  mkdirSync(dir);
+  const text = readFileSync(join(FIXTURES, 'npm-cli-v3.package-lock.json'), 'utf8');
+  writeFileSync(join(dir, 'package-lock.json'), text);
+  const packages = JSON.parse(text).packages as Record<string, Record<string, unknown>>;
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(packages['']));
+  for (const [location, entry] of Object.entries(packages)) {
+    if (location === '' || location.includes('node_modules/')) continue;
+    mkdirSync(join(dir, location), { recursive: true });
+    writeFileSync(join(dir, location, 'package.json'), JSON.stringify(entry));
+  }
+  return dir;
+}
+
+test('the graph cache returns what Arborist read, until an input it reads changes', async () => {
+  const dir = npmCliProject();
+  const cache = await openScanCache(join(work, 'data'), '0.0.0-test');
+  assert.equal(await cache.cachedLockfile(dir), undefined);
+  const loaded = await loadLockfile(dir);
+  assert.equal(loaded.reader, 'arborist');
+  await cache.saveLockfile(dir, loaded);
+  assert.deepEqual(await cache.cachedLockfile(dir), loaded);
+
+  // A new workspace folder matching the root's globs changes what Arborist sees.
+  const workspaces = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { workspaces: string[] })
+    .workspaces;
+  const glob = workspaces.find((w) => w.endsWith('/*'));
+  assert.ok(glob, JSON.stringify(workspaces));
+  const extra = join(dir, glob.slice(0, -2), 'zz-new-workspace');
+  mkdirSync(extra, { recursive: true });
+  writeFileSync(join(extra, 'package.json'), JSON.stringify({ name: 'zz-new-workspace', version: '1.0.0' }));
+  assert.equal(await cache.cachedLockfile(dir), undefined);
+  rmSync(extra, { recursive: true });
+  assert.deepEqual(await cache.cachedLockfile(dir), loaded);
+
+  // Any byte of the lockfile or package.json.
+  const lock = readFileSync(join(dir, 'package-lock.json'), 'utf8');
+  writeFileSync(join(dir, 'package-lock.json'), `${lock}\n`);
+  assert.equal(await cache.cachedLockfile(dir), undefined);
+  writeFileSync(join(dir, 'package-lock.json'), lock);
+  const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
+  writeFileSync(join(dir, 'package.json'), ` ${manifest}`);
+  assert.equal(await cache.cachedLockfile(dir), undefined);
+  writeFileSync(join(dir, 'package.json'), manifest);
+  assert.deepEqual(await cache.cachedLockfile(dir), loaded);
+  // Another CLI version starts over.
+  const next = await openScanCache(join(work, 'data'), '0.0.1-test');
+  assert.equal(await next.cachedLockfile(dir), undefined);
+});
+
+test('the stored login is read from the file Conf writes', async () => {
+  const env = { SECURE_REGISTRY_CONFIG_DIR: join(work, 'config') };
+  assert.deepEqual(await readStoredConfig(env), {});
+  const store = openConfigStore(env);
+  assert.equal(configFilePath(env), store.path);
+  store.set('server', 'https://registry.example');
+  store.set('token', 't0k');
+  assert.deepEqual(await readStoredConfig(env), { ...store.store });
+});

@@ -1,0 +1,275 @@
+/**
+ * The warm re-check in local mode: a re-scan of a project whose lockfile and verdicts have not
+ * changed since the last scan is answered without Arborist and without starting the server.
+ *
+ * Two entries under `<dataDir>/scan-cache/`:
+ * - **graph** (npm lockfiles): the graph read from the lockfile, keyed by a hash of every input npm's
+ *   reader (Arborist's `loadVirtual`) reads: the lockfile's name and bytes, package.json, yarn.lock
+ *   and, with workspaces, the workspace map found on disk (the same `@npmcli/map-workspaces` call).
+ * - **result**: the last result for a graph, keyed by a hash of the graph and the code that planned
+ *   it, with the events that were printed and, for each artifact in it, the stored verdict row it
+ *   came from. It is used only when every one of those rows in the local SQLite database is still
+ *   the same (verdict, reason, findings, rule set, decided/updated times): any re-analysis, review
+ *   or rejection after the fact rewrites the row (its `updated_at` at least), and the scan then goes
+ *   through the server as before. Only results of scans the server answered from stored verdicts
+ *   alone are recorded (so the first re-scan after an analysis still goes through the server).
+ *   Anything unreadable counts as a miss.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import type { DependencyGraph, ScanEvent, ScanResult } from '@secure-registry/shared';
+import type { LoadedLockfile } from './lockfile.js';
+
+/** Bump when the format of an entry, or the meaning of a key, changes. */
+const FORMAT = 1;
+const SQLITE_FILE = 'secure-registry.db';
+
+const sha256 = (parts: readonly (string | Buffer)[]): string => {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    const bytes = typeof part === 'string' ? Buffer.from(part) : part;
+    hash.update(`${bytes.length}:`);
+    hash.update(bytes);
+  }
+  return hash.digest('hex');
+};
+
+const readOrAbsent = (path: string): Promise<Buffer | string> => readFile(path).catch(() => '\0absent');
+
+/**
+ * Whether this environment's local scan may use the cache: local mode on SQLite (a database URL
+ * points the server elsewhere) and not turned off with SECURE_REGISTRY_SCAN_CACHE=off.
+ */
+export function scanCacheEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.SECURE_REGISTRY_SCAN_CACHE === 'off') return false;
+  return !env.SR_DATABASE_URL && !env.DATABASE_URL;
+}
+
+/** The code whose output is cached: this CLI's and the in-process server's builds. */
+async function codeStamp(toolVersion: string): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const files = [
+    new URL(import.meta.url).pathname,
+    new URL('./lockfile.js', import.meta.url).pathname,
+    new URL('./graph-arborist.js', import.meta.url).pathname,
+    new URL('./graph-lockfile.js', import.meta.url).pathname,
+  ];
+  try {
+    files.push(require.resolve('@secure-registry/server'));
+  } catch {
+    files.push('\0no-server');
+  }
+  const stamps = await Promise.all(
+    files.map(async (file) => {
+      const info = await stat(file).catch(() => undefined);
+      return info ? `${file}:${info.size}:${info.mtimeMs}` : `${file}:absent`;
+    }),
+  );
+  return sha256([String(FORMAT), toolVersion, process.version, ...stamps]);
+}
+
+export interface ScanCache {
+  /** The graph of an npm lockfile read before with exactly these inputs, or undefined. */
+  cachedLockfile(projectDir: string): Promise<LoadedLockfile | undefined>;
+  saveLockfile(projectDir: string, lockfile: LoadedLockfile): Promise<void>;
+  /** The recorded result for this graph if every verdict it used is unchanged, or undefined. */
+  cachedResult(graph: DependencyGraph, label: string): Promise<CachedScan | undefined>;
+  /** Records a finished local scan (only if it is complete and matches the stored verdicts). */
+  saveResult(graph: DependencyGraph, label: string, scan: CachedScan): Promise<void>;
+}
+
+export interface CachedScan {
+  result: ScanResult;
+  events: ScanEvent[];
+}
+
+interface ResultEntry extends CachedScan {
+  format: number;
+  /** `name@version#integrity` → the stored row's signature when the result was recorded. */
+  rows: Record<string, string>;
+}
+
+interface ArtifactRow {
+  verdict: string;
+  reason: string | null;
+  findings: string;
+  rule_set_version: string | null;
+  decided_at: string | null;
+  updated_at: string;
+}
+
+const rowSignature = (row: ArtifactRow): string =>
+  JSON.stringify([
+    row.verdict,
+    row.reason,
+    row.findings,
+    row.rule_set_version,
+    row.decided_at,
+    row.updated_at,
+  ]);
+
+/** The artifacts a result's verdicts came from: every registry package with an integrity. */
+function artifactKeys(
+  result: ScanResult,
+): { id: string; name: string; version: string; integrity: string }[] {
+  const keys = new Map<string, { id: string; name: string; version: string; integrity: string }>();
+  for (const pkg of result.packages) {
+    if (pkg.source !== 'registry' || pkg.integrity === undefined) continue;
+    const id = `${pkg.name}@${pkg.version}#${pkg.integrity}`;
+    keys.set(id, { id, name: pkg.name, version: pkg.version, integrity: pkg.integrity });
+  }
+  return [...keys.values()];
+}
+
+/** Reads the artifacts' rows straight from the local SQLite file (read-only); undefined if it cannot. */
+async function readRows(
+  dataDir: string,
+  keys: readonly { id: string; name: string; version: string; integrity: string }[],
+): Promise<Map<string, ArtifactRow> | undefined> {
+  const file = join(dataDir, SQLITE_FILE);
+  if (!(await stat(file).catch(() => undefined))?.isFile()) return undefined;
+  let db: DatabaseSync | undefined;
+  try {
+    const sqlite = await import('node:sqlite');
+    db = new sqlite.DatabaseSync(file, { readOnly: true });
+    db.exec('BEGIN'); // one snapshot for every row
+    const query = db.prepare(
+      'SELECT verdict, reason, findings, rule_set_version, decided_at, updated_at FROM artifacts WHERE name = ? AND version = ? AND integrity = ?',
+    );
+    const rows = new Map<string, ArtifactRow>();
+    for (const key of keys) {
+      const row = query.get(key.name, key.version, key.integrity) as ArtifactRow | undefined;
+      if (row) rows.set(key.id, row);
+    }
+    db.exec('COMMIT');
+    return rows;
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      db?.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeAtomically(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, path);
+}
+
+export async function openScanCache(dataDir: string, toolVersion: string): Promise<ScanCache> {
+  const dir = join(dataDir, 'scan-cache');
+  const stamp = await codeStamp(toolVersion);
+
+  /** The key of an npm project's lockfile inputs, or undefined when it is not an npm project. */
+  const lockfileKey = async (projectDir: string): Promise<string | undefined> => {
+    const { findProjectLockfile } = await import('./lockfile-find.js');
+    const found = await findProjectLockfile(projectDir);
+    if (found?.kind !== 'npm') return undefined;
+    const [lock, manifest, yarnLock] = await Promise.all([
+      readFile(found.path),
+      readOrAbsent(join(projectDir, 'package.json')),
+      readOrAbsent(join(projectDir, 'yarn.lock')),
+    ]);
+    let workspaces = '';
+    if (typeof manifest !== 'string') {
+      let pkg: unknown;
+      try {
+        pkg = JSON.parse(manifest.toString('utf8'));
+      } catch {
+        return undefined; // the reader reports it
+      }
+      if (typeof pkg === 'object' && pkg !== null && 'workspaces' in pkg) {
+        const { default: mapWorkspaces } = await import('@npmcli/map-workspaces');
+        const map = await mapWorkspaces({ cwd: projectDir, pkg: pkg as Record<string, unknown> });
+        workspaces = JSON.stringify([...map.entries()]);
+      }
+    }
+    return sha256(['lockfile', stamp, projectDir, found.path, lock, manifest, yarnLock, workspaces]);
+  };
+
+  const resultKey = (graph: DependencyGraph, label: string): string =>
+    sha256(['result', stamp, label, JSON.stringify(graph)]);
+
+  return {
+    async cachedLockfile(projectDir) {
+      const key = await lockfileKey(projectDir).catch(() => undefined);
+      if (!key) return undefined;
+      const entry = await readJson<{ format: number; lockfile: LoadedLockfile }>(
+        join(dir, `graph-${key}.json`),
+      );
+      return entry?.format === FORMAT ? entry.lockfile : undefined;
+    },
+    async saveLockfile(projectDir, lockfile) {
+      if (lockfile.kind !== 'npm' || lockfile.resolved !== undefined) return;
+      const key = await lockfileKey(projectDir).catch(() => undefined);
+      if (!key) return;
+      await mkdir(dir, { recursive: true });
+      await writeAtomically(join(dir, `graph-${key}.json`), { format: FORMAT, lockfile });
+    },
+    async cachedResult(graph, label) {
+      const entry = await readJson<ResultEntry>(join(dir, `result-${resultKey(graph, label)}.json`));
+      if (entry?.format !== FORMAT) return undefined;
+      const keys = artifactKeys(entry.result);
+      if (keys.length !== Object.keys(entry.rows).length) return undefined;
+      const rows = await readRows(dataDir, keys);
+      if (!rows || rows.size !== keys.length) return undefined;
+      for (const key of keys) {
+        const row = rows.get(key.id);
+        if (!row || entry.rows[key.id] !== rowSignature(row)) return undefined;
+      }
+      return { result: entry.result, events: entry.events };
+    },
+    async saveResult(graph, label, scan) {
+      const { result } = scan;
+      if (result.status !== 'completed') return;
+      // Only results every package of which was settled from what is stored: nodes whose
+      // integrity the server had to ask upstream for, or that were analysed in this scan by a
+      // run that is not yet a stored decision, are not recorded.
+      if (graph.nodes.some((node) => node.source === 'registry' && node.integrity === undefined)) return;
+      if (result.packages.some((pkg) => pkg.state === 'pending' || pkg.state === 'analyzing')) return;
+      // Only a scan the server answered from what it had stored (no package changed state while it
+      // ran): its events are what such a scan prints again. A scan that analysed something is not.
+      if (!scan.events.every((event) => event.type === 'scan.snapshot' || event.type === 'scan.completed')) {
+        return;
+      }
+      const keys = artifactKeys(result);
+      const rows = await readRows(dataDir, keys);
+      if (!rows || rows.size !== keys.length) return;
+      const byId = new Map(
+        result.packages.map((pkg) => [`${pkg.name}@${pkg.version}#${pkg.integrity}`, pkg]),
+      );
+      const signatures: Record<string, string> = {};
+      for (const key of keys) {
+        const row = rows.get(key.id)!;
+        const pkg = byId.get(key.id)!;
+        // The stored row must be the one the result shows (a verdict written after the scan
+        // read it would otherwise be paired with the older result).
+        if (
+          pkg.state !== 'blocked' &&
+          (row.verdict !== pkg.state || (row.reason ?? undefined) !== pkg.reason)
+        ) {
+          return;
+        }
+        signatures[key.id] = rowSignature(row);
+      }
+      await mkdir(dir, { recursive: true });
+      const entry: ResultEntry = { format: FORMAT, result, events: scan.events, rows: signatures };
+      await writeAtomically(join(dir, `result-${resultKey(graph, label)}.json`), entry);
+    },
+  };
+}
