@@ -1,14 +1,21 @@
 // Parser for Tracee JSON events (legacy `trace.Event` of Tracee ≤ v0.24 and the v1beta1 shape) into
 // the shared trace events. Input: JSON lines, a JSON array, or one (pretty-printed) object.
+// Field names and argument types are those of aquasecurity/tracee v0.24.1 pkg/events/core.go (the
+// version the analyze-package workflow pins); `--output option:parse-arguments` turns some integers
+// (open flags, socket type) into strings, so both renderings are read.
 //
-// Mapped: execve / sched_process_exec → process; security_file_open, open/openat/openat2, file_write,
-// magic_write, security_inode_unlink, security_inode_rename, chmod_common → file;
-// net_packet_dns(_request/_response) → dns (and answers give connect events their `host`);
+// Mapped: execve / sched_process_exec → process; security_file_open, open/openat/openat2 (flags),
+// vfs_write, file_write, magic_write, security_inode_unlink, security_inode_rename, chmod_common →
+// file; net_packet_dns(_request/_response) → dns (and answers give connect events their `host`);
 // security_socket_connect → connect; net_packet_tcp with SYN (and no ACK) → connect;
-// net_packet_http_request → http (Tracee sees headers, not bodies: body is '' and bodySize the
-// Content-Length); sched_process_exit → exit. Everything else (signatures, vfs_read, close, clone,
-// packet events without a connection start) is skipped. Failed syscalls (negative returnValue) are
-// kept, like the strace parser does: an attempt is evidence.
+// net_packet_http_request → http (Tracee sees plaintext headers, not bodies: body is '' and bodySize
+// the Content-Length; the fake internet's own sink records carry TLS requests and bodies);
+// sched_process_exit → exit. Other events (signatures, vfs_read, close, clone, packet events without
+// a connection start) are counted in `stats.unknown` and skipped. Failed syscalls (negative
+// returnValue) are kept, like the strace parser does: an attempt is evidence.
+//
+// Malformed input fails closed: a line that is not a JSON object, or an object that is not a Tracee
+// event (no event name or no pid), throws TraceeParseError instead of producing a shorter report.
 import type { FileOp, TraceEvent } from '@secure-registry/shared';
 import { resolvePath } from './paths.js';
 
@@ -23,29 +30,49 @@ const num = (v: unknown): number | undefined => {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 };
 
-/** Splits the input into event objects; malformed lines are skipped. */
+/** Tracee output that is not Tracee events: the trace cannot be trusted, so neither can a report. */
+export class TraceeParseError extends Error {
+  constructor(
+    message: string,
+    /** 1-based line of the input (0 for a whole-document error). */
+    readonly line: number,
+  ) {
+    super(line > 0 ? `tracee output line ${line}: ${message}` : `tracee output: ${message}`);
+    this.name = 'TraceeParseError';
+  }
+}
+
+/** Splits the input into event objects; throws TraceeParseError on anything that is not one. */
 export function readTraceeJson(input: string): Json[] {
   const text = input.trim();
   if (text === '') return [];
   if (text.startsWith('[') || text.startsWith('{')) {
+    let whole: unknown;
     try {
-      const whole: unknown = JSON.parse(text);
-      if (Array.isArray(whole)) return whole.filter(isObj);
-      if (isObj(whole)) return [whole];
+      whole = JSON.parse(text);
     } catch {
-      // Not one document: fall through to JSON lines.
+      whole = undefined; // Not one document: JSON lines.
     }
+    if (Array.isArray(whole)) {
+      const bad = whole.findIndex((v) => !isObj(v));
+      if (bad >= 0) throw new TraceeParseError(`array element ${bad} is not an object`, 0);
+      return whole as Json[];
+    }
+    if (isObj(whole)) return [whole];
   }
   const out: Json[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     const l = line.trim();
-    if (!l.startsWith('{')) continue;
+    if (l === '') continue;
+    let v: unknown;
     try {
-      const v: unknown = JSON.parse(l);
-      if (isObj(v)) out.push(v);
+      v = JSON.parse(l);
     } catch {
-      // skip malformed line
+      throw new TraceeParseError(`not JSON: ${JSON.stringify(l.slice(0, 80))}`, i + 1);
     }
+    if (!isObj(v)) throw new TraceeParseError('not a JSON object', i + 1);
+    out.push(v);
   }
   return out;
 }
@@ -113,6 +140,18 @@ function sockaddr(v: unknown): { address: string; port?: number; unix: boolean }
   return address ? { address, unix: false, ...(port !== undefined ? { port } : {}) } : undefined;
 }
 
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+
+/** `type` is int32 in core.go; parse-arguments renders it "SOCK_STREAM|SOCK_NONBLOCK". */
+function socketProtocol(type: unknown, port: number | undefined): 'tcp' | 'udp' {
+  const t = typeof type === 'number' ? type & 0xf : undefined;
+  const s = str(type) ?? '';
+  if (t === SOCK_DGRAM || s.includes('SOCK_DGRAM')) return 'udp';
+  if (t === SOCK_STREAM || s.includes('SOCK_STREAM')) return 'tcp';
+  return port === 53 ? 'udp' : 'tcp';
+}
+
 interface DnsAnswerMap {
   set(ip: string, name: string): void;
 }
@@ -132,10 +171,13 @@ function mapEvent(name: string, a: Json, answers: DnsAnswerMap): Pending[] {
     case 'openat':
     case 'openat2':
     case 'file_write':
+    case 'vfs_write':
+    case 'vfs_writev':
     case 'magic_write': {
       const raw = str(a.pathname);
-      if (!raw) return [];
-      const op = name === 'magic_write' ? 'write' : openOp(a.flags);
+      // vfs_write also reports pipes, sockets and anonymous inodes ("pipe:[12]", "socket:[34]"): not files.
+      if (!raw || (name.startsWith('vfs_') && !raw.startsWith('/'))) return [];
+      const op = name === 'magic_write' || name.startsWith('vfs_') ? 'write' : openOp(a.flags);
       const truncate =
         op !== 'read' &&
         (typeof a.flags === 'number'
@@ -164,8 +206,7 @@ function mapEvent(name: string, a: Json, answers: DnsAnswerMap): Pending[] {
       const sa = sockaddr(a.remote_addr ?? a.sockaddr);
       if (!sa) return [];
       if (sa.unix) return [{ kind: 'connect', protocol: 'unix', address: sa.address }];
-      const type = str(a.type) ?? '';
-      const protocol = type.includes('DGRAM') || (!type.includes('STREAM') && sa.port === 53) ? 'udp' : 'tcp';
+      const protocol = socketProtocol(a.type, sa.port);
       return [
         {
           kind: 'connect',
@@ -244,16 +285,63 @@ function mapEvent(name: string, a: Json, answers: DnsAnswerMap): Pending[] {
   }
 }
 
-/** Parses Tracee JSON events into trace events; unknown and malformed events are skipped. */
-export function parseTraceeEvents(input: string, options: { seqStart?: number } = {}): TraceEvent[] {
+/** The events the analyze-package workflow asks Tracee for (`--events`), all mapped above. */
+export const TRACEE_WORKFLOW_EVENTS = [
+  'sched_process_exec',
+  'sched_process_exit',
+  'security_file_open',
+  'vfs_write',
+  'magic_write',
+  'security_inode_rename',
+  'security_inode_unlink',
+  'chmod_common',
+  'security_socket_connect',
+  'net_packet_dns',
+  'net_packet_http_request',
+] as const;
+
+export interface TraceeParseOptions {
+  /** First `seq` to assign (to merge with events from other sources). Default 0. */
+  seqStart?: number;
+}
+
+export interface TraceeParseStats {
+  /** Tracee events read. */
+  records: number;
+  /** Records that produced at least one trace event. */
+  mapped: number;
+  /** Records of events this parser does not map (or mapped ones without the data to map), by name. */
+  unknown: Record<string, number>;
+}
+
+export interface TraceeParseResult {
+  events: TraceEvent[];
+  /** Seqs of events from syscalls that returned an error (negative returnValue). */
+  failedSeqs: number[];
+  stats: TraceeParseStats;
+}
+
+/**
+ * Parses Tracee JSON output into trace events. Unknown events are counted and skipped; malformed
+ * input throws TraceeParseError (fail closed).
+ */
+export function parseTraceeEvents(input: string, options: TraceeParseOptions = {}): TraceeParseResult {
   const ipToName = new Map<string, string>();
   const answers: DnsAnswerMap = { set: (ip, name) => void ipToName.set(ip, name) };
   const events: TraceEvent[] = [];
+  const failedSeqs: number[] = [];
+  const stats: TraceeParseStats = { records: 0, mapped: 0, unknown: {} };
   let seq = options.seqStart ?? 0;
-  for (const raw of readTraceeJson(input)) {
+  for (const [i, raw] of readTraceeJson(input).entries()) {
+    stats.records++;
     const h = header(raw);
-    if (!h) continue;
-    for (const e of mapEvent(h.name, argsOf(raw), answers)) {
+    if (!h) throw new TraceeParseError(`record ${i + 1} is not a Tracee event (no event name or pid)`, 0);
+    const mapped = mapEvent(h.name, argsOf(raw), answers);
+    if (mapped.length === 0) stats.unknown[h.name] = (stats.unknown[h.name] ?? 0) + 1;
+    else stats.mapped++;
+    const failed = (num(raw.returnValue) ?? 0) < 0;
+    for (const e of mapped) {
+      if (failed) failedSeqs.push(seq);
       events.push({
         ...e,
         seq: seq++,
@@ -270,5 +358,5 @@ export function parseTraceeEvents(input: string, options: { seqStart?: number } 
       if (host) e.host = host;
     }
   }
-  return events;
+  return { events, failedSeqs, stats };
 }
