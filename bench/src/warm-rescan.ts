@@ -5,6 +5,7 @@
  *        [--fill-sandbox]
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import type { Measurement } from './measure.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const DEFAULT_LOCKFILE = path.join(REPO_ROOT, 'fixtures', 'lockfiles', 'npm-cli-v3.package-lock.json');
-const GOAL_RATIO = 1.5;
+const GOAL_RATIO = 1.0;
 
 interface ScanJson {
   packages?: { name: string; version: string; state?: string; verdict?: string }[];
@@ -108,6 +109,12 @@ async function main(): Promise<number> {
     measure(process.execPath, cliArgs, { cwd: project, env: fillEnv });
   const runCli = (): Promise<Measurement> =>
     measure(process.execPath, cliArgs, { cwd: project, env: cliEnv });
+  // The same scan through the in-process server (the warm cache off), for comparison.
+  const runCliServer = (): Promise<Measurement> =>
+    measure(process.execPath, cliArgs, {
+      cwd: project,
+      env: { ...cliEnv, SECURE_REGISTRY_SCAN_CACHE: 'off' },
+    });
   const runNpmLs = (): Promise<Measurement> =>
     measure(npm[0]!, npmArgs, { cwd: project, env: cleanEnv({ npm_config_update_notifier: 'false' }) });
 
@@ -142,19 +149,26 @@ async function main(): Promise<number> {
   );
   const cli: Measurement[] = [];
   const ls: Measurement[] = [];
+  const viaServer: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
     const a = await runCli();
     const b = await runNpmLs();
+    const c = await runCliServer();
+    if (c.code !== fill.code) console.warn(`run ${i + 1}: scan via the server exit ${c.code}`);
+    viaServer.push(c);
     if (a.code !== fill.code) console.warn(`run ${i + 1}: scan exit ${a.code}, fill exit was ${fill.code}`);
     if (b.code !== 0) console.warn(`run ${i + 1}: npm ls exit ${b.code}: ${b.stderr.slice(0, 300)}`);
     cli.push(a);
     ls.push(b);
-    console.log(`run ${i + 1}/${runs}: scan ${fmtMs(a.wallMs)}   npm ls ${fmtMs(b.wallMs)}`);
+    console.log(
+      `run ${i + 1}/${runs}: scan ${fmtMs(a.wallMs)}   npm ls ${fmtMs(b.wallMs)}   scan via the server ${fmtMs(c.wallMs)}`,
+    );
   }
   const warm = summarizeScan(cli[cli.length - 1]!);
   const cliMedian = median(cli.map((m) => m.wallMs));
   const lsMedian = median(ls.map((m) => m.wallMs));
   const ratio = cliMedian / lsMedian;
+  const serverMedian = median(viaServer.map((m) => m.wallMs));
   const peakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0), fill.peakRssKiB ?? 0);
   const warmPeakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0));
   const lsPeakRss = Math.max(...ls.map((m) => m.peakRssKiB ?? 0));
@@ -169,6 +183,14 @@ async function main(): Promise<number> {
   console.log(
     `  ratio ${ratio.toFixed(2)}×  (goal ≤ ${GOAL_RATIO}×: ${ratio <= GOAL_RATIO ? 'met' : 'NOT met'})`,
   );
+  console.log(
+    `  scan via the in-process server (SECURE_REGISTRY_SCAN_CACHE=off) ${fmtMs(serverMedian)}, ratio ${(serverMedian / lsMedian).toFixed(2)}×`,
+  );
+  console.log(
+    `  load average (1/5/15 min) at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
+  );
   console.log(`  packages in warm result: ${warm.total} ${JSON.stringify(warm.states)}`);
   console.log(
     `  peak RSS of the scan process (CLI + in-process server): warm ${(warmPeakRss / 1024).toFixed(0)} MiB, ` +
@@ -182,11 +204,13 @@ async function main(): Promise<number> {
         scanMedianMs: cliMedian,
         npmLsMedianMs: lsMedian,
         ratio,
+        viaServerMedianMs: serverMedian,
         peakRssKiB: peakRss,
         warmPeakRssKiB: warmPeakRss,
         fillMs: fill.wallMs,
         fillExit: fill.code,
         states: warm.states,
+        loadAverage: loadavg(),
       }),
     );
   }
