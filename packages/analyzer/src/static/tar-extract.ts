@@ -118,7 +118,8 @@ async function writesSettled(unpack: Unpack, open: Set<ReadEntry>): Promise<void
 
 /**
  * Writes the tarball into npm's reader and waits for its end (null) or failure (the error). The
- * reader's own input is bounded: above the unpacked limit plus headers, or more than
+ * reader's own input is bounded: above the unpacked limit plus headers, above the inflation ratio
+ * (past its allowance), or more than
  * AFTER_EOF_BYTES after the end-of-archive marker (node-tar buffers that data quadratically), the
  * extraction is aborted as over the limits.
  */
@@ -128,7 +129,10 @@ function feed(
   limits: ExtractionLimits,
   stop: (detail: string) => unknown,
 ): Promise<Error | null> {
-  const maxInflated = limits.maxUnpackedBytes + Math.max(64 * 1024 * 1024, limits.maxFiles * 2 * 512);
+  const maxInflated = Math.min(
+    limits.maxUnpackedBytes + Math.max(64 * 1024 * 1024, limits.maxFiles * 2 * 512),
+    Math.max(limits.inflationAllowanceBytes, limits.maxInflationRatio * input.length),
+  );
   let inflated = 0;
   let eofAt: number | undefined;
   let done = false;
@@ -142,7 +146,7 @@ function feed(
       inflated += bytes;
       const over =
         inflated > maxInflated
-          ? `decompressed stream above ${maxInflated} bytes`
+          ? `decompressed stream above ${maxInflated} bytes (from a tarball of ${input.length} bytes)`
           : eofAt !== undefined && inflated - eofAt > AFTER_EOF_BYTES
             ? `more than ${AFTER_EOF_BYTES} bytes after the end-of-archive marker`
             : null;

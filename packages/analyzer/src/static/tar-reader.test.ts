@@ -125,6 +125,18 @@ describe('readTarball', () => {
     assert.deepEqual(kinds(await read(tgz)), []);
   });
 
+  test('inflation ratio: past its allowance, a stream that inflates too far is over the limits', async () => {
+    // 2 MB of zeros in a file gzips to a few KB: far above a 20x ratio once past 64 KB.
+    const tgz = await makeTarball({ 'package.json': '{}', 'zeros.bin': Buffer.alloc(2 * 1024 * 1024) });
+    const bounded = { maxInflationRatio: 20, inflationAllowanceBytes: 64 * 1024 };
+    const result = await read(tgz, bounded);
+    assert.deepEqual(kinds(result), ['limit-exceeded']);
+    assert.match(result.extraction.issues[0]?.detail ?? '', /decompressed stream above/);
+    assert.equal(result.extraction.complete, false);
+    // The allowance lets small, well-compressed archives through whatever their ratio.
+    assert.deepEqual(kinds(await read(tgz, { ...bounded, inflationAllowanceBytes: 4 * 1024 * 1024 })), []);
+  });
+
   test('a gzip bomb of zeros is stopped soon after the end-of-archive marker', async () => {
     // node-tar buffers what follows the marker (quadratically): more than 1 MB of it is refused.
     const result = await read(gzipSync(Buffer.alloc(32 * 1024 * 1024)));

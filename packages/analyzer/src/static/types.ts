@@ -31,16 +31,31 @@ export interface ExtractionLimits {
   maxFileBytes: number;
   maxFiles: number;
   maxPathLength: number;
+  /**
+   * Zip-bomb bound: the decompressed stream may grow to `maxInflationRatio` times the tarball's
+   * size, or to `inflationAllowanceBytes` whatever the ratio (small archives of text compress well).
+   */
+  maxInflationRatio: number;
+  inflationAllowanceBytes: number;
   /** Text files larger than this are counted but not scanned. */
   maxScanFileBytes: number;
   /** Total bytes of text kept in memory for scanning. */
   maxScanTotalBytes: number;
 }
 
+/**
+ * Sized for real native-binary packages, measured on the registry (Dec 2026): one file of
+ * 156,809,432 bytes in @next/swc-linux-x64-musl@14.2.33 (50 MB gzipped, ratio 3.1), Next's other
+ * swc builds 46-47 MB gzipped, @rspack/binding 18.5 MB, sharp's libvips 7.5 MB, typescript 4.4 MB
+ * (ratio ~5). Limits are about 3x the largest seen; the compressed limit matches the upstream
+ * client's download limit. A hit holds the package (rule extraction-limits); it never approves it.
+ */
 export const DEFAULT_LIMITS: ExtractionLimits = {
-  maxCompressedBytes: 256 * 1024 * 1024,
-  maxUnpackedBytes: 256 * 1024 * 1024,
-  maxFileBytes: 128 * 1024 * 1024,
+  maxCompressedBytes: 512 * 1024 * 1024,
+  maxUnpackedBytes: 1024 * 1024 * 1024,
+  maxFileBytes: 512 * 1024 * 1024,
+  maxInflationRatio: 100,
+  inflationAllowanceBytes: 128 * 1024 * 1024,
   // Popular icon packs ship tens of thousands of files (e.g. @mui/icons-material); a count limit
   // exists to stop archive bombs, not to judge large but ordinary packages.
   maxFiles: 100_000,

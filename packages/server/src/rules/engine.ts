@@ -38,7 +38,7 @@ export interface Evaluation {
 }
 
 /** Findings that exceptions can never waive: fail closed means an error is never an approval. */
-const UNWAIVABLE = new Set(['analysis-error', 'sandbox-failure', 'rule-error']);
+const UNWAIVABLE = new Set(['analysis-error', 'extraction-limits', 'sandbox-failure', 'rule-error']);
 
 function runRule(rule: Rule, ctx: RuleContext): RuleHit[] {
   try {

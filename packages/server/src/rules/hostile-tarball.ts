@@ -1,13 +1,13 @@
 import type { ExtractionIssueKind } from '@secure-registry/analyzer';
 import type { Rule, RuleHit } from './types.js';
 
-const MESSAGES: Record<ExtractionIssueKind, string> = {
+// limit-exceeded is not hostility: extraction-limits holds it.
+const MESSAGES: Partial<Record<ExtractionIssueKind, string>> = {
   corrupt: 'the tarball is corrupt or truncated',
   'absolute-path': 'the tarball has entries with absolute paths',
   'path-escape': 'the tarball has entries that escape the package directory (..)',
   'link-outside': 'the tarball has links pointing outside the package',
   'special-file': 'the tarball contains device files or FIFOs',
-  'limit-exceeded': 'the tarball exceeds the extraction limits (size, file count or path length)',
   ambiguous:
     'the tarball installs different files depending on the platform or tar reader (backslashes, duplicate entries, case or Unicode collisions)',
 };
@@ -15,7 +15,7 @@ const MESSAGES: Record<ExtractionIssueKind, string> = {
 /** A tarball that could not be extracted safely is hostile or broken: never installable. */
 export const hostileTarball: Rule = {
   id: 'hostile-tarball',
-  description: 'Path escapes, links outside, special files, exceeded limits or corruption in the tarball',
+  description: 'Path escapes, links outside, special files, ambiguity or corruption in the tarball',
   evaluate(ctx) {
     const issues = ctx.static?.extraction.issues ?? [];
     const hits: RuleHit[] = [];
@@ -25,7 +25,7 @@ export const hostileTarball: Rule = {
       hits.push({
         rule: this.id,
         severity: 'critical',
-        message: MESSAGES[kind],
+        message: MESSAGES[kind] ?? kind,
         evidence: matching.slice(0, 5).map((issue) => ({
           kind: 'file' as const,
           ...(issue.path !== undefined ? { path: issue.path } : {}),

@@ -5,6 +5,7 @@ import { browserHook } from './browser-hook.js';
 import { credentialAccess } from './credential-access.js';
 import { envDump } from './env-dump.js';
 import { exfilEndpoint } from './exfil-endpoint.js';
+import { extractionLimits } from './extraction-limits.js';
 import { hostileTarball } from './hostile-tarball.js';
 import { installScriptNew } from './install-script-new.js';
 import { installScriptUndeclared } from './install-script-undeclared.js';
@@ -24,11 +25,12 @@ import { typosquat } from './typosquat.js';
  * Bump when any rule's logic or severity changes. Adding or removing a rule changes
  * RULE_SET_VERSION by itself (the ids are part of it).
  */
-export const RULES_REVISION = 5;
+export const RULES_REVISION = 6;
 
 export const RULES: readonly Rule[] = [
   analysisError,
   hostileTarball,
+  extractionLimits,
   manifestInvalid,
   manifestConfusion,
   installScript,
