@@ -1,5 +1,6 @@
 // Host-side side effects of a run: commands, tmpfs mounts, cgroups, killing process trees.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 
 export interface CommandResult {
@@ -7,6 +8,21 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   error?: string;
+}
+
+/** The executable `name` on the host's PATH (and the sbin directories), if there is one. */
+export function findTool(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .concat(['/usr/sbin', '/sbin'])) {
+    try {
+      accessSync(`${dir}/${name}`, constants.X_OK);
+      return `${dir}/${name}`;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
 }
 
 /** Runs a trusted host command to completion (never package code). */

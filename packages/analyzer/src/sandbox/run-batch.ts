@@ -66,7 +66,7 @@ async function executeBatch(
     sink,
     cgroups,
     maxProcesses: options.maxProcesses,
-    maxTraceBytes: options.maxTraceMb * 1024 * 1024,
+    maxTraceMb: options.maxTraceMb,
     onMessage: (m) => {
       const index = typeof m.index === 'number' ? m.index : undefined;
       if (m.type === 'start' && index !== undefined) started.add(index);
@@ -91,7 +91,7 @@ async function executeBatch(
   let error: string | undefined;
   if (first === 'trace-limit') {
     status = 'crashed';
-    error = traceLimitError(options.maxTraceMb * 1024 * 1024);
+    error = traceLimitError(options.maxTraceMb);
   } else if (first === 'done') {
     await Promise.race([sandbox.exited, sleep(options.graceMs)]);
   } else if (first === 'timeout') {

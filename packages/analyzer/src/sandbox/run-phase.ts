@@ -76,7 +76,7 @@ async function execute(
     sink,
     cgroups,
     maxProcesses: options.maxProcesses,
-    maxTraceBytes: options.maxTraceMb * 1024 * 1024,
+    maxTraceMb: options.maxTraceMb,
     readOnlyBinds: run.readOnlyBinds,
     onMessage: (message) => {
       messages.push(message);
@@ -95,7 +95,7 @@ async function execute(
   if (first === 'trace-limit') {
     outcome = {
       status: 'crashed',
-      error: traceLimitError(options.maxTraceMb * 1024 * 1024),
+      error: traceLimitError(options.maxTraceMb),
       messages,
       output: '',
     };

@@ -1,13 +1,13 @@
 // The host side of one sandbox: the fake internet (sink in its own network namespace), the traced
 // bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bwrapArgs } from './bwrap-args.js';
 import { parseJsonLines, type RunnerMessage } from './collect-events.js';
 import { DECOY_PORT } from './decoys.js';
-import { cgroupPids, descendants, killQuietly, type Cgroups } from './host-ops.js';
+import { cgroupPids, descendants, findTool, killQuietly, type Cgroups } from './host-ops.js';
 import type { Persona } from './layout.js';
 import { DNS_PORT, netnsSetupScript } from './netns.js';
 import { SANDBOX_HOST_UID, SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
@@ -144,9 +144,7 @@ let initPath: string | undefined;
  */
 export function initLink(): string {
   if (initPath) return initPath;
-  const bwrap = HOST_ENV.PATH.split(':')
-    .map((dir) => join(dir, 'bwrap'))
-    .find((candidate) => existsSync(candidate));
+  const bwrap = findTool('bwrap');
   if (!bwrap) throw new Error('bwrap is not installed');
   const dir = mkdtempSync(`/tmp/${INIT_PREFIX}${process.pid}-`);
   chmodSync(dir, 0o755);
@@ -155,14 +153,14 @@ export function initLink(): string {
   return initPath;
 }
 
-export const traceLimitError = (maxTraceBytes: number): string =>
-  `the trace grew past ${Math.round(maxTraceBytes / 1024 / 1024)} MiB (a flood of system calls); the run was ended`;
+export const traceLimitError = (maxTraceMb: number): string =>
+  `the trace grew past ${maxTraceMb} MiB (a flood of system calls); the run was ended`;
 
 export interface TracedSandbox {
   child: ChildProcess;
   exited: Promise<'exited'>;
   /**
-   * Resolves when the trace file grows past `maxTraceBytes` (a package can make strace write tens
+   * Resolves when the trace file grows past `maxTraceMb` (a package can make strace write tens
    * of megabytes a second): the run is then ended like a timeout, never judged on a cut trace.
    */
   traceLimit: Promise<'trace-limit'>;
@@ -180,8 +178,8 @@ export function spawnTracedSandbox(options: {
   sink: Sink;
   cgroups: Cgroups;
   maxProcesses: number;
-  /** The most bytes of trace a run may write (checked every 100 ms). */
-  maxTraceBytes: number;
+  /** The most trace (MiB) a run may write (checked every 100 ms). */
+  maxTraceMb: number;
   readOnlyBinds?: { hostDir: string; path: string }[];
   onMessage: (message: RunnerMessage) => void;
 }): TracedSandbox {
@@ -241,7 +239,7 @@ export function spawnTracedSandbox(options: {
     const timer = setInterval(() => {
       stat(tracePath)
         .then((info) => {
-          if (info.size > options.maxTraceBytes) {
+          if (info.size > options.maxTraceMb * 1024 * 1024) {
             clearInterval(timer);
             resolve('trace-limit');
           }

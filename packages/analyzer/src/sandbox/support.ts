@@ -1,6 +1,6 @@
 // Can this machine run the sandbox? Tries every piece for real; callers fail closed when not ok.
 import { access, constants } from 'node:fs/promises';
-import { runCommand } from './host-ops.js';
+import { findTool, runCommand } from './host-ops.js';
 import { netnsSetupScript } from './netns.js';
 import { SANDBOX_HOST_UID, systemEntries } from './prepare-run.js';
 
@@ -23,27 +23,13 @@ const TOOLS = [
   'chown',
 ];
 
-async function findTool(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
-    .split(':')
-    .concat(['/usr/sbin', '/sbin'])) {
-    try {
-      await access(`${dir}/${name}`, constants.X_OK);
-      return `${dir}/${name}`;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
 export async function checkSandboxSupport(): Promise<SandboxSupport> {
   const missing: string[] = [];
   const details: string[] = [];
   if (process.platform !== 'linux')
     return { ok: false, missing: ['linux'], details: [`platform is ${process.platform}`] };
   for (const tool of TOOLS) {
-    const path = await findTool(tool);
+    const path = findTool(tool);
     if (!path) missing.push(tool);
     else details.push(`${tool}: ${path}`);
   }

@@ -13,7 +13,7 @@ import {
   UserError,
   type ArtifactReports,
 } from '@secure-registry/shared';
-import type { Store } from '../storage/store.js';
+import type { ArtifactKey, Store } from '../storage/store.js';
 import type { RegistryClient } from '../upstream/registry-client.js';
 import { UpstreamHttpError } from '../upstream/registry-client.js';
 import { upstreamIntegrity } from '../pipeline/integrity.js';
@@ -202,14 +202,7 @@ export async function importAdvisories(
       const covering = advisoriesFor(stored, artifact.version);
       const before = readArtifactReports(artifact.reports);
       if (covering.length > 0) {
-        const decision = decide({ reports: { ...before, advisories: covering } });
-        await store.upsertArtifact(key, {
-          verdict: decision.verdict,
-          reason: decision.reason,
-          findings: decision.findings,
-          ruleSetVersion: decision.ruleSetVersion,
-          reports: { advisories: covering },
-        });
+        await storeDecision(store, key, { ...before, advisories: covering }, { advisories: covering });
         summary.rejected.push(formatPackageVersion(name, artifact.version));
       } else if (before.advisories?.length) {
         // Rejected only on advisories since withdrawn: not a decision any more, so analysed
@@ -222,14 +215,7 @@ export async function importAdvisories(
             message: `the advisory ${ids} no longer names this version; to be analysed`,
           },
         };
-        const decision = decide({ reports });
-        await store.upsertArtifact(key, {
-          verdict: decision.verdict,
-          reason: decision.reason,
-          findings: decision.findings,
-          ruleSetVersion: decision.ruleSetVersion,
-          reports,
-        });
+        await storeDecision(store, key, reports);
         await queue.queueAnalysis([key]);
         summary.released.push(formatPackageVersion(name, artifact.version));
       }
@@ -238,6 +224,20 @@ export async function importAdvisories(
       await rejectUpstreamVersions(store, options.registry, name, stored, known, summary);
   }
   return summary;
+}
+
+/**
+ * `decide()` on the reports and the verdict stored; `stored` is the reports patch written (all of
+ * `reports` by default; a piece of them merges into what the artifact already holds).
+ */
+async function storeDecision(
+  store: Store,
+  key: ArtifactKey,
+  reports: ArtifactReports,
+  stored: Partial<ArtifactReports> = reports,
+): Promise<void> {
+  const { verdict, reason, findings, ruleSetVersion } = decide({ reports });
+  await store.upsertArtifact(key, { verdict, reason, findings, ruleSetVersion, reports: stored });
 }
 
 async function rejectUpstreamVersions(
@@ -262,17 +262,10 @@ async function rejectUpstreamVersions(
     const covering = advisoriesFor(stored, version);
     const integrity = upstreamIntegrity(manifest?.dist);
     if (covering.length === 0 || integrity === undefined) continue;
-    const reports: ArtifactReports = { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, advisories: covering };
-    const decision = decide({ reports });
-    await store.upsertArtifact(
+    await storeDecision(
+      store,
       { name, version, integrity },
-      {
-        verdict: decision.verdict,
-        reason: decision.reason,
-        findings: decision.findings,
-        ruleSetVersion: decision.ruleSetVersion,
-        reports,
-      },
+      { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, advisories: covering },
     );
     summary.rejected.push(formatPackageVersion(name, version));
   }

@@ -146,8 +146,9 @@ function judge(input: Extract<DecideInput, { reports: ArtifactReports }>): Decis
 
 /**
  * The verdict: a person's decision when there is one (final); else a published advisory (rejected);
- * else the rules over the reports under the policy (an integrity failure rejects or holds, an analysis that did not finish holds), with
- * the LLM investigation applied on top as far as the policy allows.
+ * else the rules over the reports under the policy (an integrity failure rejects or holds, an
+ * analysis that did not finish holds), with the LLM investigation applied on top as far as the
+ * policy allows.
  */
 export function decide(input: DecideInput): Decision {
   if ('person' in input) {
