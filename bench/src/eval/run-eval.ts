@@ -66,7 +66,7 @@ async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> 
       upstream: registry.url,
       packages,
       concurrency,
-      timeoutMs: 5 * 60_000,
+      stallMs: 5 * 60_000,
       label: 'eval fixtures',
     });
     console.error(`fixtures: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
@@ -133,7 +133,7 @@ async function runNpm(concurrency: number | undefined): Promise<EvalRow[]> {
     upstream: NPM_REGISTRY,
     packages,
     concurrency,
-    timeoutMs: 15 * 60_000,
+    stallMs: 10 * 60_000,
     label: 'eval npm',
   });
   console.error(`npm: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
