@@ -103,9 +103,8 @@ export async function scanCorpus(options: {
     for (;;) {
       const response = await request(`${server.url}/api/v1/scans/${summary.id}`);
       const result = (await response.body.json()) as ScanResult;
-      const done = result.packages.filter(
-        (pkg) => pkg.state !== 'pending' && pkg.state !== 'analyzing',
-      ).length;
+      const { total, pending, analyzing } = result.counts;
+      const done = total - pending - analyzing;
       if (done !== finished) {
         finished = done;
         stallDeadline = Date.now() + scaledMs(options.stallMs);
@@ -136,7 +135,7 @@ export async function scanCorpus(options: {
       }
       if (Date.now() > stallDeadline) {
         throw new Error(
-          `the ${options.label} scan stalled: ${finished}/${result.packages.length} finished, none in the last ${scaledMs(options.stallMs)} ms`,
+          `the ${options.label} scan stalled: ${finished}/${result.counts.total} finished, none in the last ${scaledMs(options.stallMs)} ms`,
         );
       }
       await delay(250);
