@@ -1,0 +1,216 @@
+/**
+ * A stand-in for the GitHub REST API on 127.0.0.1, for the github executor's tests: the endpoints the
+ * executor and `github init` call (repository, workflow, workflow dispatch, workflow runs), the bearer
+ * token check, GitHub's status codes and error bodies (`{"message", "documentation_url"}`) and its
+ * rate-limit answers (403/429 with `retry-after`). A dispatched workflow "runs" by calling `runWorkflow`
+ * with the dispatch's inputs — by default the workflow's own runner program (../executors/github/
+ * runner-main.ts) as a subprocess, the strace sandbox standing in for Tracee — and the run concludes
+ * `success` or `failure` by what that returned.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const DOCS = 'https://docs.github.com/rest';
+
+export interface StandinRun {
+  id: number;
+  name: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion: string | null;
+  html_url: string;
+  inputs: Record<string, string>;
+}
+
+export type WorkflowOutcome = 'success' | 'failure' | 'cancelled' | 'timed_out';
+
+export interface GithubStandinOptions {
+  token: string;
+  repository: string;
+  workflow: string;
+  /** Runs a dispatched workflow; default: the runner program as a subprocess. */
+  runWorkflow?: (inputs: Record<string, string>) => Promise<WorkflowOutcome>;
+  /** Answer the dispatch with 204 and no run details, as GitHub did before 2026-02. */
+  noRunDetails?: boolean;
+}
+
+export const RUNNER_MAIN = fileURLToPath(new URL('../executors/github/runner-main.js', import.meta.url));
+
+/** The workflow's runner step, run locally: `node runner-main.js` with the dispatch's inputs. */
+export function runRunnerProgram(inputs: Record<string, string>): Promise<WorkflowOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        RUNNER_MAIN,
+        '--analysis-id',
+        inputs.analysis_id ?? '',
+        '--artifact-url',
+        inputs.artifact_url ?? '',
+        '--integrity',
+        inputs.integrity ?? '',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    child.on('error', () => resolve('failure'));
+    child.on('close', (code) => resolve(code === 0 ? 'success' : 'failure'));
+  });
+}
+
+export class GithubStandin {
+  readonly runs: StandinRun[] = [];
+  /** Every request as "METHOD /path". */
+  readonly requests: string[] = [];
+  #server: Server | undefined;
+  #nextId = 1000;
+  #rateLimits: { status: 403 | 429; retryAfter?: number; secondary: boolean }[] = [];
+  #serverErrors = 0;
+  baseUrl = '';
+
+  constructor(readonly options: GithubStandinOptions) {}
+
+  /** The next `count` API calls answer with a rate limit. */
+  rateLimitNext(count: number, limit: { status: 403 | 429; retryAfter?: number; secondary?: boolean }): void {
+    for (let i = 0; i < count; i++) this.#rateLimits.push({ secondary: false, ...limit });
+  }
+
+  /** The next `count` API calls answer 502. */
+  failNext(count: number): void {
+    this.#serverErrors += count;
+  }
+
+  async start(): Promise<this> {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  #send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(body === undefined ? '' : JSON.stringify(body));
+  }
+
+  #error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    this.#send(res, status, { message, documentation_url: DOCS }, headers);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    this.requests.push(`${req.method} ${url.pathname}`);
+    if (req.headers.authorization !== `Bearer ${this.options.token}`)
+      return this.#error(res, 401, 'Bad credentials');
+    const limit = this.#rateLimits.shift();
+    if (limit) {
+      const headers: Record<string, string> = { 'x-ratelimit-remaining': limit.secondary ? '4000' : '0' };
+      if (limit.retryAfter !== undefined) headers['retry-after'] = String(limit.retryAfter);
+      if (!limit.secondary) headers['x-ratelimit-reset'] = String(Math.ceil(Date.now() / 1000) + 1);
+      return this.#error(
+        res,
+        limit.status,
+        limit.secondary ? 'You have exceeded a secondary rate limit.' : 'API rate limit exceeded.',
+        headers,
+      );
+    }
+    if (this.#serverErrors > 0) {
+      this.#serverErrors--;
+      return this.#error(res, 502, 'Server Error');
+    }
+    const repoBase = `/repos/${this.options.repository}`;
+    const path = url.pathname;
+    if (!path.startsWith(`${repoBase}/`) && path !== repoBase) return this.#error(res, 404, 'Not Found');
+    const rest = path.slice(repoBase.length);
+    if (rest === '' && req.method === 'GET')
+      return this.#send(res, 200, {
+        full_name: this.options.repository,
+        private: true,
+        permissions: { admin: false, push: true, pull: true },
+      });
+    const workflow = /^\/actions\/workflows\/([^/]+)(\/.*)?$/.exec(rest);
+    if (workflow) {
+      if (decodeURIComponent(workflow[1]!) !== this.options.workflow)
+        return this.#error(res, 404, 'Not Found');
+      const tail = workflow[2] ?? '';
+      if (tail === '' && req.method === 'GET')
+        return this.#send(res, 200, {
+          id: 1,
+          name: 'analyze-package',
+          path: `.github/workflows/${this.options.workflow}`,
+          state: 'active',
+        });
+      if (tail === '/dispatches' && req.method === 'POST') return this.#dispatch(res, Buffer.concat(chunks));
+      if (tail === '/runs' && req.method === 'GET')
+        return this.#send(res, 200, {
+          total_count: this.runs.length,
+          workflow_runs: [...this.runs].reverse().map(publicRun),
+        });
+    }
+    const run = /^\/actions\/runs\/(\d+)$/.exec(rest);
+    if (run && req.method === 'GET') {
+      const found = this.runs.find((r) => r.id === Number(run[1]));
+      return found ? this.#send(res, 200, publicRun(found)) : this.#error(res, 404, 'Not Found');
+    }
+    return this.#error(res, 404, 'Not Found');
+  }
+
+  #dispatch(res: ServerResponse, body: Buffer): void {
+    let parsed: { ref?: unknown; inputs?: Record<string, unknown>; return_run_details?: unknown };
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+    } catch {
+      return this.#error(res, 400, 'Problems parsing JSON');
+    }
+    if (typeof parsed.ref !== 'string')
+      return this.#error(res, 422, 'Invalid request.\n\n"ref" wasn\'t supplied.');
+    const inputs = parsed.inputs ?? {};
+    for (const required of ['analysis_id', 'artifact_url', 'integrity', 'phase'])
+      if (typeof inputs[required] !== 'string')
+        return this.#error(res, 422, `Required input '${required}' not provided`);
+    if (Object.keys(inputs).length > 25)
+      return this.#error(res, 422, 'you may only define up to 25 `inputs`');
+    const id = this.#nextId++;
+    const run: StandinRun = {
+      id,
+      name: `analyze ${String(inputs.analysis_id)}`,
+      status: 'queued',
+      conclusion: null,
+      html_url: `https://github.com/${this.options.repository}/actions/runs/${id}`,
+      inputs: inputs as Record<string, string>,
+    };
+    this.runs.push(run);
+    const runWorkflow = this.options.runWorkflow ?? runRunnerProgram;
+    setImmediate(() => {
+      run.status = 'in_progress';
+      runWorkflow(run.inputs).then(
+        (conclusion) => Object.assign(run, { status: 'completed', conclusion }),
+        () => Object.assign(run, { status: 'completed', conclusion: 'failure' }),
+      );
+    });
+    if (this.options.noRunDetails || parsed.return_run_details !== true) return this.#send(res, 204);
+    this.#send(res, 200, {
+      workflow_run_id: id,
+      run_url: `${this.baseUrl}${`/repos/${this.options.repository}`}/actions/runs/${id}`,
+      html_url: run.html_url,
+    });
+  }
+}
+
+function publicRun(run: StandinRun): Omit<StandinRun, 'inputs'> & { event: string } {
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    conclusion: run.conclusion,
+    html_url: run.html_url,
+    event: 'workflow_dispatch',
+  };
+}
