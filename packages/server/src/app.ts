@@ -11,6 +11,8 @@ import { registerScanEventRoutes } from './http/routes/scan-events.js';
 import { registerReviewRoutes } from './http/routes/reviews.js';
 import { registerScanRoutes } from './http/routes/scans.js';
 import { registerMcpRoute } from './mcp/http-route.js';
+import { registerExecutorRoutes } from './executors/github/routes.js';
+import type { Transfer } from './executors/github/transfer.js';
 import type { InvestigationService } from './services/investigation-service.js';
 import { ReviewService } from './services/review-service.js';
 import type { ScanEventHub } from './services/scan-event-hub.js';
@@ -34,6 +36,8 @@ export interface ServerDeps {
   investigation?: InvestigationService | undefined;
   /** The vetted npm registry's read side (packuments, tarballs, audit); served at `/`. */
   registry?: RegistryDeps | undefined;
+  /** Remote runners' artifact download and result upload (the github executor), own signatures, no tokens. */
+  executorTransfer?: Transfer | undefined;
 }
 
 /** The HTTP API over the given services. Does not listen. */
@@ -68,6 +72,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   if (deps.investigation) {
     registerMcpRoute(app, { investigation: deps.investigation, reviews, canUse: canRead });
   }
+  if (deps.executorTransfer) registerExecutorRoutes(app, deps.executorTransfer);
   // Last: the registry's catch-all `GET /*` must not shadow the fixed routes above.
   if (deps.registry)
     registerRegistryRoutes(app, { ...deps.registry, authorize: deps.registry.authorize ?? canRead });

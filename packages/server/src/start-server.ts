@@ -1,3 +1,4 @@
+import type { GithubExecutor } from './executors/github/executor.js';
 import type { FastifyServerOptions } from 'fastify';
 import { UserError } from '@secure-registry/shared';
 import { buildServer } from './app.js';
@@ -181,6 +182,10 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     scans,
     hub,
     auth,
+    executorTransfer:
+      sandbox !== false && sandbox.executor?.kind === 'github'
+        ? (sandbox.executor as GithubExecutor).transfer
+        : undefined,
     bodyLimit: options.bodyLimit,
     logger: options.logger ?? false,
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),

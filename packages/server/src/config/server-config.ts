@@ -6,6 +6,7 @@ import type { AuthMode } from '../http/auth.js';
 import type { DynamicStageOptions } from '../pipeline/dynamic-stage.js';
 import type { LlmConfig } from '../reviewers/llm-config.js';
 import { LLM_DEFAULTS } from '../reviewers/llm-config.js';
+import { githubExecutorFromConfig } from '../executors/github/index.js';
 import { configuredRegistry } from '../upstream/npmrc.js';
 import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from './variables.js';
 import type { LOG_LEVELS } from './variables.js';
@@ -81,7 +82,23 @@ export function defaultDataDir(xdgDataHome: string | undefined, home = homedir()
 
 function sandboxOptions(values: ServerEnv): DynamicStageOptions | false {
   if (values.sandbox === false) return false;
+  const executor =
+    values.executor === 'github'
+      ? githubExecutorFromConfig(
+          {
+            repository: values.githubRepository,
+            token: values.githubToken,
+            workflow: values.githubWorkflow,
+            maxJobs: values.githubMaxJobs,
+            apiUrl: values.githubApiUrl,
+            publicUrl: values.publicUrl,
+            phaseTimeoutMs: values.sandboxTimeoutMs ?? 60_000,
+          },
+          configError,
+        )
+      : undefined;
   return {
+    ...(executor ? { executor } : {}),
     ...(values.sandboxTimeoutMs !== undefined ? { timeoutMs: values.sandboxTimeoutMs } : {}),
     ...(values.sandboxGraceMs !== undefined ? { graceMs: values.sandboxGraceMs } : {}),
     ...(values.sandboxConcurrency !== undefined ? { concurrency: values.sandboxConcurrency } : {}),

@@ -214,6 +214,59 @@ export const VARIABLES = {
     default: 'unset',
     description: "copy each run's raw evidence (trace, sink logs) here, for debugging the sandbox",
   }),
+  executor: variable({
+    name: 'SR_EXECUTOR',
+    group: 'sandbox',
+    schema: z.enum(['local', 'github'], 'expected "local" or "github"').optional(),
+    default: 'local',
+    description:
+      "where phases run: this machine's sandbox (local) or GitHub Actions jobs (github, SR_GITHUB_*)",
+  }),
+  githubRepository: variable({
+    name: 'SR_GITHUB_REPOSITORY',
+    group: 'sandbox',
+    schema: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name')
+      .optional(),
+    default: 'unset',
+    description: 'the analysis repository (owner/name) the github executor dispatches to',
+  }),
+  githubToken: variable({
+    name: 'SR_GITHUB_TOKEN',
+    group: 'sandbox',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'token for the analysis repository: actions:write and contents:read, nothing else',
+  }),
+  githubWorkflow: variable({
+    name: 'SR_GITHUB_WORKFLOW',
+    group: 'sandbox',
+    schema: text.optional(),
+    default: 'analyze-package.yml',
+    description: 'the analysis workflow (file name or id)',
+  }),
+  githubMaxJobs: variable({
+    name: 'SR_GITHUB_MAX_JOBS',
+    group: 'sandbox',
+    schema: integer(1, 1000).optional(),
+    default: '20',
+    description: 'GitHub Actions jobs in flight at once',
+  }),
+  githubApiUrl: variable({
+    name: 'SR_GITHUB_API_URL',
+    group: 'sandbox',
+    schema: httpUrl.optional(),
+    default: 'https://api.github.com',
+    description: 'the GitHub REST API (GitHub Enterprise Server: https://HOST/api/v3)',
+  }),
+  publicUrl: variable({
+    name: 'SR_PUBLIC_URL',
+    group: 'server',
+    schema: httpUrl.optional(),
+    default: 'unset',
+    description: 'the server as remote runners reach it (artifact download and result upload)',
+  }),
   policyFile: variable({
     name: 'SR_POLICY_FILE',
     legacy: 'POLICY_FILE',

@@ -325,3 +325,36 @@ describe('github executor with the real runner program and sandbox', async () =>
     },
   );
 });
+
+describe('github executor configuration', () => {
+  test('SR_EXECUTOR=github names what is missing, and builds the executor when complete', async () => {
+    const { parseServerConfig } = await import('../../config/server-config.js');
+    const env = { SR_EXECUTOR: 'github', SR_UPSTREAM_REGISTRY: 'http://127.0.0.1:9/' };
+    assert.throws(
+      () => parseServerConfig(env, work),
+      /SR_GITHUB_REPOSITORY: required for SR_EXECUTOR=github/,
+    );
+    assert.throws(
+      () => parseServerConfig({ ...env, SR_GITHUB_REPOSITORY: 'a/b' }, work),
+      /SR_GITHUB_TOKEN: required/,
+    );
+    assert.throws(
+      () => parseServerConfig({ ...env, SR_GITHUB_REPOSITORY: 'a/b', SR_GITHUB_TOKEN: 't' }, work),
+      /SR_PUBLIC_URL: required/,
+    );
+    const full = {
+      ...env,
+      SR_GITHUB_REPOSITORY: 'a/b',
+      SR_GITHUB_TOKEN: 't',
+      SR_PUBLIC_URL: 'https://sr.example',
+    };
+    const { config } = parseServerConfig({ ...full, SR_GITHUB_MAX_JOBS: '7' }, work);
+    assert.ok(config.sandbox !== false);
+    assert.equal(config.sandbox.executor?.kind, 'github');
+    assert.equal(config.sandbox.executor?.concurrency, 7);
+    assert.throws(
+      () => parseServerConfig({ ...full, SR_EXECUTOR: 'aws' }, work),
+      /SR_EXECUTOR: expected "local" or "github"/,
+    );
+  });
+});

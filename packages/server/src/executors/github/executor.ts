@@ -81,7 +81,12 @@ export function parseResult(body: Buffer, analysisId: string): PhaseRun {
   return run as PhaseRun;
 }
 
-export function createGithubExecutor(options: GithubExecutorOptions): Executor {
+export interface GithubExecutor extends Executor {
+  /** The artifacts and results of runs in flight; the server serves them (./routes.ts). */
+  readonly transfer: Transfer;
+}
+
+export function createGithubExecutor(options: GithubExecutorOptions): GithubExecutor {
   const [owner, repo] = options.repository.split('/');
   const base = `/repos/${owner}/${repo}`;
   const jobs = new Semaphore(options.maxJobs);
@@ -177,6 +182,7 @@ export function createGithubExecutor(options: GithubExecutorOptions): Executor {
 
   return {
     kind: 'github',
+    transfer: options.transfer,
     concurrency: options.maxJobs,
     sharesMachine: false,
     batches: false,
