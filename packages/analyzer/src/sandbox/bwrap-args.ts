@@ -5,11 +5,11 @@ import {
   RUNNER_CONFIG_IN_SANDBOX,
   RUNNER_IN_SANDBOX,
 } from './sandbox-env.js';
-import type { Persona } from './layout.js';
+import { KERNEL_CMDLINE_IN_RUN, type Persona } from './layout.js';
 
 export interface BwrapPlan {
   persona: Persona;
-  /** The run's tmpfs on the host: home/, tmp/ (writable), etc/ and usrlocal/ (read-only). */
+  /** The run's tmpfs on the host: home/, tmp/ (writable), etc/, usrlocal/ and proc/ (read-only). */
   runRoot: string;
   nodePath: string;
   /** Top-level system entries on the host: symlinks are recreated, directories bound read-only. */
@@ -48,6 +48,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     '--ro-bind', `${runRoot}/etc`, '/etc',
     '--ro-bind-try', '/etc/alternatives', '/etc/alternatives',
     '--proc', '/proc',
+    '--ro-bind', `${runRoot}/${KERNEL_CMDLINE_IN_RUN}`, '/proc/cmdline',
     '--dev', '/dev',
     '--bind', `${runRoot}/home`, '/home',
     '--bind', `${runRoot}/tmp`, '/tmp',
