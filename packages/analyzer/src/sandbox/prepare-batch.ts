@@ -19,7 +19,7 @@ import {
   copyHostEtc,
   plantedFiles,
   readManifest,
-  stageProcFiles,
+  stageRoot,
   stageUsrLocal,
   writeFiles,
 } from './prepare-run.js';
@@ -78,7 +78,7 @@ export async function prepareBatch(
       options.packages.map((p, i) => ({ from: p.dir, to: join(projectOnHost, paths[i] ?? '') })),
     );
     const npmDir = await stageUsrLocal(runRoot, BATCH_RUNNER_SOURCE);
-    await stageProcFiles(runRoot);
+    await stageRoot(runRoot);
     const packageDirs = paths.map((p) => `${persona.projectDir}/${p}`);
     const manifests = options.packages.map((p) => readManifest(p.dir));
     const runnerConfig: BatchRunnerConfig = {

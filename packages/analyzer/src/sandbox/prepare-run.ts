@@ -3,7 +3,7 @@
 import { createRunDirs } from './run-state.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,7 +249,7 @@ async function stage(ctx: {
   await linkBins(projectOnHost, ctx.placements);
 
   const npmDir = await stageUsrLocal(runRoot, RUNNER_SOURCE);
-  await stageProcFiles(runRoot);
+  await stageRoot(runRoot);
 
   const isFile = (rel: string): boolean => {
     try {
@@ -299,15 +299,26 @@ async function stage(ctx: {
   };
 }
 
-/** Files bound over the sandbox's /proc, under the run root (bwrap-args.ts). */
-export async function stageProcFiles(runRoot: string): Promise<void> {
-  await mkdir(join(runRoot, dirname(KERNEL_CMDLINE_IN_RUN)), { recursive: true });
+/**
+ * The rest of the sandbox's root file system (the run root is bound as `/`, bwrap-args.ts): mount
+ * points, the host's top-level symlinks (/bin -> usr/bin), /var/tmp, /root, and the kernel command
+ * line bound over /proc/cmdline.
+ */
+export async function stageRoot(runRoot: string): Promise<void> {
+  for (const dir of ['usr/local', 'proc', 'dev', 'run', 'var'])
+    await mkdir(join(runRoot, dir), { recursive: true });
+  await mkdir(join(runRoot, 'root'), { mode: 0o700 });
+  await symlink('../tmp', join(runRoot, 'var/tmp'));
+  for (const entry of systemEntries()) {
+    if (entry.symlinkTarget !== undefined) await symlink(entry.symlinkTarget, join(runRoot, entry.path));
+    else await mkdir(join(runRoot, entry.path), { recursive: true });
+  }
   await writeFile(join(runRoot, KERNEL_CMDLINE_IN_RUN), kernelCmdline(release()));
 }
 
 /** /usr/local: node (bind target), decoys, and the runner disguised as npm. Returns npm's directory. */
 export async function stageUsrLocal(runRoot: string, runnerSource: string): Promise<string> {
-  const usrLocal = join(runRoot, 'usrlocal');
+  const usrLocal = join(runRoot, 'usr/local');
   const npmDir = join(usrLocal, 'lib/node_modules/npm');
   await mkdir(join(usrLocal, 'bin'), { recursive: true });
   await mkdir(join(usrLocal, 'etc'), { recursive: true });

@@ -111,8 +111,30 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
         `pid ${proc.pid}'s environment names the sandbox`,
       );
     }
-    // Not yet: the mount table still shows bubblewrap's /newroot and the host paths of the read-only
-    // binds (the runner's support packages, node, node-gyp headers), so it is not checked here.
+    // The mount table: `/` is a file system's own root (not bubblewrap's /newroot) and every mount
+    // shows the path it is mounted at, not a directory of the host. Not yet: node, the runner's
+    // support packages and node-gyp's headers are bound from wherever the host keeps them.
+    const mounts = report.mountinfo
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '))
+      .map(([, , , root = '', point = '']) => ({ root, point }));
+    assert.deepEqual(
+      mounts.find((m) => m.point === '/'),
+      { root: '/', point: '/' },
+      report.mountinfo,
+    );
+    const hostBound = (point: string): boolean =>
+      point === '/usr/local/bin/node' ||
+      point.startsWith('/usr/local/lib/node_modules/npm/node_modules/') ||
+      point.startsWith(`${run.home}/.cache/node-gyp/`);
+    for (const { root, point } of mounts.filter((m) => !hostBound(m.point))) {
+      assert.ok(
+        root === point || root === '/' || point.startsWith('/dev/'),
+        `${point} is mounted from ${root}`,
+      );
+      assert.doesNotMatch(`${root} ${point}`, TELL_TALES);
+    }
     assert.doesNotMatch(report.cgroup, TELL_TALES, 'cgroup paths name the sandbox');
     assert.doesNotMatch(report.kernelCmdline, TELL_TALES);
     // The kernel command line of a desktop installation, not the host's (a VM's, a CI runner's).
