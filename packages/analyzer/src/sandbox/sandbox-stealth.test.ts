@@ -141,7 +141,9 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
     assert.doesNotMatch(report.kernelCmdline, HOSTING_TELLS, report.kernelCmdline);
     assert.match(report.kernelCmdline, /^BOOT_IMAGE=\S+ root=\S+ ro /, report.kernelCmdline);
     assert.doesNotMatch(`${report.hostname} ${report.user}`, TELL_TALES);
-    // PID 1 is an init, not the tool that built the sandbox.
+    // PID 1 is an init, not the tool that built the sandbox. Not yet: its /proc/1/exe still reads
+    // /usr/bin/bwrap, the tree is init -> npm -> sh -> node (no login shell, a handful of processes),
+    // uname's release and /proc/uptime are the host's, and /proc/cmdline is a visible bind mount.
     const init = byPid.get(1);
     assert.ok(init, 'PID 1 is visible');
     assert.match(init.comm, /^(init|systemd)$/, `PID 1 is ${init.comm}`);
