@@ -5,14 +5,14 @@ import {
   RUNNER_CONFIG_IN_SANDBOX,
   RUNNER_IN_SANDBOX,
 } from './sandbox-env.js';
-import type { Persona } from './layout.js';
+import { KERNEL_CMDLINE_IN_RUN, type Persona } from './layout.js';
 
 export interface BwrapPlan {
   persona: Persona;
-  /** The run's tmpfs on the host: home/, tmp/ (writable), etc/ and usrlocal/ (read-only). */
+  /** The run's tmpfs on the host, the sandbox's root: home/, tmp/ (writable by the sandbox), etc/, usr/local/, proc/. */
   runRoot: string;
   nodePath: string;
-  /** Top-level system entries on the host: symlinks are recreated, directories bound read-only. */
+  /** Top-level system entries on the host: directories are bound read-only (symlinks are in the run root). */
   systemEntries: { path: string; symlinkTarget?: string }[];
   /** Read-only binds of trusted support packages: host dir -> name under the runner's node_modules. */
   supportPackages: { hostDir: string; name: string }[];
@@ -36,26 +36,20 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     '--hostname', persona.hostname,
     '--die-with-parent',
     '--new-session',
+    // The run's tmpfs is the root file system itself (its mount points and symlinks made by
+    // stageRoot), so the mount table shows `/` where bubblewrap's own root would show /newroot.
+    '--bind', runRoot, '/',
     '--ro-bind', '/usr', '/usr',
   ]; // prettier-ignore
-  for (const entry of plan.systemEntries) {
-    if (entry.symlinkTarget !== undefined) args.push('--symlink', entry.symlinkTarget, entry.path);
-    else args.push('--ro-bind', entry.path, entry.path);
-  }
+  for (const entry of plan.systemEntries)
+    if (entry.symlinkTarget === undefined) args.push('--ro-bind', entry.path, entry.path);
   args.push(
-    '--ro-bind', `${runRoot}/usrlocal`, '/usr/local',
+    '--ro-bind', `${runRoot}/usr/local`, '/usr/local',
     '--ro-bind', plan.nodePath, NODE_IN_SANDBOX,
-    '--ro-bind', `${runRoot}/etc`, '/etc',
     '--ro-bind-try', '/etc/alternatives', '/etc/alternatives',
     '--proc', '/proc',
+    '--ro-bind', `${runRoot}/${KERNEL_CMDLINE_IN_RUN}`, '/proc/cmdline',
     '--dev', '/dev',
-    '--bind', `${runRoot}/home`, '/home',
-    '--bind', `${runRoot}/tmp`, '/tmp',
-    '--dir', '/run',
-    '--dir', '/var',
-    '--symlink', '../tmp', '/var/tmp',
-    '--dir', '/root',
-    '--chmod', '0700', '/root',
   ); // prettier-ignore
   for (const support of plan.supportPackages) {
     args.push('--ro-bind', support.hostDir, `${NPM_DIR_IN_SANDBOX}/node_modules/${support.name}`);

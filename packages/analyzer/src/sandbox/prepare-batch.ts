@@ -19,6 +19,7 @@ import {
   copyHostEtc,
   plantedFiles,
   readManifest,
+  stageRoot,
   stageUsrLocal,
   writeFiles,
 } from './prepare-run.js';
@@ -77,6 +78,7 @@ export async function prepareBatch(
       options.packages.map((p, i) => ({ from: p.dir, to: join(projectOnHost, paths[i] ?? '') })),
     );
     const npmDir = await stageUsrLocal(runRoot, BATCH_RUNNER_SOURCE);
+    await stageRoot(runRoot);
     const packageDirs = paths.map((p) => `${persona.projectDir}/${p}`);
     const manifests = options.packages.map((p) => readManifest(p.dir));
     const runnerConfig: BatchRunnerConfig = {

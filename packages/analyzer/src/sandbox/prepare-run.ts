@@ -3,7 +3,8 @@
 import { createRunDirs } from './run-state.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExistingFile } from '../trace/file-detail.js';
@@ -17,6 +18,8 @@ import {
   createPersona,
   etcFiles,
   homeFiles,
+  kernelCmdline,
+  KERNEL_CMDLINE_IN_RUN,
   projectFiles,
   type Persona,
   type SandboxFile,
@@ -115,12 +118,25 @@ export function plantedFiles(files: readonly SandboxFile[], home: string): Exist
     .map((f) => ({ path: f.path, size: Buffer.byteLength(f.content) }));
 }
 
+/**
+ * Writes the files into the run's tmpfs. A file's `ageMinutes` dates it (modified and accessed then),
+ * and each directory above an aged file under /home takes the time of its newest one, as if it had
+ * been written then.
+ */
 export async function writeFiles(runRoot: string, files: SandboxFile[]): Promise<void> {
+  const now = Date.now();
+  const dirTimes = new Map<string, number>();
   for (const file of files) {
     const target = toHost(runRoot, file.path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, file.content, { mode: file.mode ?? 0o644 });
+    if (file.ageMinutes === undefined) continue;
+    const time = (now - file.ageMinutes * 60_000) / 1000;
+    await utimes(target, time, time);
+    for (let dir = dirname(file.path); dir.startsWith('/home/'); dir = dirname(dir))
+      dirTimes.set(dir, Math.max(dirTimes.get(dir) ?? 0, time));
   }
+  for (const [dir, time] of dirTimes) await utimes(toHost(runRoot, `${dir}/`), time, time);
 }
 
 const HOST_ETC_COPIES = [
@@ -233,6 +249,7 @@ async function stage(ctx: {
   await linkBins(projectOnHost, ctx.placements);
 
   const npmDir = await stageUsrLocal(runRoot, RUNNER_SOURCE);
+  await stageRoot(runRoot);
 
   const isFile = (rel: string): boolean => {
     try {
@@ -282,9 +299,26 @@ async function stage(ctx: {
   };
 }
 
+/**
+ * The rest of the sandbox's root file system (the run root is bound as `/`, bwrap-args.ts): mount
+ * points, the host's top-level symlinks (/bin -> usr/bin), /var/tmp, /root, and the kernel command
+ * line bound over /proc/cmdline.
+ */
+export async function stageRoot(runRoot: string): Promise<void> {
+  for (const dir of ['usr/local', 'proc', 'dev', 'run', 'var'])
+    await mkdir(join(runRoot, dir), { recursive: true });
+  await mkdir(join(runRoot, 'root'), { mode: 0o700 });
+  await symlink('../tmp', join(runRoot, 'var/tmp'));
+  for (const entry of systemEntries()) {
+    if (entry.symlinkTarget !== undefined) await symlink(entry.symlinkTarget, join(runRoot, entry.path));
+    else await mkdir(join(runRoot, entry.path), { recursive: true });
+  }
+  await writeFile(join(runRoot, KERNEL_CMDLINE_IN_RUN), kernelCmdline(release()));
+}
+
 /** /usr/local: node (bind target), decoys, and the runner disguised as npm. Returns npm's directory. */
 export async function stageUsrLocal(runRoot: string, runnerSource: string): Promise<string> {
-  const usrLocal = join(runRoot, 'usrlocal');
+  const usrLocal = join(runRoot, 'usr/local');
   const npmDir = join(usrLocal, 'lib/node_modules/npm');
   await mkdir(join(usrLocal, 'bin'), { recursive: true });
   await mkdir(join(usrLocal, 'etc'), { recursive: true });

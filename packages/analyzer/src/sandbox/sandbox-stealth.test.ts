@@ -31,6 +31,10 @@ const report = {
   hostname: os.hostname(),
   user: os.userInfo().username,
   home: list(os.homedir()),
+  uptime: Number(read('/proc/uptime').split(' ')[0]),
+  now: Date.now(),
+  homeTimes: list(os.homedir()).map((n) => { try { return fs.statSync(os.homedir() + '/' + n).mtimeMs; } catch { return 0; } }),
+  editorState: ['.viminfo', '.config/Code/User/settings.json'].filter((p) => fs.existsSync(os.homedir() + '/' + p)),
   history: read(os.homedir() + '/.bash_history'),
   gitconfig: read(os.homedir() + '/.gitconfig'),
 };
@@ -48,11 +52,17 @@ interface Report {
   hostname: string;
   user: string;
   home: string[];
+  uptime: number;
+  now: number;
+  homeTimes: number[];
+  editorState: string[];
   history: string;
   gitconfig: string;
 }
 
 const TELL_TALES = /bwrap|bubblewrap|newroot|sandbox|secure-registry|strace|honeypot|sr-fs-|sr-host-/i;
+/** Names of the virtual machines and containers analysis runs in, which a laptop's boot line has none of. */
+const HOSTING_TELLS = /firecracker|process_api|docker|containerd|kubepods|lxc|gvisor|runsc|qemu|vsock/i;
 
 describe('sandbox: the honeypot looks like a developer machine', () => {
   const dirs: string[] = [];
@@ -101,17 +111,61 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
         `pid ${proc.pid}'s environment names the sandbox`,
       );
     }
-    // Not yet: the mount table still shows bubblewrap's /newroot and the host paths of the read-only
-    // binds (the runner's support packages, node, node-gyp headers), so it is not checked here.
+    // The mount table: `/` is a file system's own root (not bubblewrap's /newroot) and every mount
+    // shows the path it is mounted at, not a directory of the host. Not yet: node, the runner's
+    // support packages and node-gyp's headers are bound from wherever the host keeps them.
+    const mounts = report.mountinfo
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '))
+      .map(([, , , root = '', point = '']) => ({ root, point }));
+    assert.deepEqual(
+      mounts.find((m) => m.point === '/'),
+      { root: '/', point: '/' },
+      report.mountinfo,
+    );
+    const hostBound = (point: string): boolean =>
+      point === '/usr/local/bin/node' ||
+      point.startsWith('/usr/local/lib/node_modules/npm/node_modules/') ||
+      point.startsWith(`${run.home}/.cache/node-gyp/`);
+    for (const { root, point } of mounts.filter((m) => !hostBound(m.point))) {
+      assert.ok(
+        root === point || root === '/' || point.startsWith('/dev/'),
+        `${point} is mounted from ${root}`,
+      );
+      assert.doesNotMatch(`${root} ${point}`, TELL_TALES);
+    }
     assert.doesNotMatch(report.cgroup, TELL_TALES, 'cgroup paths name the sandbox');
     assert.doesNotMatch(report.kernelCmdline, TELL_TALES);
+    // The kernel command line of a desktop installation, not the host's (a VM's, a CI runner's).
+    assert.doesNotMatch(report.kernelCmdline, HOSTING_TELLS, report.kernelCmdline);
+    assert.match(report.kernelCmdline, /^BOOT_IMAGE=\S+ root=\S+ ro /, report.kernelCmdline);
     assert.doesNotMatch(`${report.hostname} ${report.user}`, TELL_TALES);
-    // PID 1 is an init, not the tool that built the sandbox.
+    // PID 1 is an init, not the tool that built the sandbox. Not yet: its /proc/1/exe still reads
+    // /usr/bin/bwrap, the tree is init -> npm -> sh -> node (no login shell, a handful of processes),
+    // uname's release and /proc/uptime are the host's, and /proc/cmdline is a visible bind mount.
     const init = byPid.get(1);
     assert.ok(init, 'PID 1 is visible');
     assert.match(init.comm, /^(init|systemd)$/, `PID 1 is ${init.comm}`);
     // A lived-in home: shell history and a git identity.
-    assert.ok(report.history.split('\n').filter(Boolean).length >= 5, 'a shell history');
+    assert.ok(report.history.split('\n').filter(Boolean).length >= 50, 'weeks of shell history');
     assert.match(report.gitconfig, /\[user\]/);
+    assert.ok(report.editorState.length > 0, 'an editor has been used');
+    // A home older than the boot (uptime): most of it last changed before the machine started,
+    // nothing in the future, and at least one file touched within the last weeks.
+    const bootedAt = report.now - report.uptime * 1000;
+    const beforeBoot = report.homeTimes.filter((t) => t < bootedAt).length;
+    assert.ok(
+      beforeBoot * 2 >= report.homeTimes.length,
+      `${beforeBoot}/${report.homeTimes.length} home entries predate the boot`,
+    );
+    assert.ok(
+      report.homeTimes.every((t) => t <= report.now + 1000),
+      'no home entry is dated in the future',
+    );
+    assert.ok(
+      report.homeTimes.some((t) => t > report.now - 30 * 86_400_000),
+      'the home is in use',
+    );
   });
 });
