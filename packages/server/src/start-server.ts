@@ -233,6 +233,12 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   }
   url = address;
   await dispatcher.start();
+  // Events another replica appends to a scan wake this replica's SSE streams of it.
+  const unwatchScanEvents = await store.watchScanEvents(
+    (scanId) => hub.notify(scanId),
+    () => hub.notifyAll(),
+    (error) => app.log.error({ err: error.message }, 'scan event notifications failed'),
+  );
   // "Could not analyse" is not a decision (13.8): what was held for that is analysed again now.
   const unanalysed = await listUnanalysed(store, { interrupted: false });
   await queue.queueAnalysis(unanalysed.map(({ name, version, integrity }) => ({ name, version, integrity })));
@@ -253,6 +259,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     close: () => {
       closing ??= (async () => {
         await watcher?.close();
+        await unwatchScanEvents();
         await dispatcher.close();
         await app.close();
         await registry.close();

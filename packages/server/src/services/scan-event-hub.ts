@@ -1,4 +1,4 @@
-/** Wakes live SSE listeners of a scan when events were appended in this process. */
+/** Wakes live SSE listeners of a scan when events were appended (in this process or, via the store's notifications, another). */
 export class ScanEventHub {
   private readonly listeners = new Map<string, Set<() => void>>();
 
@@ -17,6 +17,11 @@ export class ScanEventHub {
 
   notify(scanId: string): void {
     for (const listener of this.listeners.get(scanId) ?? []) listener();
+  }
+
+  /** Wakes every listener (after missed cross-process notifications). */
+  notifyAll(): void {
+    for (const set of this.listeners.values()) for (const listener of set) listener();
   }
 
   listenerCount(scanId: string): number {

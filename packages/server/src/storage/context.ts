@@ -12,6 +12,8 @@ export interface StoreContext {
   readonly listen?: OpenedDatabase['listen'];
   /** The NOTIFY channel announcing queued jobs: one per database schema. */
   readonly jobsChannel: string;
+  /** The NOTIFY channel carrying the id of a scan that got new events: one per database schema. */
+  readonly scanEventsChannel: string;
 }
 
 export function nowIso(ctx: StoreContext, offsetMs = 0): string {

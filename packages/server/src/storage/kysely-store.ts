@@ -25,6 +25,7 @@ export class KyselyStore implements Store {
       clock,
       ...(opened.listen ? { listen: opened.listen.bind(opened) } : {}),
       jobsChannel: `sr_jobs_${(opened.schema ?? 'public').slice(0, 48)}`,
+      scanEventsChannel: `sr_scan_events_${(opened.schema ?? 'public').slice(0, 40)}`,
     };
     this.#opened = opened;
   }
@@ -86,6 +87,8 @@ export class KyselyStore implements Store {
   renewJob: Store['renewJob'] = async (jobId, workerId, leaseMs) =>
     (await jobs.renewJobs(this.#ctx, { workerId, jobIds: [jobId], leaseMs })).has(jobId);
   watchJobs: Store['watchJobs'] = (listener, onError) => jobs.watchJobs(this.#ctx, listener, onError);
+  watchScanEvents: Store['watchScanEvents'] = (onScan, onReconnect, onError) =>
+    jobs.watchChannel(this.#ctx, this.#ctx.scanEventsChannel, onScan, onReconnect, onError);
   completeJob: Store['completeJob'] = (jobId, status, error, workerId) =>
     jobs.completeJob(this.#ctx, { jobId, status, error, workerId });
   getJob: Store['getJob'] = (jobId) => jobs.getJob(this.#ctx, jobId);

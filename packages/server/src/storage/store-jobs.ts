@@ -189,6 +189,21 @@ export async function watchJobs(
   listener: () => void,
   onError: (error: Error) => void = () => undefined,
 ): Promise<() => Promise<void>> {
+  return watchChannel(ctx, ctx.jobsChannel, () => listener(), listener, onError);
+}
+
+/**
+ * PostgreSQL: calls `onMessage` with the payload of every NOTIFY on `channel`, listening again
+ * (every 2 s) while the connection is broken and calling `onReconnect` once listening again
+ * (NOTIFYs may have been missed meanwhile). SQLite: nothing to listen to.
+ */
+export async function watchChannel(
+  ctx: StoreContext,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onReconnect: () => void,
+  onError: (error: Error) => void = () => undefined,
+): Promise<() => Promise<void>> {
   const listen = ctx.listen;
   if (!listen) return async () => undefined;
   let stopped = false;
@@ -196,7 +211,7 @@ export async function watchJobs(
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
     try {
-      stop = await listen(ctx.jobsChannel, listener, (error) => {
+      stop = await listen(channel, onMessage, (error) => {
         onError(error);
         void stop?.();
         stop = undefined;
@@ -209,7 +224,7 @@ export async function watchJobs(
   };
   const reconnect = async (): Promise<void> => {
     await connect();
-    if (stop) listener();
+    if (stop) onReconnect();
   };
   await connect();
   return async () => {

@@ -1,5 +1,5 @@
 /** Scans, their packages and their event log. */
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { ScanCounts, ScanEvent, ScanStatus } from '@secure-registry/shared';
 import { BugError, countStates, pendingScanCounts } from '@secure-registry/shared';
 import type { Transaction } from 'kysely';
@@ -281,6 +281,10 @@ export async function appendScanEvent(ctx: StoreContext, scanId: string, event: 
       .insertInto('scan_events')
       .values({ scan_id: scanId, seq, data: JSON.stringify(event), created_at: nowIso(ctx) })
       .execute();
+    // Delivered at commit, to every replica's stream of this scan; the payload is only the id
+    // (well under PostgreSQL's 8000-byte limit), the stream re-reads the events from the table.
+    if (ctx.kind === 'postgres')
+      await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${scanId})`.execute(trx);
     return seq;
   });
 }

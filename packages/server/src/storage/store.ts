@@ -207,6 +207,17 @@ export interface Store {
    */
   watchJobs(listener: () => void, onError?: (error: Error) => void): Promise<() => Promise<void>>;
   /**
+   * Calls `onScan(scanId)` when any process appended events to that scan (PostgreSQL: NOTIFY on the
+   * schema's scan-events channel, payload the scan id, so SSE streams on every replica wake;
+   * SQLite: never, the stream's poll covers other processes). `onReconnect` runs after the
+   * listening connection was re-established (notifications may have been missed).
+   */
+  watchScanEvents(
+    onScan: (scanId: string) => void,
+    onReconnect: () => void,
+    onError?: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
+  /**
    * Finishes a job. With `workerId`, only while that worker still holds the running job (a
    * stale worker's late result is ignored; check with `getJob`); without, unconditionally.
    */

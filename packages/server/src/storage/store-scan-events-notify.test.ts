@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ScanEventHub } from '../services/scan-event-hub.js';
+import { postgresBackend, sqliteBackend, withDatabase } from './test-support/backends.js';
+import { EMPTY_GRAPH, stateEvent } from './test-support/fixtures.js';
+
+/** Polls `condition` until it holds (generous: the machine may be at load 10). */
+async function until(condition: () => boolean, what: string, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+describe('scan events across replicas (postgres)', () => {
+  test('an event appended through one store wakes the SSE listeners of that scan on another', () =>
+    withDatabase(postgresBackend, async (database) => {
+      const writer = await database.open();
+      const reader = await database.open();
+      await writer.createScan({ id: 'seen', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+      await writer.createScan({ id: 'other', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+      const hub = new ScanEventHub();
+      const woken: string[] = [];
+      hub.subscribe('seen', () => woken.push('seen'));
+      hub.subscribe('other', () => woken.push('other'));
+      const notified: string[] = [];
+      const stop = await reader.watchScanEvents(
+        (scanId) => {
+          notified.push(scanId);
+          hub.notify(scanId);
+        },
+        () => hub.notifyAll(),
+      );
+      try {
+        const seq = await writer.appendScanEvent('seen', stateEvent('a', 0));
+        await until(() => notified.length === 1, 'the notification from the other store');
+        assert.deepEqual(notified, ['seen'], 'the payload is the scan id, nothing else');
+        assert.deepEqual(woken, ['seen'], 'only the listeners of that scan wake');
+        const stored = await reader.listScanEvents('seen', seq - 1);
+        assert.equal(stored.length, 1, 'the woken stream reads the event from the table');
+      } finally {
+        await stop();
+      }
+      // After stopping, appends are no longer delivered.
+      await writer.appendScanEvent('other', stateEvent('b', 1));
+      await delay(300);
+      assert.deepEqual(notified, ['seen']);
+    }));
+});
+
+test('SQLite has no notifications: watching scan events is a no-op that stops cleanly', () =>
+  withDatabase(sqliteBackend, async (database) => {
+    const store = await database.open();
+    await store.createScan({ id: 's', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+    const notified: string[] = [];
+    const stop = await store.watchScanEvents(
+      (scanId) => notified.push(scanId),
+      () => undefined,
+    );
+    await store.appendScanEvent('s', stateEvent('a', 0));
+    await stop();
+    assert.deepEqual(notified, []);
+  }));
