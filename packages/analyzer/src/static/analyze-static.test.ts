@@ -55,6 +55,29 @@ describe('analyzeStatic on benign look-alikes', () => {
     );
   });
 
+  test('a registry copy naming the implicit node-gyp rebuild of a gypfile: false binding.gyp is not manifest confusion', async () => {
+    const manifest = { name: 'gyp-optional', version: '1.3.0', main: 'index.js', gypfile: false };
+    const files = {
+      'package.json': JSON.stringify(manifest),
+      'binding.gyp': "{ 'targets': [ { 'target_name': 'fast', 'sources': [ 'src/fast.c' ] } ] }\n",
+      'index.js': 'module.exports = 1;\n',
+    };
+    const withRegistry = async (scripts: Record<string, string>) =>
+      analyzeStatic({
+        name: manifest.name,
+        version: manifest.version,
+        tarball: await makeTarball(files),
+        packument: { name: manifest.name, versions: { [manifest.version]: { ...manifest, scripts } } },
+        now: s.NOW,
+      });
+    assert.deepEqual((await withRegistry({ install: 'node-gyp rebuild' })).manifestDifferences, []);
+    // Any other install script the tarball does not have is still a difference.
+    assert.deepEqual(
+      (await withRegistry({ install: 'node build.js' })).manifestDifferences?.map((d) => d.field),
+      ['scripts'],
+    );
+  });
+
   test('husky-like prepare is reported but is not an install script', async () => {
     const r = await analyze(s.huskyLike);
     assert.equal(r.manifest.scripts.prepare, 'node bin.js install');

@@ -183,8 +183,9 @@ function checkManifestConfusion(report: StaticReport, text: string | undefined, 
   if (!isRecord(tarball)) return;
   report.manifest.declared = declaredFields(tarball);
   if (!isRecord(registry)) return;
-  const gyp = report.manifest.hasBindingGyp && report.manifest.gypfileDisabled !== true;
-  report.manifestDifferences = compareManifests(registry, tarball, gyp);
+  // A binding.gyp counts even with `gypfile: false`: a registry copy that names the implicit
+  // `node-gyp rebuild` for it hides no code (npm ci builds it anyway; the install phase runs it).
+  report.manifestDifferences = compareManifests(registry, tarball, report.manifest.hasBindingGyp);
 }
 
 function emptyReport(input: AnalyzeStaticInput, manifest: ManifestSummary): StaticReport {
