@@ -11,6 +11,7 @@ import type { Store } from '../storage/store.js';
 import type { RegistryClient } from '../upstream/registry-client.js';
 import { ScanEventHub } from './scan-event-hub.js';
 import { ScanService } from './scan-service.js';
+import { createAnalysisQueue } from '../scheduler/analysis-queue.js';
 
 /** N registry nodes; node i depends on nodes 3i+1..3i+3 (a tree), node 0 is the root dependency. */
 function treeGraph(size: number): DependencyGraph {
@@ -104,6 +105,35 @@ describe('scan service bookkeeping', () => {
       assert.deepEqual(last.scan.counts, result?.counts);
       const states = events.filter((e) => e.type === 'package.state');
       assert.equal(states.length, 600 * 2 + 2, 'analyzing and decided for each, then p2 and p0 blocked');
+    }));
+
+  test('a job that starts the moment it is queued publishes its steps on the new scan', () =>
+    withStore(async (store) => {
+      // The dispatcher wakes on enqueue: with the sandbox off a small package's fetch can start
+      // before createScan returns. Here the queue publishes the first step as it queues.
+      const queue = createAnalysisQueue({ store });
+      const scans: ScanService = new ScanService({
+        store,
+        registry,
+        hub: new ScanEventHub(),
+        queue: {
+          async queueAnalysis(artifacts) {
+            const jobs = await queue.queueAnalysis(artifacts);
+            for (const a of artifacts)
+              await scans.publishPhase(a, {
+                phase: 'fetch',
+                status: 'started',
+                at: new Date().toISOString(),
+              });
+            return jobs;
+          },
+        },
+      });
+      const scan = await scans.createScan({ graph: treeGraph(2) });
+      const phases = (await store.listScanEvents(scan.id, 0))
+        .map((e) => e.event)
+        .filter((e) => e.type === 'package.phase');
+      assert.deepEqual(phases.map((e) => e.name).sort(), ['p0', 'p1']);
     }));
 
   test('counts of a scan stored before counts were kept are counted on its next change', async () => {

@@ -68,14 +68,6 @@ export class ScanService {
       seen.add(node.key);
     }
     const plan = await planScan(request.graph.nodes, { store, registry: this.deps.registry });
-    // Jobs first: once the scan exists, a finishing job finds it; a job that finished before
-    // that is caught by the re-check below.
-    const queued = await this.queue.queueAnalysis(plan.toEnqueue);
-    const jobs = queued.map((job) => ({
-      key: { name: job.name, version: job.version, integrity: job.integrity },
-      jobId: job.id,
-    }));
-
     const byKey = new Map(plan.packages.map((pkg) => [pkg.key, pkg]));
     for (const update of planBlocked(request.graph, byKey)) {
       const pkg = byKey.get(update.key)!;
@@ -90,6 +82,16 @@ export class ScanService {
       graph: request.graph,
       packages: plan.packages,
     });
+    // The scan first, then its jobs: a job started by the enqueue publishes its steps on the scans
+    // containing the artifact, and one started before this scan existed would tell no one (the
+    // scan's view then said "none ran" for a package analysed for it). A job that had already
+    // finished (queued by an earlier scan) is caught by the re-check below; a crash between the two
+    // leaves pending packages that reconcileScan queues when a client follows the scan.
+    const queued = await this.queue.queueAnalysis(plan.toEnqueue);
+    const jobs = queued.map((job) => ({
+      key: { name: job.name, version: job.version, integrity: job.integrity },
+      jobId: job.id,
+    }));
     if (isSettled(plan.packages)) {
       await this.withLock(id, () => this.completeIfSettled(id));
     } else {
