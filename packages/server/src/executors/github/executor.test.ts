@@ -73,6 +73,13 @@ async function packageFixture(name: string, files: Record<string, string>): Prom
   return dir;
 }
 
+/** The install phase of a bare package `name@1.0.0` (a package.json and nothing else). */
+async function bareInstall(name: string): Promise<PhaseRunOptions> {
+  const manifest = JSON.stringify({ name, version: '1.0.0' });
+  const packageDir = await packageFixture(name, { 'package.json': manifest });
+  return { phase: 'install', packageName: name, packageVersion: '1.0.0', packageDir };
+}
+
 /** A workflow run that unpacks the artifact for real and reports the files it found (no sandbox). */
 function listingWorkflow(seen: string[][]): (inputs: Record<string, string>) => Promise<WorkflowOutcome> {
   return async (inputs) => {
@@ -125,13 +132,7 @@ describe('github executor against the GitHub API stand-in', () => {
 
   test('without run details in the dispatch answer the run is found by its unique run-name', async () => {
     const s = await standin({ runWorkflow: listingWorkflow([]), noRunDetails: true });
-    const pkg = await packageFixture('p2', { 'package.json': '{"name":"p2","version":"1.0.0"}' });
-    const run = await executorFor(s).runPhase({
-      phase: 'install',
-      packageName: 'p2',
-      packageVersion: '1.0.0',
-      packageDir: pkg,
-    });
+    const run = await executorFor(s).runPhase(await bareInstall('p2'));
     assert.equal(run.status, 'completed', run.error);
     assert.ok(
       s.requests.some((r) => r.endsWith(`/actions/workflows/${WORKFLOW}/runs`)),
@@ -144,27 +145,16 @@ describe('github executor against the GitHub API stand-in', () => {
     s.rateLimitNext(1, { status: 429, retryAfter: 1 });
     s.rateLimitNext(1, { status: 403, retryAfter: 1, secondary: true });
     s.failNext(1);
-    const pkg = await packageFixture('p3', { 'package.json': '{"name":"p3","version":"1.0.0"}' });
+    const options = await bareInstall('p3');
     const started = Date.now();
-    const run = await executorFor(s).runPhase({
-      phase: 'install',
-      packageName: 'p3',
-      packageVersion: '1.0.0',
-      packageDir: pkg,
-    });
+    const run = await executorFor(s).runPhase(options);
     assert.equal(run.status, 'completed', run.error);
     assert.ok(Date.now() - started >= 2000, 'waited the two retry-after seconds');
     assert.ok(s.requests.filter((r) => r.endsWith('/dispatches')).length >= 4);
   });
 
   test('a cancelled run, a tampered artifact and a bad token fail closed with the run URL', async () => {
-    const pkg = await packageFixture('p4', { 'package.json': '{"name":"p4","version":"1.0.0"}' });
-    const options = {
-      phase: 'install' as const,
-      packageName: 'p4',
-      packageVersion: '1.0.0',
-      packageDir: pkg,
-    };
+    const options = await bareInstall('p4');
 
     const cancelled = await standin({ runWorkflow: async () => 'cancelled' });
     const a = await executorFor(cancelled).runPhase(options);
@@ -206,13 +196,7 @@ describe('github executor against the GitHub API stand-in', () => {
         return 'success';
       },
     });
-    const pkg = await packageFixture('p5', { 'package.json': '{"name":"p5","version":"1.0.0"}' });
-    const run = await executorFor(s, 1, 500).runPhase({
-      phase: 'install',
-      packageName: 'p5',
-      packageVersion: '1.0.0',
-      packageDir: pkg,
-    });
+    const run = await executorFor(s, 1, 500).runPhase(await bareInstall('p5'));
     assert.equal(run.status, 'error');
     assert.match(run.error ?? '', /timed out after 500 ms: https:\/\/github\.com\//);
     assert.equal((await fetch(url)).status, 404);
@@ -265,13 +249,9 @@ describe('github executor against the GitHub API stand-in', () => {
         return 'success';
       },
     });
-    const pkg = await packageFixture('p6', { 'package.json': '{"name":"p6","version":"1.0.0"}' });
+    const options = await bareInstall('p6');
     const executor = executorFor(s, 2);
-    const runs = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        executor.runPhase({ phase: 'install', packageName: 'p6', packageVersion: '1.0.0', packageDir: pkg }),
-      ),
-    );
+    const runs = await Promise.all(Array.from({ length: 6 }, () => executor.runPhase(options)));
     assert.deepEqual(
       runs.map((r) => r.status),
       Array(6).fill('completed'),
