@@ -1,9 +1,9 @@
 // The two routes a remote runner calls: the signed, expiring artifact download and the result ingest
 // (HMAC-SHA256 of the body with the analysis's key). Both answer 404 for anything not issued, so the
 // routes reveal nothing about analyses to a caller without the URL.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RESULT_KEY_HEADER, SIGNATURE_HEADER } from './transfer.js';
-import type { Transfer } from './transfer.js';
+import type { IngestOutcome, Transfer } from './transfer.js';
 
 const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
@@ -33,6 +33,11 @@ export function registerExecutorRoutes(app: FastifyInstance, transfer: Transfer)
       { parseAs: 'buffer', bodyLimit: MAX_RESULT_BYTES },
       (_request, body, done) => done(null, body),
     );
+    // Whether the analysis is open is known from the URL alone: refuse before reading any body.
+    scope.addHook<{ Params: { id: string } }>('onRequest', async (request, reply) => {
+      const state = transfer.accepting(request.params.id);
+      if (state !== 'open') return refuse(reply, state);
+    });
     scope.post<{ Params: { id: string } }>('/executor/results/:id', async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const signature = request.headers[SIGNATURE_HEADER];
@@ -42,9 +47,15 @@ export function registerExecutorRoutes(app: FastifyInstance, transfer: Transfer)
         typeof signature === 'string' ? signature : '',
       );
       if (outcome === 'accepted') return reply.code(204).send();
-      if (outcome === 'bad-signature')
-        return reply.code(401).send({ error: 'signature does not match the body' });
-      return reply.code(404).send({ error: 'no such analysis, or its result window closed' });
+      return refuse(reply, outcome);
     });
   });
+}
+
+function refuse(reply: FastifyReply, outcome: Exclude<IngestOutcome, 'accepted'>): FastifyReply {
+  if (outcome === 'bad-signature')
+    return reply.code(401).send({ error: 'signature does not match the body' });
+  if (outcome === 'duplicate')
+    return reply.code(409).send({ error: 'a result for this analysis was already accepted' });
+  return reply.code(404).send({ error: 'no such analysis, or its result window closed' });
 }

@@ -24,6 +24,8 @@ interface Pending {
   key: string;
   expiresAt: number;
   deliver: (body: Buffer) => void;
+  /** A result was accepted: a second one (a replayed or racing upload) is refused. */
+  delivered: boolean;
 }
 
 export interface Offer {
@@ -34,7 +36,7 @@ export interface Offer {
   result: Promise<Buffer>;
 }
 
-export type IngestOutcome = 'accepted' | 'unknown' | 'expired' | 'bad-signature';
+export type IngestOutcome = 'accepted' | 'unknown' | 'expired' | 'bad-signature' | 'duplicate';
 
 export class Transfer {
   readonly #secret = randomBytes(32);
@@ -57,7 +59,13 @@ export class Transfer {
     const expiresAt = this.now() + this.ttlMs;
     let deliver!: (body: Buffer) => void;
     const result = new Promise<Buffer>((resolve) => (deliver = resolve));
-    this.#pending.set(id, { bytes, key: randomBytes(32).toString('hex'), expiresAt, deliver });
+    this.#pending.set(id, {
+      bytes,
+      key: randomBytes(32).toString('hex'),
+      expiresAt,
+      deliver,
+      delivered: false,
+    });
     const url = new URL(
       `executor/artifacts/${id}`,
       this.publicUrl.endsWith('/') ? this.publicUrl : `${this.publicUrl}/`,
@@ -76,11 +84,24 @@ export class Transfer {
     return { bytes: pending.bytes, key: pending.key };
   }
 
-  ingest(id: string, body: Buffer, signature: string): IngestOutcome {
+  /**
+   * Whether a result for `id` could be accepted now, checked before its body is read: a caller
+   * without an open analysis gets no buffering of up to the result limit.
+   */
+  accepting(id: string): Exclude<IngestOutcome, 'accepted' | 'bad-signature'> | 'open' {
     const pending = this.#pending.get(id);
     if (!pending) return 'unknown';
     if (this.now() > pending.expiresAt) return 'expired';
+    if (pending.delivered) return 'duplicate';
+    return 'open';
+  }
+
+  ingest(id: string, body: Buffer, signature: string): IngestOutcome {
+    const state = this.accepting(id);
+    if (state !== 'open') return state;
+    const pending = this.#pending.get(id)!;
     if (!sameText(signature, signBody(pending.key, body))) return 'bad-signature';
+    pending.delivered = true;
     pending.deliver(body);
     return 'accepted';
   }
