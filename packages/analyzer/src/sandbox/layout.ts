@@ -44,6 +44,16 @@ export function createPersona(projectName = 'acme-dashboard'): Persona {
   };
 }
 
+/**
+ * How many seconds the sandbox's clock of time since boot (/proc/uptime, sysinfo) runs ahead of the
+ * host's: a laptop up for three to four days, not a runner or VM booted minutes ago. Applied with a
+ * time namespace's boot-time offset (monotonic time is left alone, as after a suspend).
+ */
+export function bootOffsetSeconds(hostUptimeS: number, random: () => number = Math.random): number {
+  const uptimeS = (3 * DAY + 7 * HOUR) * 60 + Math.floor(random() * 20 * HOUR * 60);
+  return Math.max(0, Math.floor(uptimeS - hostUptimeS));
+}
+
 /** /proc/cmdline: a desktop distribution's boot line, not the host's (a VM's or CI runner's). */
 export const KERNEL_CMDLINE_IN_RUN = 'proc/cmdline';
 

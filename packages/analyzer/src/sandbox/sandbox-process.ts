@@ -1,14 +1,15 @@
 // The host side of one sandbox: the fake internet (sink in its own network namespace), the traced
 // bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { bwrapArgs } from './bwrap-args.js';
 import { parseJsonLines, type RunnerMessage } from './collect-events.js';
 import { DECOY_PORT } from './decoys.js';
 import { cgroupPids, descendants, findTool, killQuietly, type Cgroups } from './host-ops.js';
-import type { Persona } from './layout.js';
+import { bootOffsetSeconds, type Persona } from './layout.js';
 import { DNS_PORT, netnsSetupScript } from './netns.js';
 import { SANDBOX_HOST_UID, SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
 import { SINK_READY_LINE, SINK_TCP_PORT, type SinkConfig } from './sink-protocol.js';
@@ -153,6 +154,25 @@ export function initLink(): string {
   return initPath;
 }
 
+let timeNamespace: boolean | undefined;
+
+/** Whether this kernel and util-linux can give a process a time namespace (Linux 5.6+, CONFIG_TIME_NS). */
+function timeNamespaceAvailable(): boolean {
+  timeNamespace ??=
+    spawnSync('unshare', ['--time', '--boottime', '1', '--', 'true'], { env: HOST_ENV, stdio: 'ignore' })
+      .status === 0;
+  return timeNamespace;
+}
+
+/**
+ * `unshare` arguments putting the sandbox in a time namespace whose uptime is a laptop's (see
+ * bootOffsetSeconds); none where the kernel has no time namespaces (the uptime is then the host's).
+ */
+function uptimeArgs(): string[] {
+  if (!timeNamespaceAvailable()) return [];
+  return ['unshare', '--time', '--boottime', String(bootOffsetSeconds(uptime())), '--'];
+}
+
 export const traceLimitError = (maxTraceMb: number): string =>
   `the trace grew past ${maxTraceMb} MiB (a flood of system calls); the run was ended`;
 
@@ -206,6 +226,7 @@ export function spawnTracedSandbox(options: {
     'setpriv', ...DIE_WITH_HOST,
     'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
     'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
+    ...uptimeArgs(),
     'setpriv', `--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_UID}`, '--clear-groups', '--',
     ...nproc, 'bash', '-c', `exec -a /sbin/init "$0" --args ${ARGS_FD} "$@"`, initLink(), ...bwrap.slice(bwrap.indexOf('--') + 1),
   ]; // prettier-ignore

@@ -143,7 +143,7 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
     assert.doesNotMatch(`${report.hostname} ${report.user}`, TELL_TALES);
     // PID 1 is an init, not the tool that built the sandbox. Not yet: its /proc/1/exe still reads
     // /usr/bin/bwrap, the tree is init -> npm -> sh -> node (no login shell, a handful of processes),
-    // uname's release and /proc/uptime are the host's, and /proc/cmdline is a visible bind mount.
+    // uname's release is the host's, and /proc/cmdline is a visible bind mount.
     const init = byPid.get(1);
     assert.ok(init, 'PID 1 is visible');
     assert.match(init.comm, /^(init|systemd)$/, `PID 1 is ${init.comm}`);
@@ -151,6 +151,8 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
     assert.ok(report.history.split('\n').filter(Boolean).length >= 50, 'weeks of shell history');
     assert.match(report.gitconfig, /\[user\]/);
     assert.ok(report.editorState.length > 0, 'an editor has been used');
+    // A laptop up for days, not a runner or VM booted minutes ago (the host here may be either).
+    assert.ok(report.uptime > 3 * 86_400, `uptime ${report.uptime} s`);
     // A home older than the boot (uptime): most of it last changed before the machine started,
     // nothing in the future, and at least one file touched within the last weeks.
     const bootedAt = report.now - report.uptime * 1000;
