@@ -112,6 +112,20 @@ describe('strace parser edge cases', () => {
     ]);
   });
 
+  test('mkdir of a directory that exists (mkdir -p walking its ancestors) is no event; other failures are', () => {
+    const text = [
+      '1 mkdir("/home/u", 0777) = -1 EEXIST (File exists)',
+      '1 mkdirat(AT_FDCWD</home/u>, "projects", 0777) = -1 EEXIST (File exists)',
+      '1 mkdir("/home/u/.cache/tool", 0777) = 0',
+      '1 mkdir("/root/x", 0777) = -1 EACCES (Permission denied)',
+    ].join('\n');
+    const f = of(parseStrace(text), 'file').map((e) => [e.op, e.path]);
+    assert.deepEqual(f, [
+      ['mkdir', '/home/u/.cache/tool'],
+      ['mkdir', '/root/x'],
+    ]);
+  });
+
   test('connect: AF_INET, AF_INET6, AF_UNIX, -yy TCP decoration, socket() tracking without -yy', () => {
     const text = [
       '3 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 5',

@@ -153,10 +153,11 @@ export function handleSyscall(ctx: SyscallContext, call: Call): PendingEvent[] {
       return fileEvent('create', pathAt(ctx, call, undefined, a[1]), str(a[0]));
     case 'symlinkat':
       return fileEvent('create', pathAt(ctx, call, a[1], a[2]), str(a[0]));
+    // `mkdir -p` and recursive mkdir try every ancestor: EEXIST created and changed nothing.
     case 'mkdir':
-      return fileEvent('mkdir', pathAt(ctx, call, undefined, a[0]));
+      return call.errno === 'EEXIST' ? [] : fileEvent('mkdir', pathAt(ctx, call, undefined, a[0]));
     case 'mkdirat':
-      return fileEvent('mkdir', pathAt(ctx, call, a[0], a[1]));
+      return call.errno === 'EEXIST' ? [] : fileEvent('mkdir', pathAt(ctx, call, a[0], a[1]));
     case 'chmod':
       return fileEvent('chmod', pathAt(ctx, call, undefined, a[0]));
     case 'fchmodat':

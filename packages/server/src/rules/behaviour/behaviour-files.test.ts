@@ -165,6 +165,37 @@ describe('network rules', () => {
     assert.equal(out.verdict, 'approved');
   });
 
+  test("install-network: the resolver's search-domain retry (github.com.home) is the name it retried", () => {
+    // bcrypt@5.1.1's install in the popular-lockfile bench: node-pre-gyp fetches its binary from
+    // GitHub, and the C library also asked for github.com.home (resolv.conf's `search home`).
+    const prebuilt = (...names: string[]) =>
+      findings(
+        installNetwork,
+        report({
+          dns: names.map((n) => dns(n)),
+          connections: [conn('198.18.0.10', 443, 'github.com')],
+          http: [
+            http('GET', 'github.com', '/kelektiv/node.bcrypt.js/releases/download/v5.1.1/bcrypt.tar.gz'),
+          ],
+        }),
+      ).map((f) => [f.rule, f.severity, f.message.split(':')[1]]);
+    assert.deepEqual(prebuilt('github.com', 'github.com.home'), [
+      ['prebuilt-download', 'low', ' downloads a prebuilt binary (github.com)'],
+    ]);
+    // A lookup of its own under the search domain is still reported, as the name asked for.
+    assert.deepEqual(
+      findings(installNetwork, report({ dns: [dns('c2.example.home')] })).map((f) => f.message),
+      ['install: looks up the name (c2.example): c2.example.home'],
+    );
+    // Only lookups are folded: a request names the host it reached.
+    assert.deepEqual(
+      findings(installNetwork, report({ http: [http('GET', 'files.home', '/x', '', false)] })).map(
+        (f) => f.message.split(':')[1],
+      ),
+      [' makes requests (files.home)'],
+    );
+  });
+
   test('install-network: the same GET after a secret read is not a prebuilt download', () => {
     const out = findings(
       installNetwork,

@@ -1,3 +1,4 @@
+import { RESOLVER_SEARCH_DOMAINS } from '@secure-registry/analyzer';
 import { severityRank, type BehaviourReport, type Severity } from '@secure-registry/shared';
 import type { Rule, RuleHit } from '../types.js';
 import {
@@ -32,6 +33,21 @@ function readSecrets(report: BehaviourReport): boolean {
       (f.class === 'credentials' || f.class === 'wallet' || f.class === 'honeytoken') &&
       !/(^|\/)\.(npmrc|yarnrc(\.yml)?)$/.test(f.path),
   );
+}
+
+/**
+ * The name a lookup was made for: `github.com.home` is `github.com` retried by the C library with
+ * the sandbox resolver's search domain appended (the name the package used did not resolve), not a
+ * host of its own. Only lookups: a connection or request names the host it reached.
+ */
+function askedName(e: Egress): string {
+  const host = e.host.toLowerCase().replace(/\.$/, '');
+  if (e.channel !== 'dns') return host;
+  for (const domain of RESOLVER_SEARCH_DOMAINS) {
+    const stem = host.slice(0, -(domain.length + 1));
+    if (stem !== '' && host.endsWith(`.${domain}`)) return stem;
+  }
+  return host;
 }
 
 interface HostVerdict {
@@ -83,8 +99,8 @@ export const installNetwork: Rule = {
       const clean = report.honeytokenHits.length === 0 && !readSecrets(report);
       const byHost = new Map<string, Egress[]>();
       for (const e of egressOf(report)) {
-        if (isRegistryHost(e.host) || isMetadataHost(e.host)) continue;
-        const key = e.host.toLowerCase();
+        const key = askedName(e);
+        if (isRegistryHost(key) || isMetadataHost(key)) continue;
         byHost.set(key, [...(byHost.get(key) ?? []), e]);
       }
       const groups = new Map<string, { verdict: HostVerdict; hosts: string[]; contacts: Egress[] }>();
