@@ -142,6 +142,52 @@ export class ApiClient {
     return this.#parse(response, 'GET', path, PackageVerdictResponse);
   }
 
+  /**
+   * Who the server takes this client for (npm's `GET /-/whoami`, answered by every role): how
+   * `login` checks a token before storing it. A refused token is ERR_SR_UNAUTHORIZED.
+   */
+  async whoami(): Promise<string> {
+    const url = `${this.server}/-/whoami`;
+    let response;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        headers: this.#headers(),
+      });
+    } catch (error) {
+      throw networkError(url, error);
+    }
+    const text = await response.body.text().catch((error: unknown) => {
+      throw networkError(url, error);
+    });
+    const json = safeJson(text);
+    if (response.statusCode >= 400) {
+      const parsed = ErrorBody.safeParse(json);
+      const detail = parsed.success ? parsed.data.error : `HTTP ${response.statusCode}`;
+      if (response.statusCode === 401 || response.statusCode === 403) {
+        throw new RemoteError(
+          'ERR_SR_UNAUTHORIZED',
+          redact(
+            `the server at ${this.server} refused the ${this.#token ? 'token' : 'login without a token'}: ${detail}`,
+          ),
+          { hint: 'create a token with `secure-registry-server token create --role ci` on the server' },
+        );
+      }
+      throw new RemoteError(
+        response.statusCode >= 500 ? 'ERR_SR_SERVER' : 'ERR_SR_REQUEST',
+        redact(
+          `GET ${url} failed with HTTP ${response.statusCode}: ${detail} (is this a secure-registry server?)`,
+        ),
+      );
+    }
+    const username = (json as { username?: unknown } | undefined)?.username;
+    if (typeof username !== 'string') {
+      throw new RemoteError('ERR_SR_BAD_RESPONSE', `GET ${url}: not a secure-registry server's answer`);
+    }
+    return username;
+  }
+
   /** Packages held for review, with their evidence (reviewer or admin role). */
   listReviews(): Promise<ReviewListResponse> {
     return this.#json('GET', '/reviews', ReviewListResponse);

@@ -26,3 +26,20 @@ test('exit code policy by --fail-on', () => {
   }
   assert.deepEqual(ExitCode, { Ok: 0, Rejected: 1, NeedsAttention: 2, UsageError: 3, RemoteError: 4 });
 });
+
+test('an infrastructure failure (upstream outage) exits 4 with its reason; a rejection still wins (13.13)', async () => {
+  const { UPSTREAM_UNAVAILABLE_RULE } = await import('@secure-registry/shared');
+  const { infrastructureFailures } = await import('./exit-codes.js');
+  const reason = 'could not fetch from upstream: upstream answered 500 for http://127.0.0.1:1/x (3 attempts)';
+  const outage = {
+    state: 'review' as const,
+    reason,
+    findings: [{ rule: UPSTREAM_UNAVAILABLE_RULE, severity: 'high' as const, message: 'm', evidence: [] }],
+  };
+  for (const failOn of ['unvettable', 'review', 'rejected', 'none'] as const) {
+    assert.equal(exitCodeFor([outage, { state: 'approved' }], failOn), ExitCode.RemoteError, failOn);
+  }
+  assert.equal(exitCodeFor([outage, { state: 'rejected' }], 'unvettable'), ExitCode.Rejected);
+  assert.equal(exitCodeFor([{ ...outage, findings: [] }], 'unvettable'), ExitCode.NeedsAttention);
+  assert.deepEqual(infrastructureFailures([outage, outage]), [{ reason, packages: 2 }]);
+});

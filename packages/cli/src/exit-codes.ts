@@ -1,3 +1,4 @@
+import { packageFailure } from '@secure-registry/shared';
 import type { PackageState, ScanPackage } from '@secure-registry/shared';
 
 /**
@@ -6,7 +7,8 @@ import type { PackageState, ScanPackage } from '@secure-registry/shared';
  *  1 a package was rejected, or is blocked because it depends on a rejected one
  *  2 a package is held for review, not vettable (git / URL / file / link source) or undecided
  *  3 usage, input or credentials error (bad flags, no lockfile, malformed lockfile, a refused token)
- *  4 server or network failure
+ *  4 server or network failure, or an infrastructure failure during the scan: a package could not
+ *    be analysed because the upstream registry could not be fetched from (not decided, never approved)
  */
 export const ExitCode = {
   Ok: 0,
@@ -30,10 +32,36 @@ export function isFailOn(value: string): value is FailOn {
   return (FAIL_ON as readonly string[]).includes(value);
 }
 
-export function exitCodeFor(packages: readonly Pick<ScanPackage, 'state'>[], failOn: FailOn): ExitCode {
-  if (failOn === 'none') return ExitCode.Ok;
+/** What the exit code looks at: the state, and the findings that tell an infrastructure failure. */
+export type ExitCodePackage = Pick<ScanPackage, 'state'> &
+  Partial<Pick<ScanPackage, 'reason' | 'findings' | 'failure'>>;
+
+/**
+ * The distinct reasons of the infrastructure failures in a scan (an upstream outage: which
+ * upstream, what happened), each with the number of packages it left undecided.
+ */
+export function infrastructureFailures(
+  packages: readonly ExitCodePackage[],
+): { reason: string; packages: number }[] {
+  const reasons = new Map<string, number>();
+  for (const pkg of packages) {
+    const failure =
+      pkg.failure ?? (pkg.findings ? packageFailure({ ...pkg, findings: pkg.findings }) : undefined);
+    if (failure) reasons.set(failure.reason, (reasons.get(failure.reason) ?? 0) + 1);
+  }
+  return [...reasons].map(([reason, count]) => ({ reason, packages: count }));
+}
+
+/**
+ * The exit code of a finished scan. A rejection wins (1: it is a fact about a package, whatever
+ * else failed); then an infrastructure failure (4, whatever `--fail-on` says: the scan could not
+ * vet those packages); then the `--fail-on` policy over the verdicts.
+ */
+export function exitCodeFor(packages: readonly ExitCodePackage[], failOn: FailOn): ExitCode {
   const states = new Set<PackageState>(packages.map((pkg) => pkg.state));
-  if (states.has('rejected') || states.has('blocked')) return ExitCode.Rejected;
+  if (failOn !== 'none' && (states.has('rejected') || states.has('blocked'))) return ExitCode.Rejected;
+  if (infrastructureFailures(packages).length > 0) return ExitCode.RemoteError;
+  if (failOn === 'none') return ExitCode.Ok;
   if (failOn === 'rejected') return ExitCode.Ok;
   // Undecided packages are never treated as approved (fail closed).
   if (states.has('review') || states.has('pending') || states.has('analyzing'))

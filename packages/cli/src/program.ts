@@ -25,7 +25,8 @@ Exit codes:
   1  a package was rejected, or is blocked by a rejected dependency
   2  a package is held for review, not vettable or undecided (see scan --fail-on)
   3  usage or input error (bad flags, no lockfile, malformed lockfile)
-  4  server or network failure
+  4  server or network failure, or the upstream registry could not be fetched from (the reason
+     is printed in one line; those packages are not analysed and never approved)
 
 Environment: SECURE_REGISTRY_SERVER, SECURE_REGISTRY_TOKEN (hosted mode), SECURE_REGISTRY_UPSTREAM,
 SECURE_REGISTRY_DATA_DIR (local mode), SECURE_REGISTRY_CONFIG_DIR (where login is stored), CI.`;
@@ -98,7 +99,7 @@ export function buildProgram({ io, version, setExit }: ProgramOptions): Command 
     .option('--token <token>', 'an API token (or SECURE_REGISTRY_TOKEN)')
     .action(async (flags: { server: string; token?: string }) => {
       const { runLogin } = await import('./commands/login.js');
-      setExit(runLogin(flags, io));
+      setExit(await runLogin(flags, io));
     });
 
   program

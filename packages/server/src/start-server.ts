@@ -107,6 +107,7 @@ function resolveOptions(options: StartServerOptions): {
       ...options,
       dataDir: options.dataDir ?? config.dataDir,
       upstream: options.upstream ?? config.upstream,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.upstreamTimeoutMs,
       host: options.host ?? (options.config ? config.host : DEFAULT_HOST),
       port: options.port ?? (options.config ? config.port : 0),
       auth: options.auth ?? (options.config ? config.auth : undefined),

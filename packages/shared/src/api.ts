@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DependencyGraph, SourceKind } from './graph.js';
 import { inputText } from './input-text.js';
 import { Finding, PackageState, Verdict } from './verdict.js';
+import { PackageFailure } from './package-failure.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -33,6 +34,8 @@ export const ScanPackage = z.object({
   reason: z.string().optional(),
   findings: z.array(Finding),
   blockedBy: BlockedBy.optional(),
+  /** Set when the package is undecided because the infrastructure failed (an upstream outage). */
+  failure: PackageFailure.optional(),
 });
 export type ScanPackage = z.infer<typeof ScanPackage>;
 

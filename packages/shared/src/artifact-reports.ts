@@ -72,8 +72,11 @@ export type IntegrityRecord = z.infer<typeof IntegrityRecord>;
 
 /** The analysis could not finish: the artifact is held (fail closed), and analysed again later. */
 export const FailureRecord = z.object({
-  /** `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it). */
-  kind: z.enum(['error', 'interrupted']),
+  /**
+   * `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it);
+   * `infrastructure`: the upstream registry could not be fetched from (an outage).
+   */
+  kind: z.enum(['error', 'interrupted', 'infrastructure']),
   attempts: z.number().int().optional(),
   message: z.string().optional(),
 });

@@ -8,6 +8,7 @@ export * from './report.js';
 export * from './static-report.js';
 export * from './artifact-reports.js';
 export * from './verdict.js';
+export * from './package-failure.js';
 export * from './review.js';
 export * from './scan-counts.js';
 export * from './packument.js';

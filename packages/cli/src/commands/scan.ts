@@ -1,11 +1,12 @@
 import { basename, relative, resolve } from 'node:path';
 import type { Instance } from 'ink';
-import { UserError } from '@secure-registry/shared';
+import { SecureRegistryError, UserError, redact } from '@secure-registry/shared';
+import { exitCodeForError } from '../error-exit-code.js';
 import type { ScanEvent, ScanResult } from '@secure-registry/shared';
 import type { ApiClient } from '../api-client.js';
 import { DEFAULT_FAIL_ON, ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
-import { buildJsonReport } from '../output/json.js';
+import { buildJsonErrorReport, buildJsonReport } from '../output/json.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
 import { buildSarif } from '../output/sarif.js';
 import { readStoredConfig, resolveTarget } from '../services/target.js';
@@ -33,12 +34,41 @@ export interface ScanFlags {
   quiet?: boolean;
 }
 
-/** `secure-registry scan [dir]`: lockfile → graph → server → streamed verdicts → exit code. */
+/**
+ * `secure-registry scan [dir]`: lockfile → graph → server → streamed verdicts → exit code. With
+ * `--json`, a scan that cannot run still prints one document: the error and its exit code (the
+ * error itself goes on to stderr as for every command).
+ */
 export async function runScan(
   dir: string,
   flags: ScanFlags,
   io: CommandIo,
   toolVersion: string,
+): Promise<number> {
+  const printed = { document: false };
+  try {
+    return await scanAndReport(dir, flags, io, toolVersion, printed);
+  } catch (error) {
+    if (flags.json && !printed.document) {
+      const message = redact(error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      const known = error instanceof SecureRegistryError ? error : undefined;
+      const body = buildJsonErrorReport(exitCodeForError(error), {
+        ...(known ? { code: known.code } : {}),
+        message,
+        ...(known?.hint ? { hint: redact(known.hint) } : {}),
+      });
+      await writeOut(io.stdout, `${JSON.stringify(body, null, 2)}\n`);
+    }
+    throw error;
+  }
+}
+
+async function scanAndReport(
+  dir: string,
+  flags: ScanFlags,
+  io: CommandIo,
+  toolVersion: string,
+  printed: { document: boolean },
 ): Promise<number> {
   const failOn: FailOn = flags.failOn === undefined ? DEFAULT_FAIL_ON : parseFailOn(flags.failOn);
   if (flags.json && flags.sarif) {
@@ -138,6 +168,7 @@ export async function runScan(
     if (!cached) savable = { result, events };
     const format = flags.sarif ? 'sarif' : flags.json ? 'json' : undefined;
     const analysis = phaseSummaryLines(state.phases);
+    printed.document = format !== undefined;
     await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion, analysis });
   } finally {
     view?.close();

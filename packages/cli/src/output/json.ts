@@ -1,5 +1,8 @@
-import type { ScanCounts, ScanResult, SourceKind } from '@secure-registry/shared';
+import { packageFailure } from '@secure-registry/shared';
+import type { PackageFailure, ScanCounts, ScanResult, SourceKind } from '@secure-registry/shared';
+import { ExitCode, infrastructureFailures } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
+import { infrastructureLine } from './plain.js';
 import { explain, sortByRootCause } from './order.js';
 
 /** `--json` output, schema version 1 (see packages/cli/README-json.md). */
@@ -11,6 +14,8 @@ export interface JsonReport {
   failOn: FailOn;
   lockfile: { path: string; lockfileVersion: number | null };
   counts: ScanCounts;
+  /** Why the scan failed (exit 3 or 4); absent when it did not. */
+  error?: JsonError;
   packages: {
     key: string;
     name: string;
@@ -21,6 +26,8 @@ export interface JsonReport {
     verdict: ScanResult['packages'][number]['state'];
     reason: string | null;
     blockedBy: { name: string; version: string; path: string[] } | null;
+    /** Set when the package is undecided because the infrastructure failed (an upstream outage). */
+    failure: PackageFailure | null;
     findings: {
       rule: string;
       severity: string;
@@ -28,6 +35,34 @@ export interface JsonReport {
       evidence: ScanResult['packages'][number]['findings'][number]['evidence'];
     }[];
   }[];
+}
+
+/**
+ * The error of a failed scan: `infrastructure` (exit 4: the server, the network or the upstream
+ * registry failed) or `usage` (exit 3: bad flags, input or credentials).
+ */
+export interface JsonError {
+  kind: 'infrastructure' | 'usage';
+  /** A stable `ERR_SR_*` code where there is one. */
+  code?: string;
+  /** One line. */
+  message: string;
+  hint?: string;
+}
+
+/** The document `--json` prints when the scan could not run: the error and the exit code. */
+export interface JsonErrorReport {
+  schemaVersion: 1;
+  exitCode: number;
+  error: JsonError;
+}
+
+export function buildJsonErrorReport(exitCode: number, error: Omit<JsonError, 'kind'>): JsonErrorReport {
+  return {
+    schemaVersion: 1,
+    exitCode,
+    error: { kind: exitCode === ExitCode.UsageError ? 'usage' : 'infrastructure', ...error },
+  };
 }
 
 export function buildJsonReport(input: {
@@ -38,6 +73,7 @@ export function buildJsonReport(input: {
   lockfileVersion: number | undefined;
 }): JsonReport {
   const { result } = input;
+  const failures = infrastructureFailures(result.packages);
   return {
     schemaVersion: 1,
     scanId: result.id,
@@ -46,6 +82,15 @@ export function buildJsonReport(input: {
     failOn: input.failOn,
     lockfile: { path: input.lockfilePath, lockfileVersion: input.lockfileVersion ?? null },
     counts: result.counts,
+    ...(failures.length > 0
+      ? {
+          error: {
+            kind: 'infrastructure' as const,
+            code: 'ERR_SR_UPSTREAM_UNAVAILABLE',
+            message: failures.map(infrastructureLine).join('; '),
+          },
+        }
+      : {}),
     packages: sortByRootCause(result.packages).map((pkg) => ({
       key: pkg.key,
       name: pkg.name,
@@ -56,6 +101,7 @@ export function buildJsonReport(input: {
       verdict: pkg.state,
       reason: pkg.state === 'approved' ? (pkg.reason ?? null) : explain(pkg),
       blockedBy: pkg.blockedBy ?? null,
+      failure: pkg.failure ?? packageFailure(pkg) ?? null,
       findings: pkg.findings.map((finding) => ({
         rule: finding.rule,
         severity: finding.severity,

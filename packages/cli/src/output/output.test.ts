@@ -28,6 +28,7 @@ test('JSON report: schema v1, packages root cause first, reasons for every non-a
   assert.deepEqual(Object.keys(evil).sort(), [
     'blockedBy',
     'dev',
+    'failure',
     'findings',
     'integrity',
     'key',
@@ -95,4 +96,31 @@ test('plain view: one line per finished package, none for unfinished ones, none 
   assert.deepEqual(plainEventLines(event({ ...approved, state: 'analyzing' })), []);
   assert.deepEqual(plainEventLines(event(rejected), { quiet: true }), []);
   assert.deepEqual(plainEventLines(event(approved), { quiet: true }), []);
+});
+
+test('an infrastructure failure: FAILED, not held for review; one line with the reason; a JSON error (13.13)', async () => {
+  const { UPSTREAM_UNAVAILABLE_RULE } = await import('@secure-registry/shared');
+  const reason = 'could not fetch from upstream: upstream did not answer http://127.0.0.1:1/x within 100 ms';
+  const pkg = {
+    ...SAMPLE_RESULT.packages[0]!,
+    name: 'x',
+    version: '1.0.0',
+    state: 'review' as const,
+    reason,
+    findings: [{ rule: UPSTREAM_UNAVAILABLE_RULE, severity: 'high' as const, message: 'm', evidence: [] }],
+  };
+  const result = { ...SAMPLE_RESULT, packages: [pkg] };
+  const lines = plainSummaryLines(result, 4);
+  assert.ok(lines.includes(`  failed     x@1.0.0  ${reason}`), lines.join('\n'));
+  assert.ok(lines.includes(`infrastructure failure: ${reason} (1 package not analysed)`), lines.join('\n'));
+  const report = buildJsonReport({
+    result,
+    exitCode: 4,
+    failOn: 'unvettable',
+    lockfilePath: '/p',
+    lockfileVersion: 3,
+  });
+  assert.equal(report.error?.kind, 'infrastructure');
+  assert.equal(report.error?.message, `infrastructure failure: ${reason} (1 package not analysed)`);
+  assert.deepEqual(report.packages[0]?.failure, { kind: 'infrastructure', reason });
 });

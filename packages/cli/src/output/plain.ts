@@ -1,4 +1,6 @@
+import { packageFailure } from '@secure-registry/shared';
 import type { Finding, ScanCounts, ScanEvent, ScanResult } from '@secure-registry/shared';
+import { infrastructureFailures } from '../exit-codes.js';
 import { explain, problemPackages } from './order.js';
 
 /** Line-oriented rendering for CI logs and pipes: one line per decision that matters. */
@@ -35,6 +37,8 @@ export function plainEventLines(
   if (options.quiet || event.state === 'pending' || event.state === 'analyzing') return [];
   const steps = options.steps?.length ? ` (${options.steps.join(', ')})` : '';
   if (event.state === 'approved') return [`APPROVED ${event.name}@${event.version}${steps}`];
+  // Not analysed because the infrastructure failed: not a verdict, so not shown as one.
+  if (packageFailure(event)) return [`FAILED ${event.name}@${event.version}: ${explain(event)}${steps}`];
   return [
     `${event.state.toUpperCase()} ${event.name}@${event.version}: ${explain(event)}${steps}`,
     ...event.findings.map(formatFinding),
@@ -52,9 +56,16 @@ export function plainSummaryLines(
 ): string[] {
   const lines = ['', `summary: ${formatCounts(result.counts)}`];
   for (const pkg of problemPackages(result.packages)) {
-    lines.push(`  ${pkg.state.padEnd(10)} ${pkg.name}@${pkg.version}  ${explain(pkg)}`);
+    const state = packageFailure(pkg) ? 'failed' : pkg.state;
+    lines.push(`  ${state.padEnd(10)} ${pkg.name}@${pkg.version}  ${explain(pkg)}`);
   }
   lines.push(...analysis);
+  for (const failure of infrastructureFailures(result.packages)) lines.push(infrastructureLine(failure));
   lines.push(`exit code ${exitCode}`);
   return lines;
+}
+
+/** The one line that names an infrastructure failure of a scan (exit 4): which upstream, what happened. */
+export function infrastructureLine(failure: { reason: string; packages: number }): string {
+  return `infrastructure failure: ${failure.reason} (${failure.packages} package${failure.packages === 1 ? '' : 's'} not analysed)`;
 }

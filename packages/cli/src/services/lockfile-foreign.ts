@@ -10,6 +10,7 @@ import { load as parseYaml } from 'js-yaml';
 import { UserError } from '@secure-registry/shared';
 import type { DependencyGraph } from '@secure-registry/shared';
 import type { Env } from './config.js';
+import { withoutBom } from './json-text.js';
 import { graphFromPnpmLockfile, pnpmLockfileMajor } from './graph-pnpm.js';
 import { graphFromYarnLockfile, isBerryLockfile } from './graph-yarn.js';
 import type { YarnManifest } from './graph-yarn.js';
@@ -23,7 +24,7 @@ async function readManifest(path: string): Promise<YarnManifest | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(withoutBom(text));
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as YarnManifest)
       : undefined;

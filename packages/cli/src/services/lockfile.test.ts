@@ -145,6 +145,21 @@ describe('which reader', () => {
   });
 });
 
+describe('a byte order mark (issue 13 item 15)', () => {
+  test('a BOM-prefixed lockfile and package.json read as npm reads them', async () => {
+    const plain = project('large-install-v3', true);
+    const withBom = project('large-install-v3', true);
+    for (const name of ['package-lock.json', 'package.json']) {
+      writeFileSync(join(withBom, name), `\uFEFF${readFileSync(join(withBom, name), 'utf8')}`);
+    }
+    const expected = await loadLockfile(plain);
+    const loaded = await loadLockfile(withBom);
+    assert.equal(loaded.reader, 'direct', 'package.json still vouches for the lockfile');
+    assert.deepEqual(nodeMap(loaded.graph), nodeMap(expected.graph));
+    assert.deepEqual(edgeSet(loaded.graph), edgeSet(expected.graph));
+  });
+});
+
 describe('sources', () => {
   test('git, tarball URL, file and link entries are classified', async () => {
     const dir = mkdtempSync(join(work, 'sources-'));

@@ -6,6 +6,7 @@ import type { DependencyGraph } from '@secure-registry/shared';
 import { graphFromArboristTree } from './graph-arborist.js';
 import { countLockfileEntries, graphFromLockfileData } from './graph-lockfile.js';
 import type { Env } from './config.js';
+import { withoutBom } from './json-text.js';
 import {
   findProjectLockfile,
   graphFromPnpmFile,
@@ -68,7 +69,7 @@ export function parseLockfileText(text: string, path: string): Record<string, un
   if (text.trim() === '') throw new UserError('ERR_SR_LOCKFILE_INVALID', `${path} is empty`);
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(withoutBom(text));
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new UserError('ERR_SR_LOCKFILE_INVALID', `${path} is not valid JSON (${detail})`, {
@@ -209,7 +210,7 @@ export async function directReaderSuffices(data: Record<string, unknown>, dir: s
   if (text === undefined) return false;
   let manifest: unknown;
   try {
-    manifest = JSON.parse(text);
+    manifest = JSON.parse(withoutBom(text));
   } catch {
     return false; // Arborist reports the broken package.json
   }

@@ -24,6 +24,8 @@ export interface ServerConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   upstream: string;
+  /** Wall-clock limit of one upstream request in ms; undefined: the registry client's default. */
+  upstreamTimeoutMs: number | undefined;
   /** Artifacts in flight; undefined: the server's default for the sandbox setting. */
   concurrency: number | undefined;
   leaseMs: number | undefined;
@@ -149,6 +151,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
     databaseUrl: values.databaseUrl,
     upstream: upstreamUrl(values, env, cwd),
+    upstreamTimeoutMs: values.upstreamTimeoutMs,
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
     leaseMs: values.leaseMs,
     vetOnDemand: values.vetOnDemand ?? false,

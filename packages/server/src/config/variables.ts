@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_BODY_LIMIT } from '../app.js';
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../upstream/registry-client.js';
 
 export const DEFAULT_PORT = 4874;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -135,6 +136,14 @@ export const VARIABLES = {
     schema: httpUrl.optional(),
     default: 'registry= of ./.npmrc or ~/.npmrc, else https://registry.npmjs.org/',
     description: 'upstream npm registry',
+  }),
+  upstreamTimeoutMs: variable({
+    name: 'SR_UPSTREAM_TIMEOUT_MS',
+    group: 'analysis',
+    schema: integer(100, 2 ** 31 - 1).optional(),
+    default: String(DEFAULT_UPSTREAM_TIMEOUT_MS),
+    description:
+      'wall-clock limit of one upstream request; failures on the network, timeouts and 5xx are tried 3 times in all, then the scan reports an infrastructure failure',
   }),
   concurrency: variable({
     name: 'SR_CONCURRENCY',

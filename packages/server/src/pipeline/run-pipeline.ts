@@ -151,8 +151,11 @@ async function fetchTarball(registry: RegistryClient, url: string, signal: Abort
 export function analysisFailedDecision(
   error: unknown,
   attempts: number,
-  /** `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it). */
-  kind: 'error' | 'interrupted' = 'error',
+  /**
+   * `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it);
+   * `infrastructure`: the upstream registry could not be fetched from (an outage).
+   */
+  kind: 'error' | 'interrupted' | 'infrastructure' = 'error',
 ): PipelineResult {
   const message = error instanceof Error ? error.message : String(error);
   return decided({

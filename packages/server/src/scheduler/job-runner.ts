@@ -1,10 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { UPSTREAM_UNAVAILABLE_RULE } from '@secure-registry/shared';
 import type { ArtifactKey, ArtifactRecord, JobRecord, Store } from '../storage/store.js';
 import type { ScanService } from '../services/scan-service.js';
 import { isDecided } from '../services/scan-planner.js';
 import { analysisFailedDecision, runPipeline } from '../pipeline/run-pipeline.js';
 import type { PipelineDeps, PipelineResult } from '../pipeline/run-pipeline.js';
 import { PermanentStageError } from '../pipeline/types.js';
+import { isUpstreamUnavailable } from '../upstream/registry-client.js';
 import { shouldInvestigate } from '../reviewers/llm-reviewer.js';
 import type { ArtifactReviewer } from '../reviewers/llm-reviewer.js';
 import { inPhase, phaseProgress } from '../pipeline/phase-events.js';
@@ -18,6 +20,9 @@ export interface RetryPolicy {
   /** Claims after which a job that keeps dying with its worker is given up (held for review). */
   maxClaims: number;
 }
+
+/** Findings of an analysis that did not finish: the job is recorded as failed. */
+const FAILURE_RULES = new Set(['analysis-failed', UPSTREAM_UNAVAILABLE_RULE]);
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxClaims: 5 };
 
@@ -66,7 +71,7 @@ export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortS
   });
   const reviewed = await reviewStored(stored, deps, signal, progress);
   await scans.applyArtifactDecision(key, reviewed ?? decision);
-  const failed = decision.findings.find((finding) => finding.rule === 'analysis-failed');
+  const failed = decision.findings.find((finding) => FAILURE_RULES.has(finding.rule));
   await store.completeJob(
     job.id,
     failed ? 'failed' : 'done',
@@ -128,6 +133,9 @@ async function runWithRetries(
     } catch (error) {
       if (signal.aborted) throw error;
       deps.log?.(`${job.name}@${job.version}: attempt ${attempt} failed: ${String(error)}`);
+      // An upstream outage: the registry client has retried already. Not a decision (13.13): the
+      // artifact is analysed again by the next scan that contains it.
+      if (isUpstreamUnavailable(error)) return analysisFailedDecision(error, attempt, 'infrastructure');
       if (error instanceof PermanentStageError || attempt >= deps.retry.attempts) {
         return analysisFailedDecision(error, attempt);
       }

@@ -1,6 +1,13 @@
-import { UNVETTABLE_REASONS, formatIntegrity, parseIntegrity, strongestHash } from '@secure-registry/shared';
+import {
+  UNVETTABLE_REASONS,
+  UPSTREAM_UNAVAILABLE_RULE,
+  formatIntegrity,
+  parseIntegrity,
+  strongestHash,
+} from '@secure-registry/shared';
 import type { DependencyNode, Finding } from '@secure-registry/shared';
 import type { ArtifactKey, ArtifactRecord, ScanPackageRecord, Store } from '../storage/store.js';
+import { isUpstreamUnavailable } from '../upstream/registry-client.js';
 import type { RegistryClient } from '../upstream/registry-client.js';
 import { upstreamIntegrity } from '../pipeline/integrity.js';
 
@@ -28,7 +35,9 @@ export function isFailedAnalysis(
 ): boolean {
   return (
     artifact.verdict === 'review' &&
-    (artifact.findings.some((finding) => finding.rule === 'analysis-failed') ||
+    (artifact.findings.some(
+      (finding) => finding.rule === 'analysis-failed' || finding.rule === UPSTREAM_UNAVAILABLE_RULE,
+    ) ||
       sandboxWasUnavailable(artifact.reports))
   );
 }
@@ -152,6 +161,17 @@ function integrityFinding(node: DependencyNode, integrity: string | Error | unde
       severity: 'high',
       message: 'the lockfile integrity of this package is not a valid SRI hash',
       evidence: [{ kind: 'metadata', detail: 'lockfile integrity', excerpt: node.integrity.slice(0, 500) }],
+    };
+  }
+  if (isUpstreamUnavailable(integrity)) {
+    // An outage, not a fact about the package (13.13): the next scan asks again.
+    return {
+      rule: UPSTREAM_UNAVAILABLE_RULE,
+      severity: 'high',
+      message: `could not fetch from upstream: ${integrity.message}`.slice(0, 2000),
+      evidence: [
+        { kind: 'metadata', detail: 'upstream dist.integrity', excerpt: integrity.message.slice(0, 2000) },
+      ],
     };
   }
   const detail =

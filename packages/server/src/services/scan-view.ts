@@ -1,4 +1,4 @@
-import { countStates, findBlocked, formatPackageVersion } from '@secure-registry/shared';
+import { countStates, findBlocked, formatPackageVersion, packageFailure } from '@secure-registry/shared';
 import type {
   BlockedBy,
   DependencyGraph,
@@ -20,6 +20,7 @@ export function isSettled(packages: readonly Pick<ScanPackageRecord, 'state'>[])
 }
 
 export function toScanPackage(record: ScanPackageRecord): ScanPackage {
+  const failure = packageFailure(record);
   return {
     key: record.key,
     name: record.name,
@@ -31,6 +32,7 @@ export function toScanPackage(record: ScanPackageRecord): ScanPackage {
     ...(record.reason !== undefined ? { reason: record.reason } : {}),
     findings: record.findings,
     ...(record.blockedBy !== undefined ? { blockedBy: record.blockedBy } : {}),
+    ...(failure ? { failure } : {}),
   };
 }
 

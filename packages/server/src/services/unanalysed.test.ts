@@ -9,37 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { request } from 'undici';
-import type { ScanResult, ScanSummary } from '@secure-registry/shared';
 import { reevaluateStore } from '../cli/reevaluate.js';
 import { defaultPolicy } from '../rules/policy-file.js';
 import { startServer } from '../start-server.js';
-import type { RunningServer } from '../start-server.js';
 import { createStore } from '../storage/index.js';
 import { namePatternAnalyzer } from '../test-support/analyzers.js';
 import { FakeUpstream } from '../test-support/fake-upstream.js';
-import { makeGraph } from '../test-support/graph.js';
+import { scanOne } from '../test-support/scan-one.js';
 import { analysisFailedDecision } from '../pipeline/run-pipeline.js';
 import { isDecided, isFailedAnalysis, listUnanalysed } from './scan-planner.js';
 
 const MISSING = { ok: false as const, missing: ['bwrap'], details: [] };
-
-async function scan(server: RunningServer, node: { name: string; version: string; integrity: string }) {
-  const created = await request(`${server.url}/api/v1/scans`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ graph: makeGraph([node]) }),
-  });
-  const summary = (await created.body.json()) as ScanSummary;
-  assert.equal(created.statusCode, 201);
-  for (let i = 0; ; i++) {
-    const response = await request(`${server.url}/api/v1/scans/${summary.id}`);
-    const result = (await response.body.json()) as ScanResult;
-    if (result.status !== 'running') return result;
-    assert.ok(i < 6000, 'the scan completes');
-    await delay(20);
-  }
-}
 
 describe('13.8: could not analyse is not a decision', () => {
   let upstream: FakeUpstream;
@@ -67,7 +47,7 @@ describe('13.8: could not analyse is not a decision', () => {
       sandbox: { checkSupport: () => Promise.resolve(MISSING) },
     });
     try {
-      const result = await scan(first, node);
+      const result = await scanOne(first, node);
       assert.equal(result.packages[0]?.state, 'review');
       const stored = await first.store.getArtifact(node);
       assert.ok(stored && isFailedAnalysis(stored), 'recorded as not analysed');
@@ -84,7 +64,7 @@ describe('13.8: could not analyse is not a decision', () => {
         await delay(20);
       }
       assert.equal(analyzer.calls.get('needs-sandbox@1.0.0'), 1);
-      assert.equal((await scan(second, node)).packages[0]?.state, 'approved');
+      assert.equal((await scanOne(second, node)).packages[0]?.state, 'approved');
     } finally {
       await second.close();
     }

@@ -10,7 +10,7 @@ import type {
   InvestigationRecord,
   ReviewDecisionKind,
 } from '@secure-registry/shared';
-import { behaviourReportsOf, BugError } from '@secure-registry/shared';
+import { behaviourReportsOf, BugError, UPSTREAM_UNAVAILABLE_RULE } from '@secure-registry/shared';
 import { evaluateArtifact, type RuleSet } from '../rules/engine.js';
 import type { LoadedPolicy } from '../rules/policy-file.js';
 import type { AppliedVerdict } from '../reviewers/opinion.js';
@@ -56,6 +56,14 @@ const failureFinding = (attempts: number, message: string): Finding => ({
   rule: 'analysis-failed',
   severity: 'high',
   message: 'the artifact could not be analysed; it is held for review',
+  evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
+});
+
+/** The upstream registry could not be fetched from: not a decision, analysed again by the next scan. */
+const upstreamUnavailableFinding = (attempts: number, message: string): Finding => ({
+  rule: UPSTREAM_UNAVAILABLE_RULE,
+  severity: 'high',
+  message: 'could not fetch from the upstream registry; not analysed, held until a scan analyses it',
   evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
 });
 
@@ -105,6 +113,15 @@ function judge(input: Extract<DecideInput, { reports: ArtifactReports }>): Decis
   if (!reports.static) {
     const attempts = reports.failure?.attempts ?? 0;
     const message = reports.failure?.message ?? 'no static report to judge';
+    if (reports.failure?.kind === 'infrastructure') {
+      return {
+        verdict: 'review',
+        reason: `could not fetch from upstream: ${message}`,
+        findings: [upstreamUnavailableFinding(attempts, message)],
+        ruleSetVersion: undefined,
+        stamp: undefined,
+      };
+    }
     return {
       verdict: 'review',
       reason: `analysis failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`,

@@ -119,6 +119,23 @@ describe('registry tarball route', () => {
     assert.equal(unknown.response.status, 404);
   });
 
+  test('a name upstream does not have: 404 with an npm error body, not 403 "not yet vetted" (13.15)', async () => {
+    const queued = await h.store.countJobs('queued');
+    for (const path of ['/no-such-name-x/-/no-such-name-x-1.0.0.tgz', '/@nope/none/-/none-1.0.0.tgz']) {
+      const { response, body } = await getJson(h.url + path);
+      assert.equal(response.status, 404, path);
+      assert.equal(typeof body!.error, 'string');
+      assert.match(body!.error, /is not in the upstream registry/);
+      assert.equal(
+        await h.store.countJobs('queued'),
+        queued,
+        'nothing queued for a name that does not exist',
+      );
+    }
+    const packument = await getJson(`${h.url}/no-such-name-x`);
+    assert.equal(packument.response.status, 404);
+  });
+
   test('stored bytes that no longer match the approved integrity are never served', async () => {
     const { storagePath } = await h.publish('tampered', '1.0.0');
     await writeFile(join(h.dataDir, 'artifacts', storagePath!), gzipSync(Buffer.from('evil')));

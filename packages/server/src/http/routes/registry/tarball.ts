@@ -43,6 +43,10 @@ async function chooseArtifact(
       refusal: `not yet vetted: approved tarballs of ${input.name}@${input.version} differ and the upstream registry cannot tell which one is published`,
     };
   }
+  // A name upstream does not have (404): nothing to vet, as npm's registry says.
+  if (input.records.length === 0 && upstream === undefined) {
+    return { missing: `${input.name} is not in the upstream registry` };
+  }
   if (input.records.length === 0 && packument) {
     const versions = isRecord(packument.versions) ? packument.versions : {};
     if (!Object.hasOwn(versions, input.version)) {
