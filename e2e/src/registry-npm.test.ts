@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ArtifactStore, startServer } from '@secure-registry/server';
+import { LocalArtifactStore, startServer } from '@secure-registry/server';
 import type { RunningServer } from '@secure-registry/server';
 import { startFixtureRegistry } from './support/fixture-registry.js';
 import type { FixturePackage, FixtureRegistry } from './support/fixture-registry.js';
@@ -74,7 +74,7 @@ describe('npm installs through the vetted registry', () => {
       sandbox: false,
       logger: false,
     });
-    const artifacts = new ArtifactStore(dataDir);
+    const artifacts = new LocalArtifactStore(dataDir);
     for (const version of upstream.packages()) {
       const rejected = version.name === 'e2e-lib' && version.version === '1.1.0';
       await server.store.upsertArtifact(

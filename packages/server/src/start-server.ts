@@ -2,7 +2,8 @@ import type { GithubExecutor } from './executors/github/executor.js';
 import type { FastifyServerOptions } from 'fastify';
 import { UserError } from '@secure-registry/shared';
 import { buildServer } from './app.js';
-import { ArtifactStore } from './artifacts/artifact-store.js';
+import { openArtifactStore } from './artifacts/open-artifact-store.js';
+import type { ArtifactStoreConfig } from './artifacts/open-artifact-store.js';
 import { isLoopbackHost } from './http/auth.js';
 import type { AuthMode } from './http/auth.js';
 import type { ArtifactAnalyzer } from './pipeline/types.js';
@@ -49,6 +50,8 @@ export interface StartServerOptions {
   port?: number;
   dataDir?: string;
   databaseUrl?: string | undefined;
+  /** Where tarballs are kept. Default: from SR_ARTIFACT_STORE (the data directory). */
+  artifactStore?: ArtifactStoreConfig | undefined;
   /** Upstream registry; default: the registry npm is configured with. */
   upstream?: string | undefined;
   /** Artifacts analysed at the same time (default 2). */
@@ -112,6 +115,7 @@ function resolveOptions(options: StartServerOptions): {
       port: options.port ?? (options.config ? config.port : 0),
       auth: options.auth ?? (options.config ? config.auth : undefined),
       databaseUrl: options.databaseUrl ?? config.databaseUrl,
+      artifactStore: options.artifactStore ?? config.artifactStore,
       bodyLimit: options.bodyLimit ?? config.bodyLimit,
       leaseMs: options.leaseMs ?? config.leaseMs,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
@@ -149,6 +153,9 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   // Verdict policy and LLM investigator (../rules/policy-file.ts, ../reviewers): read before opening anything.
   const policy = options.policy ?? (await resolvePolicy({ file: config.policyFile, cwd: process.cwd() }));
   const llm = options.llm ?? undefined;
+  // A bucket that cannot be reached fails the start-up here, before the database is opened.
+  const artifactStore = await openArtifactStore(options.artifactStore ?? { kind: 'local' }, options.dataDir);
+  const { artifacts } = artifactStore;
   const registry = new RegistryClient({
     baseUrl: options.upstream,
     ...(options.upstreamTimeoutMs !== undefined ? { timeoutMs: options.upstreamTimeoutMs } : {}),
@@ -162,7 +169,6 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const queue = createAnalysisQueue({ store, wake: () => dispatcher.wake() });
   const scans = new ScanService({ store, registry, hub, queue });
-  const artifacts = new ArtifactStore(options.dataDir);
   const investigation = new InvestigationService({
     store,
     scans,
@@ -193,6 +199,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   });
   const log = (message: string): void => app.log.warn(message);
   for (const warning of warnings) log(warning);
+  app.log.info(`artifact store: ${artifactStore.description}`);
   const pipeline = {
     registry,
     artifacts,
@@ -230,6 +237,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   } catch (error) {
     await app.close();
     await Promise.all([registry.close(), store.close()]);
+    artifactStore.close();
     throw error;
   }
   url = address;
@@ -265,6 +273,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
         await app.close();
         await registry.close();
         await store.close();
+        artifactStore.close();
       })();
       return closing;
     },

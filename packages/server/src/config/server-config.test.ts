@@ -97,3 +97,35 @@ test('--help lists every variable of the table, and so does the README', async (
     assert.ok(names.has(name ?? ''), `README documents ${name}, which the server does not read`);
   }
 });
+
+test('the artifact store: the data directory by default, an S3 bucket with SR_ARTIFACT_STORE=s3', () => {
+  assert.deepEqual(parseServerConfig(BASE, '/cwd').config.artifactStore, { kind: 'local' });
+  assert.throws(
+    () => parseServerConfig({ ...BASE, SR_ARTIFACT_STORE: 's3' }, '/cwd'),
+    /SR_S3_BUCKET: required/,
+  );
+  const s3 = {
+    ...BASE,
+    SR_ARTIFACT_STORE: 's3',
+    SR_S3_BUCKET: 'artifacts',
+    SR_S3_PREFIX: 'prod/',
+    SR_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+  };
+  assert.deepEqual(parseServerConfig(s3, '/cwd').config.artifactStore, {
+    kind: 's3',
+    bucket: 'artifacts',
+    prefix: 'prod/',
+    endpoint: 'http://127.0.0.1:9000',
+    region: 'eu-west-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: undefined },
+  });
+  const aws = { ...s3, SR_S3_ENDPOINT: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+  const onAws = parseServerConfig(aws, '/cwd').config.artifactStore;
+  assert.ok(onAws.kind === 's3' && !onAws.forcePathStyle && onAws.credentials === undefined);
+  assert.throws(() => parseServerConfig({ ...s3, AWS_SECRET_ACCESS_KEY: '' }, '/cwd'), /go together/);
+  assert.throws(() => parseServerConfig({ ...s3, SR_S3_BUCKET: 'Bad_Bucket' }, '/cwd'), /SR_S3_BUCKET/);
+});

@@ -8,6 +8,7 @@ import type { LlmConfig } from '../reviewers/llm-config.js';
 import { LLM_DEFAULTS } from '../reviewers/llm-config.js';
 import { githubExecutorFromConfig } from '../executors/github/index.js';
 import { configuredRegistry } from '../upstream/npmrc.js';
+import type { ArtifactStoreConfig } from '../artifacts/open-artifact-store.js';
 import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from './variables.js';
 import type { LOG_LEVELS } from './variables.js';
 import type { ServerEnv, Variable, VariableKey } from './variables.js';
@@ -23,6 +24,8 @@ export interface ServerConfig {
   debug: boolean;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Where tarballs are kept (SR_ARTIFACT_STORE, SR_S3_*). */
+  artifactStore: ArtifactStoreConfig;
   upstream: string;
   /** Wall-clock limit of one upstream request in ms; undefined: the registry client's default. */
   upstreamTimeoutMs: number | undefined;
@@ -123,6 +126,27 @@ function llmConfig(values: ServerEnv): LlmConfig | undefined {
   };
 }
 
+function artifactStoreConfig(values: ServerEnv): ArtifactStoreConfig {
+  if (values.artifactStore !== 's3') return { kind: 'local' };
+  if (!values.s3Bucket) throw configError('SR_S3_BUCKET', 'required with SR_ARTIFACT_STORE=s3');
+  const { awsAccessKeyId: accessKeyId, awsSecretAccessKey: secretAccessKey } = values;
+  if (!accessKeyId !== !secretAccessKey) {
+    throw configError('AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
+  }
+  return {
+    kind: 's3',
+    bucket: values.s3Bucket,
+    prefix: values.s3Prefix ?? '',
+    endpoint: values.s3Endpoint,
+    region: values.s3Region ?? values.awsRegion ?? 'us-east-1',
+    forcePathStyle: values.s3ForcePathStyle ?? values.s3Endpoint !== undefined,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken: values.awsSessionToken }
+        : undefined,
+  };
+}
+
 function upstreamUrl(values: ServerEnv, env: Env, cwd: string): string {
   const raw = values.upstream ?? configuredRegistry({ env, cwd });
   try {
@@ -150,6 +174,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     debug: values.debug ?? false,
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
     databaseUrl: values.databaseUrl,
+    artifactStore: artifactStoreConfig(values),
     upstream: upstreamUrl(values, env, cwd),
     upstreamTimeoutMs: values.upstreamTimeoutMs,
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),

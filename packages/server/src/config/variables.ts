@@ -129,6 +129,51 @@ export const VARIABLES = {
     default: 'unset (SQLite)',
     description: 'postgres://… to use PostgreSQL instead of SQLite',
   }),
+  artifactStore: variable({
+    name: 'SR_ARTIFACT_STORE',
+    group: 'storage',
+    schema: z.enum(['local', 's3'], 'expected "local" or "s3"').optional(),
+    default: 'local',
+    description: 'where tarballs are kept: SR_DATA_DIR/artifacts (local) or an S3-compatible bucket (s3)',
+  }),
+  s3Bucket: variable({
+    name: 'SR_S3_BUCKET',
+    group: 'storage',
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')
+      .optional(),
+    default: 'unset (required with SR_ARTIFACT_STORE=s3)',
+    description: 'the bucket; checked at start-up (reachable, credentials accepted)',
+  }),
+  s3Prefix: variable({
+    name: 'SR_S3_PREFIX',
+    group: 'storage',
+    schema: text.optional(),
+    default: 'none',
+    description: 'key prefix inside the bucket (keys: PREFIX/sha512/XX/HEX.tgz)',
+  }),
+  s3Endpoint: variable({
+    name: 'SR_S3_ENDPOINT',
+    group: 'storage',
+    schema: httpUrl.optional(),
+    default: 'AWS S3 of the region',
+    description: 'an S3-compatible endpoint (MinIO, Ceph, R2, …)',
+  }),
+  s3Region: variable({
+    name: 'SR_S3_REGION',
+    group: 'storage',
+    schema: text.optional(),
+    default: 'AWS_REGION, else us-east-1',
+    description: "the bucket's region",
+  }),
+  s3ForcePathStyle: variable({
+    name: 'SR_S3_FORCE_PATH_STYLE',
+    group: 'storage',
+    schema: onOff.optional(),
+    default: 'on with SR_S3_ENDPOINT, else off',
+    description: 'on: ENDPOINT/BUCKET/key URLs instead of BUCKET.ENDPOINT/key',
+  }),
   upstream: variable({
     name: 'SR_UPSTREAM_REGISTRY',
     legacy: 'UPSTREAM_REGISTRY',
@@ -322,6 +367,34 @@ export const VARIABLES = {
     schema: text.optional(),
     default: 'unset',
     description: 'key for the anthropic provider (optional with a custom SR_LLM_BASE_URL)',
+  }),
+  awsAccessKeyId: variable({
+    name: 'AWS_ACCESS_KEY_ID',
+    group: 'external',
+    schema: text.optional(),
+    default: "unset: the AWS SDK's chain (profile, SSO, instance role)",
+    description: 'S3 store credentials, with AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); never logged',
+  }),
+  awsSecretAccessKey: variable({
+    name: 'AWS_SECRET_ACCESS_KEY',
+    group: 'external',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'the secret of AWS_ACCESS_KEY_ID',
+  }),
+  awsSessionToken: variable({
+    name: 'AWS_SESSION_TOKEN',
+    group: 'external',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'session token of temporary AWS credentials',
+  }),
+  awsRegion: variable({
+    name: 'AWS_REGION',
+    group: 'external',
+    schema: text.optional(),
+    default: 'unset',
+    description: 'the default SR_S3_REGION',
   }),
   xdgDataHome: variable({
     name: 'XDG_DATA_HOME',

@@ -31,6 +31,12 @@ export const STATUS_BY_CODE: Readonly<Record<`ERR_SR_${string}`, number>> = {
   ERR_SR_BINARY_FILE: 415,
   ERR_SR_NO_INTEGRITY: 422,
   ERR_SR_INTEGRITY: 502,
+  ERR_SR_ARTIFACT_MISSING: 404,
+  ERR_SR_ARTIFACT_TAMPERED: 502,
+  ERR_SR_ARTIFACT_STORE_NO_BUCKET: 503,
+  ERR_SR_ARTIFACT_STORE_AUTH: 503,
+  ERR_SR_ARTIFACT_STORE_UNREACHABLE: 503,
+  ERR_SR_ARTIFACT_STORE_FAILED: 503,
 };
 
 /** A code without an entry: what its class says (the user's input, a remote party, a bug). */

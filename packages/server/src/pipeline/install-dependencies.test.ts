@@ -4,7 +4,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ArtifactStore } from '../artifacts/artifact-store.js';
+import { LocalArtifactStore } from '../artifacts/artifact-store.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { FakeUpstream, type FakeVersion } from '../test-support/fake-upstream.js';
 import { RegistryClient } from '../upstream/registry-client.js';
 import { edgesOf } from './dependency-tree.js';
@@ -35,7 +36,7 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
     upstream = await new FakeUpstream().start();
     registry = new RegistryClient({ baseUrl: upstream.url });
     dataDir = await mkdtemp(join(tmpdir(), 'sr-deps-test-'));
-    artifacts = new ArtifactStore(dataDir);
+    artifacts = new LocalArtifactStore(dataDir);
     for (const v of [
       // transitive: t-a → t-b → t-c, t-a picked as npm would (highest in range)
       pkg('t-a', '1.0.0', { dependencies: { 't-b': '^2.0.0' } }),

@@ -5,7 +5,8 @@
 //
 // The dependencies are only present: their own install scripts are NOT run in the analysed package's
 // run (each dependency is analysed as its own artifact, with its own verdict).
-import { ArtifactStore } from '../artifacts/artifact-store.js';
+import { artifactKey, isArtifactMissing } from '../artifacts/artifact-store.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { integritiesMatch, parseIntegrity, RemoteError } from '@secure-registry/shared';
 import { UpstreamHttpError, type Packument, type RegistryClient } from '../upstream/registry-client.js';
@@ -238,12 +239,10 @@ async function verifiedTarball(
   const sha512 = parseIntegrity(expected).find((h) => h.algorithm === 'sha512');
   const hex = sha512 && Buffer.from(sha512.digest, 'base64').toString('hex');
   if (hex?.length === 128) {
-    const stored = await options.artifacts
-      .read(ArtifactStore.relativePath(hex))
-      .catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      });
+    const stored = await options.artifacts.read(artifactKey(hex)).catch((error: unknown) => {
+      if (isArtifactMissing(error)) return undefined;
+      throw error;
+    });
     if (stored && matches(stored)) return stored;
   }
   const url = node.manifest.dist?.tarball;

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ArtifactStore } from '../artifacts/artifact-store.js';
+import { LocalArtifactStore } from '../artifacts/artifact-store.js';
 import { ScanEventHub } from '../services/scan-event-hub.js';
 import { ScanService } from '../services/scan-service.js';
 import { createStore } from '../storage/index.js';
@@ -55,7 +55,7 @@ describe('job runner and dispatcher', () => {
         store,
         scans,
         retry: { attempts: 2, baseDelayMs: 1, maxClaims: 3 },
-        pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
+        pipeline: { registry, artifacts: new LocalArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
       },
       new AbortController().signal,
     );
@@ -77,7 +77,7 @@ describe('job runner and dispatcher', () => {
       store,
       scans,
       retry: { attempts: 1, baseDelayMs: 1, maxClaims: 3 },
-      pipeline: { registry, artifacts: new ArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
+      pipeline: { registry, artifacts: new LocalArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
     };
     const pools = [0, 1].map(
       () =>

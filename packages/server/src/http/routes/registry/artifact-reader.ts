@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { strongestHash } from '@secure-registry/shared';
 import type { ArtifactRecord } from '../../../storage/store.js';
+import { isArtifactMissing } from '../../../artifacts/artifact-store.js';
 import { LruCache } from './lru.js';
 
 export type ArtifactReadFailure = 'missing' | 'integrity-mismatch';
@@ -69,7 +70,7 @@ export class VerifiedArtifactReader {
       const read = await this.readBytes(storagePath);
       bytes = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (isArtifactMissing(error)) {
         throw new ArtifactReadError(
           'missing',
           `the stored tarball of ${record.name}@${record.version} is missing`,
@@ -78,15 +79,20 @@ export class VerifiedArtifactReader {
           },
         );
       }
+      // The store re-hashed the bytes against their key and found them changed.
+      if ((error as { code?: unknown }).code === 'ERR_SR_ARTIFACT_TAMPERED') throw mismatch(record, error);
       throw error;
     }
-    if (!bytesMatchIntegrity(bytes, record.integrity)) {
-      throw new ArtifactReadError(
-        'integrity-mismatch',
-        `the stored tarball of ${record.name}@${record.version} does not match its approved integrity; it is not served`,
-      );
-    }
+    if (!bytesMatchIntegrity(bytes, record.integrity)) throw mismatch(record);
     this.cache.set(key, bytes, bytes.byteLength);
     return bytes;
   }
+}
+
+function mismatch(record: Pick<ArtifactRecord, 'name' | 'version'>, cause?: unknown): ArtifactReadError {
+  return new ArtifactReadError(
+    'integrity-mismatch',
+    `the stored tarball of ${record.name}@${record.version} does not match its approved integrity; it is not served`,
+    { cause },
+  );
 }

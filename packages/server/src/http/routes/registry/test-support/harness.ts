@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { ArtifactStore } from '../../../../artifacts/artifact-store.js';
+import { LocalArtifactStore } from '../../../../artifacts/artifact-store.js';
+import type { ArtifactStore } from '../../../../artifacts/artifact-store.js';
 import { registerErrorHandlers } from '../../../errors.js';
 import { createStore } from '../../../../storage/index.js';
 import type { ArtifactRecord, Store } from '../../../../storage/store.js';
@@ -47,7 +48,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-registry-'));
   const store = await createStore({ dataDir });
-  const artifacts = new ArtifactStore(dataDir);
+  const artifacts = new LocalArtifactStore(dataDir);
   const upstream = await startUpstream();
   const registry = new RegistryClient({
     baseUrl: upstream.url,
