@@ -23,6 +23,8 @@ export interface ServerConfig {
   debug: boolean;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL: the schema to work in; undefined: the connection's search_path. */
+  databaseSchema: string | undefined;
   upstream: string;
   /** Artifacts in flight; undefined: the server's default for the sandbox setting. */
   concurrency: number | undefined;
@@ -121,6 +123,13 @@ function llmConfig(values: ServerEnv): LlmConfig | undefined {
   };
 }
 
+function databaseSchema(values: ServerEnv): string | undefined {
+  if (values.databaseSchema !== undefined && values.databaseUrl === undefined) {
+    throw configError('SR_DATABASE_SCHEMA', 'is for PostgreSQL: set SR_DATABASE_URL too');
+  }
+  return values.databaseSchema;
+}
+
 function upstreamUrl(values: ServerEnv, env: Env, cwd: string): string {
   const raw = values.upstream ?? configuredRegistry({ env, cwd });
   try {
@@ -148,6 +157,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     debug: values.debug ?? false,
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
     databaseUrl: values.databaseUrl,
+    databaseSchema: databaseSchema(values),
     upstream: upstreamUrl(values, env, cwd),
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
     leaseMs: values.leaseMs,
