@@ -48,6 +48,29 @@ describe('scan events across replicas (postgres)', () => {
       await delay(300);
       assert.deepEqual(notified, ['seen']);
     }));
+
+  test('a store does not hear its own appends back (its process woke its streams already)', () =>
+    withDatabase(postgresBackend, async (database) => {
+      const own = await database.open();
+      const other = await database.open();
+      await own.createScan({ id: 'mine', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+      await own.createScan({ id: 'theirs', label: undefined, graph: EMPTY_GRAPH, packages: [] });
+      const notified: string[] = [];
+      const stop = await own.watchScanEvents(
+        (scanId) => notified.push(scanId),
+        () => undefined,
+      );
+      try {
+        await own.appendScanEvent('mine', stateEvent('a', 0));
+        await other.appendScanEvent('theirs', stateEvent('b', 1));
+        // One listening connection gets notifications in commit order: once the later one from
+        // the other store is here, the earlier own one would have been too.
+        await until(() => notified.includes('theirs'), "the other store's notification");
+        assert.deepEqual(notified, ['theirs']);
+      } finally {
+        await stop();
+      }
+    }));
 });
 
 test('SQLite has no notifications: watching scan events is a no-op that stops cleanly', () =>

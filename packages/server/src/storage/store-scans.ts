@@ -5,6 +5,7 @@ import { BugError, countStates, pendingScanCounts } from '@secure-registry/share
 import type { Transaction } from 'kysely';
 import { nowIso, type StoreContext } from './context.js';
 import { scanFromRow, scanPackageFromRow, scanPackageToRow } from './rows.js';
+import { fromOtherOrigin, notifyPayload, watchChannel } from './store-jobs.js';
 import type { Database, ScanPackagesTable } from './schema.js';
 import type {
   ArtifactKey,
@@ -281,12 +282,35 @@ export async function appendScanEvent(ctx: StoreContext, scanId: string, event: 
       .insertInto('scan_events')
       .values({ scan_id: scanId, seq, data: JSON.stringify(event), created_at: nowIso(ctx) })
       .execute();
-    // Delivered at commit, to every replica's stream of this scan; the payload is only the id
-    // (well under PostgreSQL's 8000-byte limit), the stream re-reads the events from the table.
+    // Delivered at commit, to every other replica's stream of this scan; the payload is the
+    // sender and the id (well under PostgreSQL's 8000-byte limit), the stream re-reads the events
+    // from the table.
     if (ctx.kind === 'postgres')
-      await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${scanId})`.execute(trx);
+      await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${notifyPayload(ctx, scanId)})`.execute(trx);
     return seq;
   });
+}
+
+/**
+ * Calls `onScan` with the id of every scan another store appended events to; this store's own
+ * appends are not heard back (its process has woken its streams already: ../services/scan-service.ts).
+ */
+export function watchScanEvents(
+  ctx: StoreContext,
+  onScan: (scanId: string) => void,
+  onReconnect: () => void,
+  onError?: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  return watchChannel(
+    ctx,
+    ctx.scanEventsChannel,
+    (payload) => {
+      const scanId = fromOtherOrigin(ctx, payload);
+      if (scanId !== undefined) onScan(scanId);
+    },
+    onReconnect,
+    onError,
+  );
 }
 
 export async function listScanEvents(
