@@ -235,6 +235,7 @@ export async function transitionScanPackages(
       .set({ counts: JSON.stringify(counts), last_event_seq: firstSeq - 1 + rows.length })
       .where('id', '=', scanId)
       .execute();
+    if (rows.length > 0) await notifyScanEvents(ctx, trx, scanId);
     return { changed, counts };
   });
 }
@@ -282,13 +283,23 @@ export async function appendScanEvent(ctx: StoreContext, scanId: string, event: 
       .insertInto('scan_events')
       .values({ scan_id: scanId, seq, data: JSON.stringify(event), created_at: nowIso(ctx) })
       .execute();
-    // Delivered at commit, to every other replica's stream of this scan; the payload is the
-    // sender and the id (well under PostgreSQL's 8000-byte limit), the stream re-reads the events
-    // from the table.
-    if (ctx.kind === 'postgres')
-      await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${notifyPayload(ctx, scanId)})`.execute(trx);
+    await notifyScanEvents(ctx, trx, scanId);
     return seq;
   });
+}
+
+/**
+ * PostgreSQL: tells the other replicas' streams of the scan that it has new events, delivered at
+ * the commit of `trx`. The payload is the sender and the id (well under PostgreSQL's 8000-byte
+ * limit); the streams re-read the events from the table.
+ */
+async function notifyScanEvents(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  scanId: string,
+): Promise<void> {
+  if (ctx.kind === 'postgres')
+    await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${notifyPayload(ctx, scanId)})`.execute(trx);
 }
 
 /**
