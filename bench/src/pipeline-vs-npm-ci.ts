@@ -4,6 +4,10 @@
 // a plain `npm ci` of the same lockfile, install scripts allowed. Both sides read from local copies: npm
 // from its warm cache, the server from a loopback mirror of the packuments and tarballs. See bench/README.md.
 // Usage: node bench/dist/pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci]
+//        [--replicas N --database postgres://…] [--limit N]
+// (--replicas: N server processes on one fresh PostgreSQL schema instead of the in-process server
+// (./replicas.ts), printing whether every artifact was analysed exactly once; --limit: scan only the
+// first N packages of the lockfile, npm ci still installs all of them)
 // (--no-npm-ci: verdicts only, no baseline — e.g. bench/lockfiles/popular.package-lock.json, whose goal
 // is no rejection and at most 1 held per 1,000; every rejected and held package is listed)
 import { createServer, type Server } from 'node:http';
@@ -30,6 +34,7 @@ import {
   type Entry,
   type Lockfile,
 } from './lockfile-bench.js';
+import { startReplicas } from './replicas.js';
 
 const packumentFile = (work: string, name: string): string =>
   join(work, 'packuments', `${encodeURIComponent(name)}.json`);
@@ -115,22 +120,34 @@ async function waitForCompletion(url: string): Promise<void> {
 async function main(): Promise<void> {
   const opts = benchArgs();
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
-  const { lock, entries } = await loadLockfile(opts);
+  const { lock, entries: all } = await loadLockfile(opts);
+  const limit = opts.value('--limit');
+  const entries = limit === undefined ? all : all.slice(0, Number(limit));
+  const replicaCount = Number(opts.value('--replicas') ?? '1');
   await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
   const npm = process.argv.includes('--no-npm-ci') ? undefined : await timedNpmCi(opts.work, lock);
+  const databaseUrl = opts.value('--database');
+  if (replicaCount > 1 && databaseUrl === undefined)
+    throw new Error('--replicas needs --database postgres://…');
 
   const mirror = await startMirror(opts.work, entries);
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-bench-pipeline-'));
   const rss = rssPeak(process.pid);
   const started = Date.now();
-  const server = await startServer({
-    env: process.env,
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    upstream: mirror.url,
-    auth: 'none',
-  });
+  const replicas =
+    replicaCount > 1
+      ? await startReplicas({ count: replicaCount, databaseUrl: databaseUrl ?? '', upstream: mirror.url })
+      : undefined;
+  const server =
+    replicas ??
+    (await startServer({
+      env: process.env,
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      upstream: mirror.url,
+      auth: 'none',
+    }));
   try {
     const res = await fetch(`${server.url}/api/v1/scans`, {
       method: 'POST',
@@ -139,8 +156,9 @@ async function main(): Promise<void> {
     });
     if (!res.ok) throw new Error(`POST /api/v1/scans: HTTP ${res.status} ${await res.text()}`);
     const { id } = (await res.json()) as { id: string };
-    // The scan's event stream says when it is done (polling the whole scan would compete for the CPU).
-    await waitForCompletion(`${server.url}/api/v1/scans/${id}/events`);
+    // The scan's event stream says when it is done (polling the whole scan would compete for the CPU);
+    // with replicas, the stream of the last one (submitted to the first).
+    await waitForCompletion(`${replicas?.urls.at(-1) ?? server.url}/api/v1/scans/${id}/events`);
     const pipelineMs = Date.now() - started;
     const scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
     const peak = rss.stop();
@@ -181,6 +199,7 @@ async function main(): Promise<void> {
       ...(npm
         ? [`npm ci (warm cache, --dangerously-allow-all-scripts): ${sec(npm.ms)}, peak RSS ${mb(npm.peak)}`]
         : []),
+      ...(replicas ? await replicas.report() : []),
       `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
       ...(npm ? [`ratio pipeline / npm ci: ${(pipelineMs / npm.ms).toFixed(2)}x (goal <= 3x)`] : []),
       `verdicts: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`,

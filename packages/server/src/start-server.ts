@@ -69,7 +69,7 @@ export interface StartServerOptions {
   analyzer?: ArtifactAnalyzer;
   /** The dynamic stage (sandbox) after the static one; `false` turns it off. Default: from SR_SANDBOX (on). */
   sandbox?: DynamicStageOptions | false | undefined;
-  /** PostgreSQL only: work in this schema (tests). */
+  /** PostgreSQL only: work in this schema. Default: SR_DATABASE_SCHEMA (unset: the search_path). */
   databaseSchema?: string | undefined;
   /** The verdict policy. Default: the file named by SR_POLICY_FILE, else the built-in policy. */
   policy?: LoadedPolicy | undefined;
@@ -116,6 +116,7 @@ function resolveOptions(options: StartServerOptions): {
       auth: options.auth ?? (options.config ? config.auth : undefined),
       databaseUrl: options.databaseUrl ?? config.databaseUrl,
       artifactStore: options.artifactStore ?? config.artifactStore,
+      databaseSchema: options.databaseSchema ?? config.databaseSchema,
       bodyLimit: options.bodyLimit ?? config.bodyLimit,
       leaseMs: options.leaseMs ?? config.leaseMs,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,

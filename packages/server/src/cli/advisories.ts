@@ -82,7 +82,11 @@ export async function advisoriesCommand(
     throw usageError('advisories import needs at least one file, directory or URL');
   const config = loadConfig(env, io);
   const read = await readAdvisorySources(positionals);
-  const store = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await createStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+  });
   const registry = values.offline ? undefined : new RegistryClient({ baseUrl: config.upstream });
   try {
     const summary = await importAdvisories(store, read, { registry });

@@ -202,7 +202,11 @@ export async function reevaluateCommand(
   }
   const config = loadConfig(env, io);
   const policy = await resolvePolicy({ file: values.policy ?? config.policyFile, cwd: process.cwd() });
-  const store = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await createStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+  });
   try {
     const summary = await reevaluateStore(store, {
       policy,

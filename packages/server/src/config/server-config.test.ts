@@ -69,6 +69,7 @@ test('bad values name the variable as it was spelt', () => {
     ['SANDBOX_TIMEOUT_MS', '-5'],
     ['SR_LLM_PROVIDER', 'other'],
     ['SR_VET_ON_DEMAND', '2'],
+    ['SR_DATABASE_SCHEMA', 'x; drop table y'],
   ] as const) {
     assert.throws(
       () => parseServerConfig({ ...BASE, [name]: value }, '/cwd'),
@@ -80,6 +81,21 @@ test('bad values name the variable as it was spelt', () => {
   assert.throws(
     () => parseServerConfig({ ...BASE, SR_LLM_PROVIDER: 'openai' }, '/cwd'),
     /OPENAI_API_KEY: required/,
+  );
+});
+
+test('SR_DATABASE_SCHEMA picks the PostgreSQL schema of SR_DATABASE_URL, and means nothing without it', () => {
+  const url = 'postgres://db.test/registry';
+  const { config } = parseServerConfig(
+    { ...BASE, SR_DATABASE_URL: url, SR_DATABASE_SCHEMA: 'replicas_1' },
+    '/cwd',
+  );
+  assert.equal(config.databaseUrl, url);
+  assert.equal(config.databaseSchema, 'replicas_1');
+  assert.equal(parseServerConfig({ ...BASE, SR_DATABASE_URL: url }, '/cwd').config.databaseSchema, undefined);
+  assert.throws(
+    () => parseServerConfig({ ...BASE, SR_DATABASE_SCHEMA: 'replicas_1' }, '/cwd'),
+    /SR_DATABASE_SCHEMA: is for PostgreSQL: set SR_DATABASE_URL too/,
   );
 });
 

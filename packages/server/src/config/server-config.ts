@@ -26,6 +26,8 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** Where tarballs are kept (SR_ARTIFACT_STORE, SR_S3_*). */
   artifactStore: ArtifactStoreConfig;
+  /** PostgreSQL: the schema to work in; undefined: the connection's search_path. */
+  databaseSchema: string | undefined;
   upstream: string;
   /** Wall-clock limit of one upstream request in ms; undefined: the registry client's default. */
   upstreamTimeoutMs: number | undefined;
@@ -147,6 +149,13 @@ function artifactStoreConfig(values: ServerEnv): ArtifactStoreConfig {
   };
 }
 
+function databaseSchema(values: ServerEnv): string | undefined {
+  if (values.databaseSchema !== undefined && values.databaseUrl === undefined) {
+    throw configError('SR_DATABASE_SCHEMA', 'is for PostgreSQL: set SR_DATABASE_URL too');
+  }
+  return values.databaseSchema;
+}
+
 function upstreamUrl(values: ServerEnv, env: Env, cwd: string): string {
   const raw = values.upstream ?? configuredRegistry({ env, cwd });
   try {
@@ -175,6 +184,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
     databaseUrl: values.databaseUrl,
     artifactStore: artifactStoreConfig(values),
+    databaseSchema: databaseSchema(values),
     upstream: upstreamUrl(values, env, cwd),
     upstreamTimeoutMs: values.upstreamTimeoutMs,
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),

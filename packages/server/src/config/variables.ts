@@ -174,6 +174,17 @@ export const VARIABLES = {
     default: 'on with SR_S3_ENDPOINT, else off',
     description: 'on: ENDPOINT/BUCKET/key URLs instead of BUCKET.ENDPOINT/key',
   }),
+  databaseSchema: variable({
+    name: 'SR_DATABASE_SCHEMA',
+    group: 'storage',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a schema name (letters, digits, _)')
+      .optional(),
+    default: "unset (the URL's search_path, usually public)",
+    description:
+      'PostgreSQL schema to work in (created if missing); replicas sharing the work use the same one',
+  }),
   upstream: variable({
     name: 'SR_UPSTREAM_REGISTRY',
     legacy: 'UPSTREAM_REGISTRY',

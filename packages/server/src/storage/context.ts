@@ -14,6 +14,8 @@ export interface StoreContext {
   readonly jobsChannel: string;
   /** The NOTIFY channel carrying the id of a scan that got new events: one per database schema. */
   readonly scanEventsChannel: string;
+  /** This store's id in the notifications it sends, so that it can ignore its own (./store-jobs.ts). */
+  readonly origin: string;
 }
 
 export function nowIso(ctx: StoreContext, offsetMs = 0): string {

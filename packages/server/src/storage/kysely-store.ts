@@ -1,4 +1,5 @@
 /** The `Store` over Kysely: the same queries for SQLite and PostgreSQL. */
+import { randomUUID } from 'node:crypto';
 import { Migrator } from 'kysely';
 import { SecureRegistryError } from '@secure-registry/shared';
 import type { StoreContext } from './context.js';
@@ -26,6 +27,7 @@ export class KyselyStore implements Store {
       ...(opened.listen ? { listen: opened.listen.bind(opened) } : {}),
       jobsChannel: `sr_jobs_${(opened.schema ?? 'public').slice(0, 48)}`,
       scanEventsChannel: `sr_scan_events_${(opened.schema ?? 'public').slice(0, 40)}`,
+      origin: randomUUID(),
     };
     this.#opened = opened;
   }
@@ -88,7 +90,7 @@ export class KyselyStore implements Store {
     (await jobs.renewJobs(this.#ctx, { workerId, jobIds: [jobId], leaseMs })).has(jobId);
   watchJobs: Store['watchJobs'] = (listener, onError) => jobs.watchJobs(this.#ctx, listener, onError);
   watchScanEvents: Store['watchScanEvents'] = (onScan, onReconnect, onError) =>
-    jobs.watchChannel(this.#ctx, this.#ctx.scanEventsChannel, onScan, onReconnect, onError);
+    scans.watchScanEvents(this.#ctx, onScan, onReconnect, onError);
   completeJob: Store['completeJob'] = (jobId, status, error, workerId) =>
     jobs.completeJob(this.#ctx, { jobId, status, error, workerId });
   getJob: Store['getJob'] = (jobId) => jobs.getJob(this.#ctx, jobId);

@@ -176,6 +176,21 @@ export async function countJobs(ctx: StoreContext, status: JobStatus): Promise<n
   return Number(row.n);
 }
 
+/** A NOTIFY payload that names its sender: `<origin> <message>`. */
+export function notifyPayload(ctx: StoreContext, message: string): string {
+  return `${ctx.origin} ${message}`;
+}
+
+/**
+ * The message of a payload sent by another store; undefined when this store sent it. A payload
+ * without an origin (a replica of an older version) is another's.
+ */
+export function fromOtherOrigin(ctx: StoreContext, payload: string): string | undefined {
+  const space = payload.indexOf(' ');
+  if (space === -1) return payload;
+  return payload.slice(0, space) === ctx.origin ? undefined : payload.slice(space + 1);
+}
+
 /** How long to wait before listening again after the LISTEN connection failed. */
 const RELISTEN_MS = 2_000;
 

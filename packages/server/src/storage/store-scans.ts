@@ -5,6 +5,7 @@ import { BugError, countStates, pendingScanCounts } from '@secure-registry/share
 import type { Transaction } from 'kysely';
 import { nowIso, type StoreContext } from './context.js';
 import { scanFromRow, scanPackageFromRow, scanPackageToRow } from './rows.js';
+import { fromOtherOrigin, notifyPayload, watchChannel } from './store-jobs.js';
 import type { Database, ScanPackagesTable } from './schema.js';
 import type {
   ArtifactKey,
@@ -234,6 +235,7 @@ export async function transitionScanPackages(
       .set({ counts: JSON.stringify(counts), last_event_seq: firstSeq - 1 + rows.length })
       .where('id', '=', scanId)
       .execute();
+    if (rows.length > 0) await notifyScanEvents(ctx, trx, scanId);
     return { changed, counts };
   });
 }
@@ -281,12 +283,45 @@ export async function appendScanEvent(ctx: StoreContext, scanId: string, event: 
       .insertInto('scan_events')
       .values({ scan_id: scanId, seq, data: JSON.stringify(event), created_at: nowIso(ctx) })
       .execute();
-    // Delivered at commit, to every replica's stream of this scan; the payload is only the id
-    // (well under PostgreSQL's 8000-byte limit), the stream re-reads the events from the table.
-    if (ctx.kind === 'postgres')
-      await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${scanId})`.execute(trx);
+    await notifyScanEvents(ctx, trx, scanId);
     return seq;
   });
+}
+
+/**
+ * PostgreSQL: tells the other replicas' streams of the scan that it has new events, delivered at
+ * the commit of `trx`. The payload is the sender and the id (well under PostgreSQL's 8000-byte
+ * limit); the streams re-read the events from the table.
+ */
+async function notifyScanEvents(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  scanId: string,
+): Promise<void> {
+  if (ctx.kind === 'postgres')
+    await sql`SELECT pg_notify(${ctx.scanEventsChannel}, ${notifyPayload(ctx, scanId)})`.execute(trx);
+}
+
+/**
+ * Calls `onScan` with the id of every scan another store appended events to; this store's own
+ * appends are not heard back (its process has woken its streams already: ../services/scan-service.ts).
+ */
+export function watchScanEvents(
+  ctx: StoreContext,
+  onScan: (scanId: string) => void,
+  onReconnect: () => void,
+  onError?: (error: Error) => void,
+): Promise<() => Promise<void>> {
+  return watchChannel(
+    ctx,
+    ctx.scanEventsChannel,
+    (payload) => {
+      const scanId = fromOtherOrigin(ctx, payload);
+      if (scanId !== undefined) onScan(scanId);
+    },
+    onReconnect,
+    onError,
+  );
 }
 
 export async function listScanEvents(

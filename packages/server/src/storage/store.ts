@@ -207,9 +207,11 @@ export interface Store {
    */
   watchJobs(listener: () => void, onError?: (error: Error) => void): Promise<() => Promise<void>>;
   /**
-   * Calls `onScan(scanId)` when any process appended events to that scan (PostgreSQL: NOTIFY on the
-   * schema's scan-events channel, payload the scan id, so SSE streams on every replica wake;
-   * SQLite: never, the stream's poll covers other processes). `onReconnect` runs after the
+   * Calls `onScan(scanId)` when another store (another replica) appended events to that scan
+   * (PostgreSQL: NOTIFY on the schema's scan-events channel, payload this store's origin and the
+   * scan id, so SSE streams on every other replica wake; this store's own appends are not heard
+   * back, its process wakes its streams itself; SQLite: never, the stream's poll covers other
+   * processes). `onReconnect` runs after the
    * listening connection was re-established (notifications may have been missed).
    */
   watchScanEvents(
