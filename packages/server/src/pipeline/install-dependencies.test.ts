@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { LocalArtifactStore } from '../artifacts/artifact-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { FakeUpstream, type FakeVersion } from '../test-support/fake-upstream.js';
-import { RegistryClient } from '../upstream/registry-client.js';
+import { DEFAULT_UPSTREAM_RETRY, RegistryClient } from '../upstream/registry-client.js';
 import { edgesOf } from './dependency-tree.js';
 import {
   createDependencyInstaller,
@@ -273,7 +273,7 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
     for (const dir of dirs) assert.equal(existsSync(dir), false, dir);
   });
 
-  test('the server installer tries an upstream failure worth retrying once more, a 404 not', async () => {
+  test("the server installer gives up a dependency after the registry client's attempts; a 404 after one", async () => {
     await upstream.add(pkg('u-flaky', '1.0.0'));
     upstream.rules.set(upstream.packumentPath('u-flaky'), { status: 503 });
     const installer = createDependencyInstaller({ registry, artifacts });
@@ -286,7 +286,7 @@ describe('installDependencies (fake upstream, real artifact store)', () => {
       new AbortController().signal,
     );
     results.push(r);
-    assert.equal(upstream.count(upstream.packumentPath('u-flaky')), 2);
+    assert.equal(upstream.count(upstream.packumentPath('u-flaky')), DEFAULT_UPSTREAM_RETRY.attempts);
     assert.equal(upstream.count(upstream.packumentPath('u-gone')), 1);
     assert.deepEqual(
       r.issues.map((i) => i.replace(/:.*/, '')),

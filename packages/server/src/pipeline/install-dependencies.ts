@@ -7,9 +7,8 @@
 // run (each dependency is analysed as its own artifact, with its own verdict).
 import { artifactKey, isArtifactMissing } from '../artifacts/artifact-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { integritiesMatch, parseIntegrity, RemoteError } from '@secure-registry/shared';
-import { UpstreamHttpError, type Packument, type RegistryClient } from '../upstream/registry-client.js';
+import { integritiesMatch, parseIntegrity } from '@secure-registry/shared';
+import type { Packument, RegistryClient } from '../upstream/registry-client.js';
 import { resolveTree, type TreeNode } from './dependency-tree.js';
 import { computeIntegrity, upstreamIntegrity } from './integrity.js';
 import { writePackageDir, type PackageDir } from './package-dir.js';
@@ -92,28 +91,16 @@ export const DEPENDENCY_UPSTREAM_CONCURRENCY = 16;
 
 /**
  * The installer the dynamic stage uses: every installation shares one bound on upstream requests
- * (many artifacts are analysed at once), and a request that fails in a way worth retrying (network,
- * 5xx, 429) is tried once more before its dependency is given up.
+ * (many artifacts are analysed at once). Failures worth retrying (network, timeouts, 5xx, 429) are
+ * retried by the registry client itself (SR_UPSTREAM_TIMEOUT_MS, a bounded number of attempts);
+ * retrying here again would multiply the attempts.
  */
 export function createDependencyInstaller(options: InstallDependenciesOptions): DependencyInstaller {
   const limit = limiter(DEPENDENCY_UPSTREAM_CONCURRENCY);
-  const retried = async <T>(request: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
-    try {
-      return await limit(request);
-    } catch (error) {
-      const retryable =
-        error instanceof UpstreamHttpError
-          ? error.retryable
-          : error instanceof RemoteError && error.code === 'ERR_SR_UPSTREAM_NETWORK';
-      if (!retryable || signal?.aborted) throw error;
-      await sleep(500, undefined, { signal });
-      return limit(request);
-    }
-  };
   const { registry } = options;
   const shared: InstallDependenciesOptions['registry'] = {
-    getPackument: (name, o) => retried(() => registry.getPackument(name, o), o?.signal),
-    getTarball: (url, o) => retried(() => registry.getTarball(url, o), o?.signal),
+    getPackument: (name, o) => limit(() => registry.getPackument(name, o)),
+    getTarball: (url, o) => limit(() => registry.getTarball(url, o)),
   };
   return (pkg, signal) => installDependencies(pkg, signal, { ...options, registry: shared });
 }

@@ -43,13 +43,17 @@ for (const backend of BACKENDS) {
         assert.deepEqual(reports.sandbox?.planned, ['install', 'import', 'browser']);
         assert.equal(reports.decision?.policySource, 'default');
 
-        // decide() on the old row gives the verdict and findings the old code stored.
+        // decide() on the old row gives the verdict and findings the old code stored, less one: the
+        // old rules reported the resolver's search-domain retry (exfil.example.home) as a lookup of its
+        // own; today's fold it into exfil.example's finding.
         const decided = decide({ name: KEY.name, version: KEY.version, reports, policy: defaultPolicy() });
         assert.equal(decided.verdict, LEGACY.verdict);
         assert.equal(decided.reason, LEGACY.reason);
         assert.deepEqual(
           decided.findings.map((f) => `${f.rule}:${f.severity}`),
-          LEGACY.findings.map((f) => `${f.rule}:${f.severity}`),
+          LEGACY.findings
+            .filter((f) => !(f.rule === 'install-network' && f.message.includes('exfil.example.home')))
+            .map((f) => `${f.rule}:${f.severity}`),
         );
 
         // The MCP tools' reader sees the old row's events too.

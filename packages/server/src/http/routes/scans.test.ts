@@ -200,7 +200,7 @@ describe('fail closed', () => {
     }
   });
 
-  test('upstream 500 is retried a bounded number of times, then held for review (never approved)', async () => {
+  test('upstream 500 is retried a bounded number of times, then held as an infrastructure failure (never approved)', async () => {
     const built = await upstream.add({ name: 'flaky', version: '1.0.0' });
     upstream.rules.set(upstream.tarballPath('flaky', '1.0.0'), { status: 500 });
     const server = await startTestServer({ upstream: upstream.url, analyzer: namePatternAnalyzer() });
@@ -210,13 +210,13 @@ describe('fail closed', () => {
       });
       const pkg = (await server.waitForScan(created.body.id)).packages[0]!;
       assert.equal(pkg.state, 'review');
-      assert.equal(pkg.findings[0]?.rule, 'analysis-failed');
-      assert.equal(pkg.findings[0]?.severity, 'high');
-      assert.match(pkg.findings[0]?.evidence[0]?.excerpt ?? '', /500/);
+      assert.equal(pkg.findings[0]?.rule, 'upstream-unavailable');
+      assert.equal(pkg.failure?.kind, 'infrastructure');
+      assert.match(pkg.failure?.reason ?? '', /500/);
       assert.equal(
         upstream.count(upstream.tarballPath('flaky', '1.0.0')),
-        2,
-        'attempts are bounded (2 here)',
+        3,
+        'attempts are bounded (3: the upstream client retries, the job runner does not again)',
       );
       assert.equal(await server.store.countJobs('failed'), 1);
     } finally {
