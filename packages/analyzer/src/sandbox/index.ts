@@ -8,3 +8,4 @@ export { runBatch } from './run-batch.js';
 export type { BatchPackage, BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
 export { NATIVE_BUILD_TIMEOUT_FACTOR } from './native-build.js';
 export { ciEnv, dnsNamesAsked, type EnvironmentVariant } from './variants.js';
+export { withTraceeEvents } from './tracee-events.js';
