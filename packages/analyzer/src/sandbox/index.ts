@@ -9,3 +9,4 @@ export type { BatchPackage, BatchPackageRun, BatchRun, BatchRunOptions } from '.
 export { NATIVE_BUILD_TIMEOUT_FACTOR } from './native-build.js';
 export { ciEnv, dnsNamesAsked, type EnvironmentVariant } from './variants.js';
 export { RESOLVER_SEARCH_DOMAINS } from './layout.js';
+export { withTraceeEvents } from './tracee-events.js';

@@ -9,6 +9,7 @@ import type { Env } from '../config/server-config.js';
 import { loadConfig } from './load-config.js';
 import { reevaluateCommand } from './reevaluate.js';
 import { advisoriesCommand } from './advisories.js';
+import { githubCommand } from './github-init.js';
 
 /** Exit codes of `secure-registry-server`. */
 export const EXIT = {
@@ -40,11 +41,14 @@ const USAGE = `Usage:
                                                        re-decide stored verdicts under the current rules and policy
   secure-registry-server advisories import [--offline] [--json] <file|dir|url>...
                                                        reject what OSV malware advisories (MAL-) name
+  secure-registry-server github init [--write-workflow DIR]
+                                                       check the github executor's analysis repository and token
   secure-registry-server --version | --help
 
 Environment (old names without SR_ still work, with a warning):
 ${environmentHelp()}
-Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database, port or remote source unavailable.
+Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 database, port or remote source unavailable,
+4 \`github init\`: the analysis repository is not ready (each missing piece printed).
 `;
 
 export async function runCli(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -67,6 +71,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo): Prom
     if (command === 'token') return await tokenCommand(rest, env, io);
     if (command === 'reevaluate') return await reevaluateCommand(rest, env, io);
     if (command === 'advisories') return await advisoriesCommand(rest, env, io);
+    if (command === 'github') return await githubCommand(rest, env, io);
     throw usageError(`unknown command ${command}`);
   } catch (error) {
     return reportError(error, io, debug);

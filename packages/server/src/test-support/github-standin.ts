@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const DOCS = 'https://docs.github.com/rest';
@@ -34,12 +35,71 @@ export interface GithubStandinOptions {
   runWorkflow?: (inputs: Record<string, string>) => Promise<WorkflowOutcome>;
   /** Answer the dispatch with 204 and no run details, as GitHub did before 2026-02. */
   noRunDetails?: boolean;
+  /** The fine-grained token's permissions on the repository (default: actions write, contents read). */
+  permissions?: { actions?: 'none' | 'read' | 'write'; contents?: 'none' | 'read' };
+  /** The workflow file on the default branch (contents API); default: this repository's workflow. */
+  workflowText?: string;
+}
+
+const WORKFLOW_FILE = fileURLToPath(
+  new URL('../../../../.github/workflows/analyze-package.yml', import.meta.url),
+);
+
+/** The permission GitHub wants for an API call of the stand-in, as `x-accepted-github-permissions` says. */
+export function permissionFor(
+  method: string,
+  rest: string,
+): { name: 'actions' | 'contents'; level: 'read' | 'write' } | undefined {
+  if (rest.startsWith('/contents/')) return { name: 'contents', level: 'read' };
+  if (!rest.startsWith('/actions/')) return undefined;
+  return { name: 'actions', level: method === 'GET' ? 'read' : 'write' };
+}
+
+const LEVELS = { none: 0, read: 1, write: 2 } as const;
+
+/** A 403 as GitHub answers a fine-grained token without the permission, or undefined when granted. */
+export function permissionDenied(
+  options: GithubStandinOptions,
+  method: string,
+  rest: string,
+): { body: unknown; headers: Record<string, string> } | undefined {
+  const wanted = permissionFor(method, rest);
+  if (!wanted) return undefined;
+  const granted = options.permissions?.[wanted.name] ?? (wanted.name === 'actions' ? 'write' : 'read');
+  if (LEVELS[granted] >= LEVELS[wanted.level]) return undefined;
+  return {
+    body: {
+      message: 'Resource not accessible by personal access token',
+      documentation_url: DOCS,
+      status: '403',
+    },
+    headers: { 'x-accepted-github-permissions': `${wanted.name}=${wanted.level}` },
+  };
+}
+
+/** GET /repos/{o}/{r}/contents/{path}: the workflow file as GitHub's contents API returns a file. */
+export function workflowContents(options: GithubStandinOptions, path: string): unknown {
+  if (path !== `.github/workflows/${options.workflow}`) return undefined;
+  const text = options.workflowText ?? readFileSync(WORKFLOW_FILE, 'utf8');
+  const content = Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n');
+  return {
+    type: 'file',
+    encoding: 'base64',
+    size: Buffer.byteLength(text),
+    name: options.workflow,
+    path,
+    content,
+    sha: 'd7f1c2a9e0b3c4d5e6f708192a3b4c5d6e7f8091',
+  };
 }
 
 export const RUNNER_MAIN = fileURLToPath(new URL('../executors/github/runner-main.js', import.meta.url));
 
 /** The workflow's runner step, run locally: `node runner-main.js` with the dispatch's inputs. */
-export function runRunnerProgram(inputs: Record<string, string>): Promise<WorkflowOutcome> {
+export function runRunnerProgram(
+  inputs: Record<string, string>,
+  extraArgs: readonly string[] = [],
+): Promise<WorkflowOutcome> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
@@ -51,12 +111,20 @@ export function runRunnerProgram(inputs: Record<string, string>): Promise<Workfl
         inputs.artifact_url ?? '',
         '--integrity',
         inputs.integrity ?? '',
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     child.on('error', () => resolve('failure'));
     child.on('close', (code) => resolve(code === 0 ? 'success' : 'failure'));
   });
+}
+
+/** The workflow's runner step with Tracee's output replayed from a recorded events file. */
+export function replayTraceeRecording(
+  eventsFile: string,
+): (inputs: Record<string, string>) => Promise<WorkflowOutcome> {
+  return (inputs) => runRunnerProgram(inputs, ['--trace', 'tracee', '--tracee-events', eventsFile]);
 }
 
 export class GithubStandin {
@@ -129,8 +197,20 @@ export class GithubStandin {
     const path = url.pathname;
     if (!path.startsWith(`${repoBase}/`) && path !== repoBase) return this.#error(res, 404, 'Not Found');
     const rest = path.slice(repoBase.length);
+    const denied = permissionDenied(this.options, req.method ?? 'GET', rest);
+    if (denied) return this.#send(res, 403, denied.body, denied.headers);
+    if (rest.startsWith('/contents/') && req.method === 'GET') {
+      const file = workflowContents(this.options, decodeURIComponent(rest.slice('/contents/'.length)));
+      return file ? this.#send(res, 200, file) : this.#error(res, 404, 'Not Found');
+    }
+    if (rest === '/actions/runs' && req.method === 'GET')
+      return this.#send(res, 200, {
+        total_count: this.runs.length,
+        workflow_runs: this.runs.slice(-1).map(publicRun),
+      });
     if (rest === '' && req.method === 'GET')
       return this.#send(res, 200, {
+        default_branch: 'main',
         full_name: this.options.repository,
         private: true,
         permissions: { admin: false, push: true, pull: true },

@@ -10,6 +10,8 @@ export class GitHubApiError extends Error {
     readonly status: number,
     message: string,
     readonly documentationUrl?: string,
+    /** `x-accepted-github-permissions` of a 403: the permissions the endpoint takes (`actions=write`). */
+    readonly accepted?: string,
   ) {
     super(message);
   }
@@ -112,6 +114,7 @@ export class GitHubApi {
         response.status,
         `${method} ${url.pathname}: ${response.status} ${message}`,
         error?.documentation_url,
+        response.headers.get('x-accepted-github-permissions') ?? undefined,
       );
     }
   }

@@ -1,5 +1,8 @@
-// `node runner-main.js --analysis-id ID --artifact-url URL --integrity sha256-…`: the entry the
-// analysis workflow runs. Exit 0 when the result was delivered, 2 for bad arguments, 1 otherwise.
+// `node runner-main.js --analysis-id ID --artifact-url URL --integrity sha256-… [--trace tracee
+// --tracee-events FILE [--tracee-quiet-ms N]]`: the entry the analysis workflow runs. `--trace strace`
+// (default) reports what strace saw in the sandbox; `--trace tracee` takes the kernel events from
+// Tracee's JSON output FILE instead (the workflow's Tracee container, or a recorded file replayed).
+// Exit 0 when the result was delivered, 2 for bad arguments, 1 otherwise.
 import { parseArgs } from 'node:util';
 import { runAnalysis } from './runner.js';
 
@@ -11,6 +14,9 @@ async function main(): Promise<number> {
         'analysis-id': { type: 'string' },
         'artifact-url': { type: 'string' },
         integrity: { type: 'string' },
+        trace: { type: 'string', default: 'strace' },
+        'tracee-events': { type: 'string' },
+        'tracee-quiet-ms': { type: 'string', default: '0' },
       },
     }));
   } catch (error) {
@@ -20,12 +26,27 @@ async function main(): Promise<number> {
   const analysisId = values['analysis-id'];
   const artifactUrl = values['artifact-url'];
   const integrity = values.integrity;
-  if (!analysisId || !artifactUrl || !integrity) {
-    process.stderr.write('usage: runner --analysis-id ID --artifact-url URL --integrity sha256-…\n');
+  const trace = values.trace;
+  const traceeEvents = values['tracee-events'];
+  const traceeQuietMs = Number(values['tracee-quiet-ms']);
+  const badTrace =
+    (trace !== 'strace' && trace !== 'tracee') ||
+    (trace === 'tracee') !== (traceeEvents !== undefined) ||
+    !Number.isInteger(traceeQuietMs) ||
+    traceeQuietMs < 0;
+  if (!analysisId || !artifactUrl || !integrity || badTrace) {
+    process.stderr.write(
+      'usage: runner --analysis-id ID --artifact-url URL --integrity sha256-… [--trace strace|tracee] [--tracee-events FILE (with --trace tracee)] [--tracee-quiet-ms N]\n',
+    );
     return 2;
   }
   try {
-    const run = await runAnalysis({ analysisId, artifactUrl, integrity });
+    const run = await runAnalysis({
+      analysisId,
+      artifactUrl,
+      integrity,
+      ...(traceeEvents !== undefined && { traceeEvents, traceeQuietMs }),
+    });
     process.stdout.write(`phase run ${run.status}, ${run.events.length} events, result delivered\n`);
     return 0;
   } catch (error) {

@@ -2,10 +2,13 @@
 // Actions runner. Downloads the artifact from the signed URL, checks its integrity, runs the phase in the
 // same sandbox runtime as the local executor (the analyzer's runPhase), and posts `{ analysisId, run }`
 // to the server's result route signed with the analysis's key (HMAC-SHA256 of the body).
-import { mkdtemp, rm } from 'node:fs/promises';
+// With `traceeEvents` (the workflow's Tracee output file) the report's kernel events are Tracee's
+// (withTraceeEvents): read once the file has been quiet for `traceeQuietMs`, as Tracee writes its
+// events a little after they happen.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPhase } from '@secure-registry/analyzer';
+import { runPhase, withTraceeEvents } from '@secure-registry/analyzer';
 import type { PhaseRun, PhaseRunOptions } from '@secure-registry/analyzer';
 import { unpackBundle } from './bundle.js';
 import { RESULT_KEY_HEADER, SIGNATURE_HEADER, signBody } from './transfer.js';
@@ -14,6 +17,45 @@ export interface RunnerInputs {
   analysisId: string;
   artifactUrl: string;
   integrity: string;
+  /** Tracee's JSON events of the analysis container: the report's kernel events come from it. */
+  traceeEvents?: string;
+  /** Wait until the Tracee file has not grown for this long before reading it. Default 0. */
+  traceeQuietMs?: number;
+}
+
+/** Tracee's output, once it has stopped growing; '' when the file does not exist. */
+async function readSettled(path: string, quietMs: number): Promise<string | undefined> {
+  const sizeOf = () =>
+    stat(path).then(
+      (s) => s.size,
+      () => undefined,
+    );
+  // Bounded: Tracee that keeps writing (a process left running) does not hold the runner forever.
+  const until = Date.now() + Math.max(quietMs * 10, 60_000);
+  for (let size = await sizeOf(); quietMs > 0 && Date.now() < until;) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const next = await sizeOf();
+    if (next === size) break;
+    size = next;
+  }
+  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+}
+
+async function traceWithTracee(
+  run: PhaseRun,
+  options: PhaseRunOptions,
+  inputs: RunnerInputs,
+): Promise<PhaseRun> {
+  const path = inputs.traceeEvents!;
+  const text = await readSettled(path, inputs.traceeQuietMs ?? 0);
+  if (text === undefined) {
+    const error = `Tracee output ${path} does not exist: the run was not traced`;
+    return { ...run, status: 'error', error, details: [...run.details, error] };
+  }
+  return withTraceeEvents(run, text, `${options.packageName}@${options.packageVersion}`);
 }
 
 export function resultUrlFor(artifactUrl: string, analysisId: string): string {
@@ -36,7 +78,8 @@ export async function runAnalysis(
   const dir = await mkdtemp(join(tmpdir(), 'sr-runner-'));
   try {
     const options = await unpackBundle(bytes, inputs.integrity, dir);
-    const phaseRun = await run(options);
+    let phaseRun = await run(options);
+    if (inputs.traceeEvents !== undefined) phaseRun = await traceWithTracee(phaseRun, options, inputs);
     const body = JSON.stringify({ analysisId: inputs.analysisId, run: phaseRun });
     const posted = await fetch(resultUrlFor(inputs.artifactUrl, inputs.analysisId), {
       method: 'POST',
