@@ -14,10 +14,10 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@secure-registry/server';
-import type { DependencyGraph, PackageVerdictResponse, ScanResult } from '@secure-registry/shared';
+import type { DependencyGraph, PackageVerdictResponse, ScanEvent, ScanResult } from '@secure-registry/shared';
 import { phaseSummariesOf, readArtifactReports } from '@secure-registry/shared';
 import { graphFromLockfileData, SseParser } from '@secure-registry/cli';
 import {
@@ -35,6 +35,7 @@ import {
   type Lockfile,
 } from './lockfile-bench.js';
 import { startReplicas } from './replicas.js';
+import { rssTimelineLines, sampleRss, StageTimer } from './stage-timing.js';
 
 const packumentFile = (work: string, name: string): string =>
   join(work, 'packuments', `${encodeURIComponent(name)}.json`);
@@ -54,13 +55,14 @@ async function downloadPackuments(work: string, names: string[]): Promise<void> 
 
 /**
  * A loopback mirror: the stored packuments with tarball URLs pointing at itself (rewritten once, before the
- * clock starts, so it serves bytes as a registry does), and the stored tarballs. Names it has no packument
- * for (say, optional dependencies for other platforms) are 404, as a registry that does not know them.
+ * clock starts, into files it serves as they are: this process also holds the server whose memory is
+ * measured), and the stored tarballs. Names it has no packument for (say, optional dependencies for other
+ * platforms) are 404, as a registry that does not know them.
  */
 async function startMirror(work: string, entries: Entry[]): Promise<{ url: string; server: Server }> {
   const tarballs = new Map<string, string>();
   for (const e of entries) tarballs.set(`${e.name}@${e.version}`, tarballFile(work, e));
-  const packuments = new Map<string, Buffer>();
+  const packuments = new Map<string, string>();
   const server = createServer((req, res) => {
     void (async () => {
       const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
@@ -72,21 +74,25 @@ async function startMirror(work: string, entries: Entry[]): Promise<{ url: strin
           .writeHead(200, { 'content-type': 'application/octet-stream' })
           .end(await readFile(file));
       }
-      const body = packuments.get(path.slice(1));
-      if (body === undefined)
+      const file = packuments.get(path.slice(1));
+      if (file === undefined)
         return void res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(await readFile(file));
     })().catch((error: unknown) => res.writeHead(500).end(String(error)));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await rm(join(work, 'mirror'), { recursive: true, force: true });
+  await mkdir(join(work, 'mirror'), { recursive: true });
   for (const name of new Set(entries.map((e) => e.name))) {
     const packument = JSON.parse(await readFile(packumentFile(work, name), 'utf8')) as {
       versions?: Record<string, { dist?: { tarball?: string } }>;
     };
     for (const [version, manifest] of Object.entries(packument.versions ?? {}))
       if (manifest.dist) manifest.dist.tarball = `${base}/-/t/${name}@${version}.tgz`;
-    packuments.set(name, Buffer.from(JSON.stringify(packument)));
+    const file = join(work, 'mirror', `${encodeURIComponent(name)}.json`);
+    await writeFile(file, JSON.stringify(packument));
+    packuments.set(name, file);
   }
   return { url: base, server };
 }
@@ -103,17 +109,19 @@ function graphOf(lock: Lockfile, entries: Entry[]): DependencyGraph {
   };
 }
 
-async function waitForCompletion(url: string): Promise<void> {
+async function waitForCompletion(url: string, onEvent: (event: ScanEvent) => void): Promise<void> {
   const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
   const parser = new SseParser();
   const decoder = new TextDecoder();
   for await (const chunk of res.body as AsyncIterable<Uint8Array>)
-    for (const message of parser.push(decoder.decode(chunk, { stream: true })))
+    for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
+      if (message.data) onEvent(JSON.parse(message.data) as ScanEvent);
       if (message.event === 'scan.completed') {
         await res.body.cancel().catch(() => undefined);
         return;
       }
+    }
   throw new Error(`${url}: the stream ended before the scan completed`);
 }
 
@@ -133,7 +141,10 @@ async function main(): Promise<void> {
   const mirror = await startMirror(opts.work, entries);
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-bench-pipeline-'));
   const rss = rssPeak(process.pid);
+  const serverRss = sampleRss(process.pid);
+  const loadBefore = loadavg();
   const started = Date.now();
+  const stages = new StageTimer(started);
   const replicas =
     replicaCount > 1
       ? await startReplicas({ count: replicaCount, databaseUrl: databaseUrl ?? '', upstream: mirror.url })
@@ -158,10 +169,14 @@ async function main(): Promise<void> {
     const { id } = (await res.json()) as { id: string };
     // The scan's event stream says when it is done (polling the whole scan would compete for the CPU);
     // with replicas, the stream of the last one (submitted to the first).
-    await waitForCompletion(`${replicas?.urls.at(-1) ?? server.url}/api/v1/scans/${id}/events`);
+    await waitForCompletion(`${replicas?.urls.at(-1) ?? server.url}/api/v1/scans/${id}/events`, (event) =>
+      stages.add(event),
+    );
     const pipelineMs = Date.now() - started;
-    const scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
+    const loadAfter = loadavg();
     const peak = rss.stop();
+    const serverMemory = serverRss.stop();
+    const scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
 
     // Per-phase facts from the stored reports.
     const perPhase = new Map<string, { ms: number[]; batched: number; isolated: number; deps: number[] }>();
@@ -201,6 +216,8 @@ async function main(): Promise<void> {
         : []),
       ...(replicas ? await replicas.report() : []),
       `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
+      `server peak RSS (the bench process alone: server and mirror, sampled every 200 ms): ${mb(serverMemory.peak)}`,
+      `load average (1/5/15 min) at the start ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, at the end ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} (${availableParallelism()} cores)`,
       ...(npm ? [`ratio pipeline / npm ci: ${(pipelineMs / npm.ms).toFixed(2)}x (goal <= 3x)`] : []),
       `verdicts: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')}`,
       `held per 1,000: ${((held.length * 1000) / scan.packages.length).toFixed(2)}`,
@@ -212,6 +229,13 @@ async function main(): Promise<void> {
         `${phase.padEnd(9)} ${String(row.ms.length).padStart(5)} ${quantile(row.ms, 0.5).toFixed(0).padStart(10)} ${quantile(row.ms, 0.9).toFixed(0).padStart(7)} ${String(row.batched).padStart(11)} ${String(row.isolated).padStart(16)}` +
           (row.deps.length > 0 ? `  (dependencies present: median ${quantile(row.deps, 0.5)})` : ''),
       );
+    lines.push(
+      '',
+      ...stages.lines(Number(process.env.SR_SANDBOX_GRACE_MS ?? 3000)),
+      'server RSS over the scan (highest sample per 10 s):',
+      ...rssTimelineLines(serverMemory.timeline),
+      '',
+    );
     lines.push(
       `verdicts reached (s after start): ${[0.1, 0.5, 0.9, 0.99, 1]
         .map((q) => `${q * 100}% ${(quantile(decided, q === 1 ? 0.9999 : q) / 1000).toFixed(0)}`)
@@ -241,7 +265,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
     if (opts.json)
       process.stdout.write(
-        `${JSON.stringify({ npmMs: npm?.ms, pipelineMs, npmPeak: npm?.peak, pipelinePeak: peak, states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
+        `${JSON.stringify({ npmMs: npm?.ms, pipelineMs, npmPeak: npm?.peak, pipelinePeak: peak, serverPeak: serverMemory.peak, loadBefore, loadAfter, stages: stages.rows(), states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
       );
   } finally {
     await server.close();

@@ -12,8 +12,10 @@ import {
   ScanResult,
   ScanSummary,
   UserError,
+  VerdictSignaturesResponse,
   redact,
 } from '@secure-registry/shared';
+import type { VerdictSignaturesRequest } from '@secure-registry/shared';
 import type { z } from 'zod';
 
 export interface ApiClientOptions {
@@ -186,6 +188,22 @@ export class ApiClient {
       throw new RemoteError('ERR_SR_BAD_RESPONSE', `GET ${url}: not a secure-registry server's answer`);
     }
     return username;
+  }
+
+  /**
+   * What the stored verdicts of these artifacts rest on (a warm re-check of a kept result);
+   * undefined when the server does not answer that (an older server).
+   */
+  async verdictSignatures(
+    artifacts: VerdictSignaturesRequest['artifacts'],
+  ): Promise<VerdictSignaturesResponse | undefined> {
+    const path = '/verdicts/signatures';
+    const response = await this.#call('POST', path, { artifacts });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    return this.#parse(response, 'POST', path, VerdictSignaturesResponse);
   }
 
   /** Packages held for review, with their evidence (reviewer or admin role). */

@@ -14,6 +14,30 @@ export const CreateScanRequest = z.object({
 });
 export type CreateScanRequest = z.infer<typeof CreateScanRequest>;
 
+/**
+ * `POST /api/v1/verdicts/signatures`: what the stored verdicts of these artifacts rest on, without
+ * their reports, so a client that kept a scan's result can tell whether it still holds (a warm re-check).
+ */
+export const VerdictSignaturesRequest = z.object({
+  artifacts: z
+    .array(
+      z.object({ name: z.string().max(214), version: z.string().max(256), integrity: z.string().max(1024) }),
+    )
+    .max(100_000),
+});
+export type VerdictSignaturesRequest = z.infer<typeof VerdictSignaturesRequest>;
+
+export const VerdictSignaturesResponse = z.object({
+  /** The server's version: a result recorded under another may not be what this one answers. */
+  server: z.string(),
+  /** `name@version#integrity` → the stored verdict; artifacts without a stored row are absent. */
+  verdicts: z.record(
+    z.string(),
+    z.object({ verdict: z.string(), reason: z.string().optional(), signature: z.string() }),
+  ),
+});
+export type VerdictSignaturesResponse = z.infer<typeof VerdictSignaturesResponse>;
+
 export const BlockedBy = z.object({
   name: z.string(),
   version: z.string(),

@@ -9,11 +9,11 @@ import type { FailOn } from '../exit-codes.js';
 import { buildJsonErrorReport, buildJsonReport } from '../output/json.js';
 import { plainEventLines, plainSummaryLines } from '../output/plain.js';
 import { buildSarif } from '../output/sarif.js';
-import { readStoredConfig, resolveTarget } from '../services/target.js';
+import { defaultDataDir, readStoredConfig, resolveTarget } from '../services/target.js';
 import type { RunningServer } from '../services/local-server.js';
 import { findProjectLockfile } from '../services/lockfile-find.js';
 import { resolveUpstream } from '../services/upstream.js';
-import { openScanCache, scanCacheEnabled } from '../services/warm-cache.js';
+import { hostedVerdicts, openScanCache, scanCacheEnabled } from '../services/warm-cache.js';
 import type { CachedScan } from '../services/warm-cache.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
 import type { ScanViewState } from '../ui/scan-state.js';
@@ -89,21 +89,36 @@ async function scanAndReport(
     (await findProjectLockfile(projectDir)) === undefined
       ? { env: io.env, registry: await resolveUpstream({ flag: flags.upstream, projectDir, env: io.env }) }
       : undefined;
-  // Local mode keeps the last graph and result of an unchanged project (services/warm-cache.ts).
+  let client: ApiClient | undefined;
+  // The hosted client, made on first use (a warm re-check asks it for the stored verdicts).
+  const hostedClient = async (server: string, token: string | undefined): Promise<ApiClient> => {
+    const { ApiClient } = await import('../api-client.js');
+    return (client ??= new ApiClient({ server, token }));
+  };
+  // The last graph and result of an unchanged project are kept (services/warm-cache.ts); a hosted
+  // result is used while the server's stored verdicts are the ones it came from.
   const cache =
-    target.mode === 'local' && !resolveWith && scanCacheEnabled(io.env)
-      ? await openScanCache(target.dataDir, toolVersion)
+    !resolveWith && scanCacheEnabled(io.env, target.mode)
+      ? target.mode === 'local'
+        ? await openScanCache(target.dataDir, toolVersion)
+        : await openScanCache(
+            defaultDataDir(io.env),
+            toolVersion,
+            hostedVerdicts(target.server, async (keys) =>
+              (await hostedClient(target.server, target.token)).verdictSignatures(keys),
+            ),
+          )
       : undefined;
   let lockfile = await cache?.cachedLockfile(projectDir);
   if (!lockfile) {
     const { loadLockfile } = await import('../services/lockfile.js');
-    lockfile = await loadLockfile(dir, resolveWith ? { resolveWith } : {});
-    await cache?.saveLockfile(projectDir, lockfile).catch(() => undefined);
+    const inputs = new Map<string, string | undefined>();
+    lockfile = await loadLockfile(dir, resolveWith ? { resolveWith } : { inputs });
+    await cache?.saveLockfile(projectDir, lockfile, inputs).catch(() => undefined);
   }
   if (lockfile.resolved) io.stderr.write(`secure-registry: ${lockfile.resolved}\n`);
 
   let server: RunningServer | undefined;
-  let client: ApiClient | undefined;
   let view: LiveView | undefined;
   let exitCode: number;
   let savable: CachedScan | undefined;
@@ -117,7 +132,7 @@ async function scanAndReport(
     if (cached) {
       // Every verdict it used is still the stored one: the server would answer the same.
       plain([
-        `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → stored verdicts in ${target.mode === 'local' ? target.dataDir : ''}`,
+        `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → stored verdicts in ${target.mode === 'local' ? target.dataDir : target.server}`,
       ]);
     } else if (target.mode === 'local') {
       const upstream = await resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
@@ -129,8 +144,7 @@ async function scanAndReport(
       server = await startLocalServer({ dataDir: target.dataDir, upstream, env: io.env });
       client = new ApiClient({ server: server.url });
     } else {
-      const { ApiClient } = await import('../api-client.js');
-      client = new ApiClient({ server: target.server, token: target.token });
+      client = await hostedClient(target.server, target.token);
     }
     if (client) {
       plain([
@@ -172,10 +186,18 @@ async function scanAndReport(
     await renderResult({ result, exitCode, failOn, io, format, view, lockfile, toolVersion, analysis });
   } finally {
     view?.close();
-    await client?.close();
-    await server?.close();
+    // Local mode: recorded once the server is closed (its last writes are then in the database).
+    // Hosted: recorded first, with the server's verdicts read through the client.
+    if (server || !savable) {
+      await client?.close();
+      await server?.close();
+    }
   }
-  if (cache && savable) await cache.saveResult(lockfile.graph, label, savable).catch(() => undefined);
+  try {
+    if (cache && savable) await cache.saveResult(lockfile.graph, label, savable).catch(() => undefined);
+  } finally {
+    if (!server && savable) await client?.close();
+  }
   if (exitCode !== ExitCode.Ok || target.mode !== 'hosted') return exitCode;
   // After the view is gone: `use` may ask on the terminal and prints what it changed. Loaded only
   // here (`use` runs npm through execa).

@@ -20,8 +20,15 @@ import { resolveFailure, resolveLockfile } from './npm.js';
 export { PROJECT_LOCKFILES, findProjectLockfile, isFile } from './lockfile-find.js';
 export type { LockfileKind } from './lockfile-find.js';
 
-async function readManifest(path: string): Promise<YarnManifest | undefined> {
+/**
+ * What a reader read besides the lockfile, each path with its contents (undefined: absent); a
+ * directory listing under `dir:<path>`. The warm cache (warm-cache.ts) keys a graph on them.
+ */
+export type ReadInputs = Map<string, string | undefined>;
+
+async function readManifest(path: string, inputs?: ReadInputs): Promise<YarnManifest | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
+  inputs?.set(path, text);
   if (text === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(withoutBom(text));
@@ -40,7 +47,12 @@ function invalid(path: string, what: string, error: unknown): UserError {
   });
 }
 
-export async function graphFromPnpmFile(dir: string, path: string, text: string): Promise<DependencyGraph> {
+export async function graphFromPnpmFile(
+  dir: string,
+  path: string,
+  text: string,
+  inputs?: ReadInputs,
+): Promise<DependencyGraph> {
   let data: unknown;
   try {
     data = parseYaml(text);
@@ -51,13 +63,17 @@ export async function graphFromPnpmFile(dir: string, path: string, text: string)
   const importers = (data as { importers?: Record<string, unknown> }).importers ?? { '.': {} };
   const manifests = new Map<string, YarnManifest | undefined>();
   for (const importer of Object.keys(importers)) {
-    manifests.set(importer, await readManifest(join(dir, importer, 'package.json')));
+    manifests.set(importer, await readManifest(join(dir, importer, 'package.json'), inputs));
   }
   return graphFromPnpmLockfile(data, { path, importerManifest: (importer) => manifests.get(importer) });
 }
 
 /** Workspace directories named by a Yarn classic root manifest (`dir/*` and plain paths). */
-async function yarnClassicWorkspaces(dir: string, root: YarnManifest): Promise<string[]> {
+async function yarnClassicWorkspaces(
+  dir: string,
+  root: YarnManifest,
+  inputs?: ReadInputs,
+): Promise<string[]> {
   const field = (root as { workspaces?: unknown }).workspaces;
   const patterns = Array.isArray(field)
     ? field
@@ -71,6 +87,7 @@ async function yarnClassicWorkspaces(dir: string, root: YarnManifest): Promise<s
     if (clean.endsWith('/*') && !clean.slice(0, -2).includes('*')) {
       const base = clean.slice(0, -2);
       const names = await readdir(join(dir, base)).catch(() => [] as string[]);
+      inputs?.set(`dir:${join(dir, base)}`, JSON.stringify(names.sort()));
       for (const name of names.sort()) found.push(posix.join(base, name));
     } else if (!clean.includes('*')) {
       found.push(clean);
@@ -83,6 +100,7 @@ export async function graphFromYarnFile(
   dir: string,
   path: string,
   text: string,
+  inputs?: ReadInputs,
 ): Promise<{ graph: DependencyGraph; berry: boolean }> {
   let data: unknown;
   try {
@@ -96,7 +114,7 @@ export async function graphFromYarnFile(
   const record = data as Record<string, unknown>;
   const berry = isBerryLockfile(record);
   const manifests = new Map<string, YarnManifest>();
-  const root = await readManifest(join(dir, 'package.json'));
+  const root = await readManifest(join(dir, 'package.json'), inputs);
   if (root) manifests.set('.', root);
   const workspaces = berry
     ? Object.values(record).flatMap((entry) => {
@@ -104,10 +122,10 @@ export async function graphFromYarnFile(
         return match && match[1] !== '.' ? [match[1]!] : [];
       })
     : root
-      ? await yarnClassicWorkspaces(dir, root)
+      ? await yarnClassicWorkspaces(dir, root, inputs)
       : [];
   for (const workspace of workspaces) {
-    const manifest = await readManifest(join(dir, workspace, 'package.json'));
+    const manifest = await readManifest(join(dir, workspace, 'package.json'), inputs);
     if (manifest) manifests.set(workspace, manifest);
   }
   return { graph: graphFromYarnLockfile(record, { manifests }), berry };

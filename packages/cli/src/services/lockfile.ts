@@ -14,7 +14,7 @@ import {
   isFile,
   resolveBareManifest,
 } from './lockfile-foreign.js';
-import type { LockfileKind } from './lockfile-foreign.js';
+import type { LockfileKind, ReadInputs } from './lockfile-foreign.js';
 
 export const LOCKFILE_NAMES = ['npm-shrinkwrap.json', 'package-lock.json'] as const;
 
@@ -42,6 +42,8 @@ export interface LoadLockfileOptions {
    * (in a temporary copy) and scan the result. Without it, a missing lockfile is an error.
    */
   resolveWith?: { registry: string; env: Env };
+  /** pnpm and Yarn lockfiles: filled with the other files their reader read (warm-cache.ts). */
+  inputs?: ReadInputs;
 }
 
 /** Finds the lockfile npm would use in `dir` (a shrinkwrap wins over package-lock). */
@@ -130,11 +132,11 @@ export async function loadLockfile(dir: string, options: LoadLockfileOptions = {
       if (text.trim() === '') throw new UserError('ERR_SR_LOCKFILE_INVALID', `${found.path} is empty`);
       const base = { dir: absolute, path: found.path, fileName: found.path.slice(absolute.length + 1) };
       if (found.kind === 'pnpm') {
-        const graph = await graphFromPnpmFile(absolute, found.path, text);
+        const graph = await graphFromPnpmFile(absolute, found.path, text, options.inputs);
         const lockfileVersion = graph.lockfileVersion;
         return { ...base, kind: 'pnpm', lockfileVersion, entries: graph.nodes.length, reader: 'pnpm', graph };
       }
-      const { graph, berry } = await graphFromYarnFile(absolute, found.path, text);
+      const { graph, berry } = await graphFromYarnFile(absolute, found.path, text, options.inputs);
       const reader = berry ? 'yarn-berry' : 'yarn';
       return {
         ...base,

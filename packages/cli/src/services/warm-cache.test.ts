@@ -68,6 +68,58 @@ test('the graph cache returns what Arborist read, until an input it reads change
   assert.equal(await next.cachedLockfile(dir), undefined);
 });
 
+/** As the cache stores it (JSON: a field set to undefined is absent). */
+const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+test('pnpm and Yarn graphs are kept until the lockfile or a manifest or listing their reader read changes', async () => {
+  const fixture = join(FIXTURES, 'same-project');
+  const manifest = readFileSync(join(fixture, 'package.json'), 'utf8');
+  for (const [name, file] of [
+    ['pnpm-lock.yaml', 'pnpm-v9.pnpm-lock.yaml'],
+    ['yarn.lock', 'yarn-v1.yarn.lock'],
+  ] as const) {
+    const dir = join(work, `foreign-${name}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, name), readFileSync(join(fixture, file)));
+    writeFileSync(join(dir, 'package.json'), manifest);
+    const cache = await openScanCache(join(work, 'data'), '0.0.0-test');
+    const inputs = new Map<string, string | undefined>();
+    const loaded = await loadLockfile(dir, { inputs });
+    assert.ok(inputs.has(join(dir, 'package.json')), [...inputs.keys()].join(', '));
+    await cache.saveLockfile(dir, loaded); // without what the reader read, nothing is kept
+    assert.equal(await cache.cachedLockfile(dir), undefined);
+    await cache.saveLockfile(dir, loaded, inputs);
+    assert.deepEqual(await cache.cachedLockfile(dir), asStored(loaded));
+
+    writeFileSync(join(dir, 'package.json'), manifest.replace('"1.0.0"', '"1.0.1"'));
+    assert.equal(await cache.cachedLockfile(dir), undefined, `${name}: the manifest changed`);
+    writeFileSync(join(dir, 'package.json'), manifest);
+    assert.deepEqual(await cache.cachedLockfile(dir), asStored(loaded));
+    const lock = readFileSync(join(dir, name), 'utf8');
+    writeFileSync(join(dir, name), `${lock}\n`);
+    assert.equal(await cache.cachedLockfile(dir), undefined, `${name}: the lockfile changed`);
+    writeFileSync(join(dir, name), lock);
+    assert.deepEqual(await cache.cachedLockfile(dir), asStored(loaded));
+  }
+
+  // Yarn classic lists workspace folders: a new one is a miss.
+  const dir = join(work, 'yarn-workspaces');
+  mkdirSync(join(dir, 'packages', 'a'), { recursive: true });
+  writeFileSync(join(dir, 'yarn.lock'), readFileSync(join(fixture, 'yarn-v1.yarn.lock')));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ ...JSON.parse(manifest), workspaces: ['packages/*'] }),
+  );
+  writeFileSync(join(dir, 'packages', 'a', 'package.json'), JSON.stringify({ name: 'a', version: '1.0.0' }));
+  const cache = await openScanCache(join(work, 'data'), '0.0.0-test');
+  const inputs = new Map<string, string | undefined>();
+  const loaded = await loadLockfile(dir, { inputs });
+  await cache.saveLockfile(dir, loaded, inputs);
+  assert.deepEqual(await cache.cachedLockfile(dir), asStored(loaded));
+  mkdirSync(join(dir, 'packages', 'b'));
+  assert.equal(await cache.cachedLockfile(dir), undefined, 'a new workspace folder');
+});
+
 test('the stored login is read from the file Conf writes', async () => {
   const env = { SECURE_REGISTRY_CONFIG_DIR: join(work, 'config') };
   assert.deepEqual(await readStoredConfig(env), {});

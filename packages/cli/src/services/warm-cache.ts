@@ -3,9 +3,11 @@
  * changed since the last scan is answered without Arborist and without starting the server.
  *
  * Two entries under `<dataDir>/scan-cache/`:
- * - **graph** (npm lockfiles): the graph read from the lockfile, keyed by a hash of every input npm's
+ * - **graph**: the graph read from the lockfile. npm lockfiles: keyed by a hash of every input npm's
  *   reader (Arborist's `loadVirtual`) reads: the lockfile's name and bytes, package.json, yarn.lock
  *   and, with workspaces, the workspace map found on disk (the same `@npmcli/map-workspaces` call).
+ *   pnpm and Yarn lockfiles: keyed by the lockfile's name and bytes; the entry lists every other file
+ *   (and directory listing) their reader read, by hash, and is used only while all are unchanged.
  * - **result**: the last result for a graph, keyed by a hash of the graph and the code that planned
  *   it, with the events that were printed and, for each artifact in it, the stored verdict row it
  *   came from. It is used only when every one of those rows in the local SQLite database is still
@@ -16,12 +18,13 @@
  *   Anything unreadable counts as a miss.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { DependencyGraph, ScanEvent, ScanResult } from '@secure-registry/shared';
 import type { LoadedLockfile } from './lockfile.js';
+import type { ReadInputs } from './lockfile-foreign.js';
 
 /** Bump when the format of an entry, or the meaning of a key, changes. */
 const FORMAT = 1;
@@ -43,9 +46,12 @@ const readOrAbsent = (path: string): Promise<Buffer | string> => readFile(path).
  * Whether this environment's local scan may use the cache: local mode on SQLite (a database URL
  * points the server elsewhere) and not turned off with SECURE_REGISTRY_SCAN_CACHE=off.
  */
-export function scanCacheEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
+export function scanCacheEnabled(
+  env: Readonly<Record<string, string | undefined>>,
+  mode: 'local' | 'hosted' = 'local',
+): boolean {
   if (env.SECURE_REGISTRY_SCAN_CACHE === 'off') return false;
-  return !env.SR_DATABASE_URL && !env.DATABASE_URL;
+  return mode === 'hosted' || (!env.SR_DATABASE_URL && !env.DATABASE_URL);
 }
 
 /** The code whose output is cached: this CLI's and the in-process server's builds. */
@@ -56,6 +62,9 @@ async function codeStamp(toolVersion: string): Promise<string> {
     new URL('./lockfile.js', import.meta.url).pathname,
     new URL('./graph-arborist.js', import.meta.url).pathname,
     new URL('./graph-lockfile.js', import.meta.url).pathname,
+    new URL('./lockfile-foreign.js', import.meta.url).pathname,
+    new URL('./graph-pnpm.js', import.meta.url).pathname,
+    new URL('./graph-yarn.js', import.meta.url).pathname,
   ];
   try {
     files.push(require.resolve('@secure-registry/server'));
@@ -72,9 +81,10 @@ async function codeStamp(toolVersion: string): Promise<string> {
 }
 
 export interface ScanCache {
-  /** The graph of an npm lockfile read before with exactly these inputs, or undefined. */
+  /** The graph of a lockfile read before with exactly these inputs, or undefined. */
   cachedLockfile(projectDir: string): Promise<LoadedLockfile | undefined>;
-  saveLockfile(projectDir: string, lockfile: LoadedLockfile): Promise<void>;
+  /** `inputs`: what the pnpm or Yarn reader read besides the lockfile (without them none is kept). */
+  saveLockfile(projectDir: string, lockfile: LoadedLockfile, inputs?: ReadInputs): Promise<void>;
   /** The recorded result for this graph if every verdict it used is unchanged, or undefined. */
   cachedResult(graph: DependencyGraph, label: string): Promise<CachedScan | undefined>;
   /** Records a finished local scan (only if it is complete and matches the stored verdicts). */
@@ -84,6 +94,13 @@ export interface ScanCache {
 export interface CachedScan {
   result: ScanResult;
   events: ScanEvent[];
+}
+
+interface GraphEntry {
+  format: number;
+  lockfile: LoadedLockfile;
+  /** pnpm and Yarn: each other file (or `dir:` listing) the reader read → its hash then. */
+  inputs?: Record<string, string>;
 }
 
 interface ResultEntry extends CachedScan {
@@ -112,10 +129,8 @@ const rowSignature = (row: ArtifactRow): string =>
   ]);
 
 /** The artifacts a result's verdicts came from: every registry package with an integrity. */
-function artifactKeys(
-  result: ScanResult,
-): { id: string; name: string; version: string; integrity: string }[] {
-  const keys = new Map<string, { id: string; name: string; version: string; integrity: string }>();
+function artifactKeys(result: ScanResult): ArtifactId[] {
+  const keys = new Map<string, ArtifactId>();
   for (const pkg of result.packages) {
     if (pkg.source !== 'registry' || pkg.integrity === undefined) continue;
     const id = `${pkg.name}@${pkg.version}#${pkg.integrity}`;
@@ -124,10 +139,80 @@ function artifactKeys(
   return [...keys.values()];
 }
 
+export interface ArtifactId {
+  id: string;
+  name: string;
+  version: string;
+  integrity: string;
+}
+
+/** A stored verdict as the cache compares it: the verdict, its reason and a signature of its row. */
+export interface StoredVerdict {
+  verdict: string;
+  reason: string | undefined;
+  signature: string;
+}
+
+/**
+ * Where a result's verdicts are checked: `where` names it (part of the result's key), `verdicts`
+ * reads the stored verdicts of the artifacts (undefined when it cannot: a miss).
+ */
+export interface VerdictSource {
+  where: string;
+  verdicts(keys: readonly ArtifactId[]): Promise<Map<string, StoredVerdict> | undefined>;
+}
+
+/** The local mode's verdicts: straight from the local SQLite file (read-only, one snapshot). */
+export function localVerdicts(dataDir: string): VerdictSource {
+  return {
+    where: 'local',
+    async verdicts(keys) {
+      const rows = await readRows(dataDir, keys);
+      if (!rows) return undefined;
+      const out = new Map<string, StoredVerdict>();
+      for (const [id, row] of rows)
+        out.set(id, { verdict: row.verdict, reason: row.reason ?? undefined, signature: rowSignature(row) });
+      return out;
+    },
+  };
+}
+
+/**
+ * A hosted server's verdicts (`POST /api/v1/verdicts/signatures`, one request, no reports). The
+ * server's version is part of each signature: a result kept under another server version is a miss.
+ */
+export function hostedVerdicts(
+  server: string,
+  lookup: (
+    keys: { name: string; version: string; integrity: string }[],
+  ) => Promise<
+    | { server: string; verdicts: Record<string, { verdict: string; reason?: string; signature: string }> }
+    | undefined
+  >,
+): VerdictSource {
+  return {
+    where: `hosted:${server}`,
+    async verdicts(keys) {
+      const answer = await lookup(
+        keys.map(({ name, version, integrity }) => ({ name, version, integrity })),
+      ).catch(() => undefined);
+      if (!answer) return undefined;
+      const out = new Map<string, StoredVerdict>();
+      for (const [id, row] of Object.entries(answer.verdicts))
+        out.set(id, {
+          verdict: row.verdict,
+          reason: row.reason,
+          signature: `${answer.server}:${row.signature}`,
+        });
+      return out;
+    },
+  };
+}
+
 /** Reads the artifacts' rows straight from the local SQLite file (read-only); undefined if it cannot. */
 async function readRows(
   dataDir: string,
-  keys: readonly { id: string; name: string; version: string; integrity: string }[],
+  keys: readonly ArtifactId[],
 ): Promise<Map<string, ArtifactRow> | undefined> {
   const file = join(dataDir, SQLITE_FILE);
   if (!(await stat(file).catch(() => undefined))?.isFile()) return undefined;
@@ -157,6 +242,17 @@ async function readRows(
   }
 }
 
+const inputHash = (text: string | undefined): string => (text === undefined ? 'absent' : sha256([text]));
+
+/** The hash of what a pnpm or Yarn reader input holds now (`dir:` inputs are directory listings). */
+async function currentInput(input: string): Promise<string> {
+  if (input.startsWith('dir:')) {
+    const names = await readdir(input.slice(4)).catch(() => [] as string[]);
+    return inputHash(JSON.stringify(names.sort()));
+  }
+  return inputHash(await readFile(input, 'utf8').catch(() => undefined));
+}
+
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -171,15 +267,29 @@ async function writeAtomically(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-export async function openScanCache(dataDir: string, toolVersion: string): Promise<ScanCache> {
+/**
+ * The cache under `<dataDir>/scan-cache/`; results are checked against `source` (default: the local
+ * mode's SQLite file in `dataDir`; a hosted server's verdicts with `hostedVerdicts`).
+ */
+export async function openScanCache(
+  dataDir: string,
+  toolVersion: string,
+  source: VerdictSource = localVerdicts(dataDir),
+): Promise<ScanCache> {
   const dir = join(dataDir, 'scan-cache');
   const stamp = await codeStamp(toolVersion);
 
-  /** The key of an npm project's lockfile inputs, or undefined when it is not an npm project. */
+  /**
+   * The key of a project's lockfile inputs (pnpm and Yarn: the lockfile alone, the entry lists the
+   * rest), or undefined without a lockfile.
+   */
   const lockfileKey = async (projectDir: string): Promise<string | undefined> => {
     const { findProjectLockfile } = await import('./lockfile-find.js');
     const found = await findProjectLockfile(projectDir);
-    if (found?.kind !== 'npm') return undefined;
+    if (!found) return undefined;
+    if (found.kind !== 'npm') {
+      return sha256(['lockfile', found.kind, stamp, projectDir, found.path, await readFile(found.path)]);
+    }
     const [lock, manifest, yarnLock] = await Promise.all([
       readFile(found.path),
       readOrAbsent(join(projectDir, 'package.json')),
@@ -203,34 +313,41 @@ export async function openScanCache(dataDir: string, toolVersion: string): Promi
   };
 
   const resultKey = (graph: DependencyGraph, label: string): string =>
-    sha256(['result', stamp, label, JSON.stringify(graph)]);
+    sha256(['result', stamp, source.where, label, JSON.stringify(graph)]);
 
   return {
     async cachedLockfile(projectDir) {
       const key = await lockfileKey(projectDir).catch(() => undefined);
       if (!key) return undefined;
-      const entry = await readJson<{ format: number; lockfile: LoadedLockfile }>(
-        join(dir, `graph-${key}.json`),
-      );
-      return entry?.format === FORMAT ? entry.lockfile : undefined;
+      const entry = await readJson<GraphEntry>(join(dir, `graph-${key}.json`));
+      if (entry?.format !== FORMAT) return undefined;
+      for (const [input, hash] of Object.entries(entry.inputs ?? {})) {
+        if ((await currentInput(input)) !== hash) return undefined;
+      }
+      return entry.lockfile;
     },
-    async saveLockfile(projectDir, lockfile) {
-      if (lockfile.kind !== 'npm' || lockfile.resolved !== undefined) return;
+    async saveLockfile(projectDir, lockfile, inputs) {
+      if (lockfile.resolved !== undefined) return;
+      if (lockfile.kind !== 'npm' && !inputs) return;
       const key = await lockfileKey(projectDir).catch(() => undefined);
       if (!key) return;
+      const entry: GraphEntry = { format: FORMAT, lockfile };
+      if (lockfile.kind !== 'npm' && inputs) {
+        entry.inputs = Object.fromEntries([...inputs].map(([input, text]) => [input, inputHash(text)]));
+      }
       await mkdir(dir, { recursive: true });
-      await writeAtomically(join(dir, `graph-${key}.json`), { format: FORMAT, lockfile });
+      await writeAtomically(join(dir, `graph-${key}.json`), entry);
     },
     async cachedResult(graph, label) {
       const entry = await readJson<ResultEntry>(join(dir, `result-${resultKey(graph, label)}.json`));
       if (entry?.format !== FORMAT) return undefined;
       const keys = artifactKeys(entry.result);
       if (keys.length !== Object.keys(entry.rows).length) return undefined;
-      const rows = await readRows(dataDir, keys);
+      const rows = await source.verdicts(keys);
       if (!rows || rows.size !== keys.length) return undefined;
       for (const key of keys) {
         const row = rows.get(key.id);
-        if (!row || entry.rows[key.id] !== rowSignature(row)) return undefined;
+        if (!row || entry.rows[key.id] !== row.signature) return undefined;
       }
       return { result: entry.result, events: entry.events };
     },
@@ -248,7 +365,7 @@ export async function openScanCache(dataDir: string, toolVersion: string): Promi
         return;
       }
       const keys = artifactKeys(result);
-      const rows = await readRows(dataDir, keys);
+      const rows = await source.verdicts(keys);
       if (!rows || rows.size !== keys.length) return;
       const byId = new Map(
         result.packages.map((pkg) => [`${pkg.name}@${pkg.version}#${pkg.integrity}`, pkg]),
@@ -259,13 +376,10 @@ export async function openScanCache(dataDir: string, toolVersion: string): Promi
         const pkg = byId.get(key.id)!;
         // The stored row must be the one the result shows (a verdict written after the scan
         // read it would otherwise be paired with the older result).
-        if (
-          pkg.state !== 'blocked' &&
-          (row.verdict !== pkg.state || (row.reason ?? undefined) !== pkg.reason)
-        ) {
+        if (pkg.state !== 'blocked' && (row.verdict !== pkg.state || row.reason !== pkg.reason)) {
           return;
         }
-        signatures[key.id] = rowSignature(row);
+        signatures[key.id] = row.signature;
       }
       await mkdir(dir, { recursive: true });
       const entry: ResultEntry = { format: FORMAT, result, events: scan.events, rows: signatures };

@@ -59,6 +59,8 @@ export class KyselyStore implements Store {
 
   getArtifact: Store['getArtifact'] = (key) => artifacts.getArtifact(this.#ctx, key);
   getArtifacts: Store['getArtifacts'] = (keys) => artifacts.getArtifacts(this.#ctx, keys);
+  getVerdictSignatures: Store['getVerdictSignatures'] = (keys) =>
+    artifacts.getVerdictSignatures(this.#ctx, keys);
   listArtifactsByName: Store['listArtifactsByName'] = (name) =>
     artifacts.listArtifactsByName(this.#ctx, name);
   listArtifactNames: Store['listArtifactNames'] = (options) =>

@@ -1,4 +1,5 @@
 /** Artifacts and their verdicts; API tokens. */
+import { createHash } from 'node:crypto';
 import type { Role } from '@secure-registry/shared';
 import { nowIso, type StoreContext } from './context.js';
 import { artifactFromRow, mergeArtifactPatch, newArtifactRow, tokenFromRow } from './rows.js';
@@ -38,6 +39,38 @@ export async function getArtifacts(
     for (const row of rows) {
       const record = artifactFromRow(row);
       found.set(`${record.name}@${record.version}#${record.integrity}`, record);
+    }
+  }
+  return found;
+}
+
+/**
+ * What a stored verdict of each of `keys` rests on, without the reports: the verdict, its reason and
+ * a signature of every column a decision rewrites (verdict, reason, findings, rule set, decided and
+ * updated times). Keyed by `name@version#integrity`; absent keys have no row.
+ */
+export async function getVerdictSignatures(
+  ctx: StoreContext,
+  keys: readonly ArtifactKey[],
+): Promise<Map<string, { verdict: string; reason: string | undefined; signature: string }>> {
+  const found = new Map<string, { verdict: string; reason: string | undefined; signature: string }>();
+  for (let start = 0; start < keys.length; start += ARTIFACT_CHUNK) {
+    const chunk = keys.slice(start, start + ARTIFACT_CHUNK);
+    const wanted = new Set(chunk.map((key) => `${key.name}@${key.version}#${key.integrity}`));
+    const rows = await ctx.db
+      .selectFrom('artifacts')
+      .select(['name', 'version', 'integrity', 'verdict', 'reason', 'findings', 'rule_set_version'])
+      .select(['decided_at', 'updated_at'])
+      .where('name', 'in', [...new Set(chunk.map((key) => key.name))])
+      .execute();
+    for (const row of rows) {
+      const id = `${row.name}@${row.version}#${row.integrity}`;
+      if (!wanted.has(id)) continue;
+      const columns = [row.verdict, row.reason, row.findings, row.rule_set_version, row.decided_at];
+      const signature = createHash('sha256')
+        .update(JSON.stringify([...columns, row.updated_at]))
+        .digest('base64url');
+      found.set(id, { verdict: row.verdict, reason: row.reason ?? undefined, signature });
     }
   }
   return found;

@@ -127,6 +127,10 @@ export interface Store {
   getArtifact(key: ArtifactKey): Promise<ArtifactRecord | undefined>;
   /** The stored artifacts among `keys`, keyed by `name@version#integrity`; a few queries for many keys. */
   getArtifacts(keys: readonly ArtifactKey[]): Promise<Map<string, ArtifactRecord>>;
+  /** The verdicts among `keys` and a signature of each row's decision columns (no reports read). */
+  getVerdictSignatures(
+    keys: readonly ArtifactKey[],
+  ): Promise<Map<string, { verdict: string; reason: string | undefined; signature: string }>>;
   /** All artifacts of a name, any version (for the registry and "previous version" lookups). */
   listArtifactsByName(name: string): Promise<ArtifactRecord[]>;
   /** The names with a stored artifact, or with an approved one (what the upstream watch follows). */

@@ -1,8 +1,10 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { API_PREFIX, UserError } from '@secure-registry/shared';
+import { API_PREFIX, UserError, VerdictSignaturesRequest } from '@secure-registry/shared';
+import type { VerdictSignaturesResponse } from '@secure-registry/shared';
 import { getPackageVerdict } from '../../services/package-service.js';
 import type { Store } from '../../storage/store.js';
-import { checkPackageName, checkParam } from '../validation.js';
+import { checkPackageName, checkParam, formatZodIssues } from '../validation.js';
+import { SERVER_VERSION } from '../../version.js';
 
 interface PackageQuery {
   integrity?: string;
@@ -34,6 +36,19 @@ export function registerPackageRoutes(
       const { scope, name, version } = request.params;
       if (!scope.startsWith('@')) throw new UserError('ERR_SR_NOT_FOUND', 'unknown route');
       return lookup(`${scope}/${name}`, version, request.query.integrity);
+    },
+  );
+  // Many artifacts at once, no reports: a client's warm re-check of a result it kept.
+  app.post(
+    `${API_PREFIX}/verdicts/signatures`,
+    { onRequest: deps.canRead },
+    async (request): Promise<VerdictSignaturesResponse> => {
+      const parsed = VerdictSignaturesRequest.safeParse(request.body);
+      if (!parsed.success) {
+        throw new UserError('ERR_SR_INVALID_BODY', `invalid request: ${formatZodIssues(parsed.error)}`);
+      }
+      const rows = await deps.store.getVerdictSignatures(parsed.data.artifacts);
+      return { server: SERVER_VERSION, verdicts: Object.fromEntries(rows) };
     },
   );
 }
