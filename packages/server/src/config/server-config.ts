@@ -8,7 +8,7 @@ import type { LlmConfig } from '../reviewers/llm-config.js';
 import { LLM_DEFAULTS } from '../reviewers/llm-config.js';
 import { githubExecutorFromConfig } from '../executors/github/index.js';
 import { configuredRegistry } from '../upstream/npmrc.js';
-import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from './variables.js';
+import { DEFAULT_HOST, DEFAULT_MIN_FREE_BYTES, DEFAULT_PORT, VARIABLES } from './variables.js';
 import type { LOG_LEVELS } from './variables.js';
 import type { ServerEnv, Variable, VariableKey } from './variables.js';
 
@@ -22,6 +22,8 @@ export interface ServerConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   debug: boolean;
   dataDir: string;
+  /** `/healthz` answers 503 while the data directory has fewer bytes free. */
+  minFreeBytes: number;
   databaseUrl: string | undefined;
   upstream: string;
   /** Artifacts in flight; undefined: the server's default for the sandbox setting. */
@@ -147,6 +149,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     logLevel: values.logLevel ?? 'info',
     debug: values.debug ?? false,
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
+    minFreeBytes: values.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
     databaseUrl: values.databaseUrl,
     upstream: upstreamUrl(values, env, cwd),
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
