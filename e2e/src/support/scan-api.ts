@@ -39,13 +39,14 @@ export function graphOf(
 export async function postScan(
   url: string,
   graph: unknown,
-): Promise<{ status: number; body: { id?: string } }> {
+  label = 'e2e',
+): Promise<{ status: number; body: { id?: string; error?: string; code?: string } }> {
   const res = await fetch(`${url}/api/v1/scans`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ graph, label: 'e2e' }),
+    body: JSON.stringify({ graph, label }),
   });
-  return { status: res.status, body: (await res.json()) as { id?: string } };
+  return { status: res.status, body: (await res.json()) as { id?: string; error?: string; code?: string } };
 }
 
 /** Polls the scan until it is no longer running or `timeoutMs` passed; returns its last state. */
