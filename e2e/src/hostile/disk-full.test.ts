@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LoadBudget } from '@secure-registry/shared';
+import { eventually } from '../support/eventually.js';
 import { startFixtureRegistry } from '../support/fixture-registry.js';
 import type { FixtureRegistry } from '../support/fixture-registry.js';
 import { HostileTally } from '../support/hostile-tally.js';
@@ -73,16 +73,6 @@ async function health(url: string): Promise<{ status: number; body: { ok?: boole
 }
 
 /** Polls `probe` until it returns a value (not undefined) within a load-scaled budget. */
-async function eventually<T>(what: string, baseMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const budget = new LoadBudget(baseMs);
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (budget.expired()) throw new Error(`${what}: not within ${budget.describe()}`);
-    await delay(200);
-  }
-}
-
 async function temporaryFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
   return entries.filter((entry) => entry.endsWith('.tmp'));
