@@ -150,7 +150,9 @@ async function runWithRetries(
         // Retrying at once cannot help; held as "could not analyse", analysed again later.
         deps.onDiskFull?.(error);
         return analysisFailedDecision(
-          new DiskFullError(`the disk is full (${String(error)}); the analysis is retried later`),
+          new DiskFullError(
+            `the disk is full (${String(error)}); analysed again by the next scan that contains it`,
+          ),
           attempt,
         );
       }
