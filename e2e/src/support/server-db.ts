@@ -22,6 +22,8 @@ export interface ServerDatabase {
 function psql(args: string[]): string {
   return execFileSync('psql', [TEST_DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qtA', ...args], {
     encoding: 'utf8',
+    // NOTICEs (a DROP ... CASCADE lists every table) are not the test's output.
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
