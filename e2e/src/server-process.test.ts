@@ -4,57 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixtureRegistry } from './support/fixture-registry.js';
-import type { FixtureRegistry, PackedVersion } from './support/fixture-registry.js';
+import type { FixtureRegistry } from './support/fixture-registry.js';
 import { startServerProcess } from './support/server-process.js';
 import { readSse } from './support/sse.js';
+import { graphOf, postScan, waitForScan } from './support/scan-api.js';
 
 const DECIDED = new Set(['approved', 'rejected', 'review', 'blocked', 'unvettable']);
-
-interface ScanJson {
-  id: string;
-  status: string;
-  packages: { name: string; version: string; state: string; integrity?: string }[];
-}
-
-function graphOf(registry: FixtureRegistry, deps: [string, string][], edges: [string, string][]): unknown {
-  const key = (name: string): string => `node_modules/${name}`;
-  const nodes = deps.map(([name, version]) => {
-    const pkg: PackedVersion | undefined = registry.find(name, version);
-    assert.ok(pkg, `${name}@${version} is not a fixture`);
-    return {
-      key: key(name),
-      name,
-      version,
-      resolved: `${registry.url}/${name}/-/${name.replace(/^@[^/]+\//, '')}-${version}.tgz`,
-      integrity: pkg.integrity,
-      source: 'registry',
-    };
-  });
-  return {
-    root: { name: 'e2e-project', version: '1.0.0' },
-    lockfileVersion: 3,
-    nodes,
-    edges: edges.map(([from, to]) => ({ from: from === '' ? '' : key(from), to: key(to), type: 'prod' })),
-  };
-}
-
-async function postScan(url: string, graph: unknown): Promise<{ status: number; body: { id?: string } }> {
-  const res = await fetch(`${url}/api/v1/scans`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ graph, label: 'e2e' }),
-  });
-  return { status: res.status, body: (await res.json()) as { id?: string } };
-}
-
-async function waitForScan(url: string, id: string, timeoutMs: number): Promise<ScanJson> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const scan = (await (await fetch(`${url}/api/v1/scans/${id}`)).json()) as ScanJson;
-    if (scan.status !== 'running' || Date.now() > deadline) return scan;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('secure-registry-server as a process (fixture upstream)', () => {
   let registry: FixtureRegistry;

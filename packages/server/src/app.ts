@@ -4,6 +4,7 @@ import { requireLoopbackHost, requireRole } from './http/auth.js';
 import type { AuthMode } from './http/auth.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerHealthRoutes } from './http/routes/health.js';
+import type { DiskSpaceMonitor } from './storage/disk-space.js';
 import { registerPackageRoutes } from './http/routes/packages.js';
 import { registerRegistryRoutes } from './http/routes/registry/index.js';
 import type { RegistryDeps } from './http/routes/registry/index.js';
@@ -38,6 +39,8 @@ export interface ServerDeps {
   registry?: RegistryDeps | undefined;
   /** Remote runners' artifact download and result upload (the github executor), own signatures, no tokens. */
   executorTransfer?: Transfer | undefined;
+  /** The data directory's free space: `/healthz` answers 503 while it is full. */
+  diskSpace?: DiskSpaceMonitor | undefined;
 }
 
 /** The HTTP API over the given services. Does not listen. */
@@ -50,14 +53,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // Open event streams must not keep `close()` waiting.
     forceCloseConnections: true,
   });
-  registerErrorHandlers(app);
+  registerErrorHandlers(app, (error) => deps.diskSpace?.noteError(error));
   // Tokenless: every route, health included, answers loopback host names only (DNS rebinding).
   if (deps.auth === 'none') app.addHook('onRequest', requireLoopbackHost);
   const auth = { store: deps.store, mode: deps.auth };
   const canRead = requireRole(auth, ['admin', 'reviewer', 'ci']);
   const canCreate = requireRole(auth, ['admin', 'ci']);
 
-  registerHealthRoutes(app, { store: deps.store, version: SERVER_VERSION });
+  registerHealthRoutes(app, { store: deps.store, version: SERVER_VERSION, diskSpace: deps.diskSpace });
   registerScanRoutes(app, { scans: deps.scans, canCreate, canRead });
   registerScanEventRoutes(app, {
     store: deps.store,

@@ -2,6 +2,7 @@ import type { GithubExecutor } from './executors/github/executor.js';
 import type { FastifyServerOptions } from 'fastify';
 import { UserError } from '@secure-registry/shared';
 import { buildServer } from './app.js';
+import { LocalArtifactStore } from './artifacts/artifact-store.js';
 import { openArtifactStore } from './artifacts/open-artifact-store.js';
 import type { ArtifactStoreConfig } from './artifacts/open-artifact-store.js';
 import { isLoopbackHost } from './http/auth.js';
@@ -17,6 +18,7 @@ import { InvestigationService } from './services/investigation-service.js';
 import { ScanService } from './services/scan-service.js';
 import { registryDepsFrom } from './http/routes/registry/adapter.js';
 import { createStore } from './storage/index.js';
+import { DiskSpaceMonitor } from './storage/disk-space.js';
 import type { Store } from './storage/store.js';
 import { RegistryClient } from './upstream/registry-client.js';
 import { createStaticAnalyzer } from './pipeline/static-stage.js';
@@ -28,7 +30,7 @@ import type { DynamicStageOptions } from './pipeline/dynamic-stage.js';
 import { withSandboxOff } from './pipeline/phase-events.js';
 import { parseServerConfig } from './config/server-config.js';
 import type { Env, ServerConfig } from './config/server-config.js';
-import { DEFAULT_HOST, DEFAULT_LEASE_MS } from './config/variables.js';
+import { DEFAULT_HOST, DEFAULT_LEASE_MS, DEFAULT_MIN_FREE_BYTES } from './config/variables.js';
 import { createDependencyInstaller } from './pipeline/install-dependencies.js';
 import type { InstallDependenciesOptions } from './pipeline/install-dependencies.js';
 import { createServerReviewer } from './reviewers/server-reviewer.js';
@@ -77,6 +79,8 @@ export interface StartServerOptions {
   llm?: LlmConfig | null | undefined;
   /** Queue analysis when the registry is asked for a tarball that was never vetted (default off). */
   vetOnDemand?: boolean | undefined;
+  /** `/healthz` answers 503 while the data directory has fewer bytes free. Default: SR_MIN_FREE_BYTES (64 MiB). */
+  minFreeBytes?: number | undefined;
   /** Watch upstream for new versions of known names (./upstream/watch.ts). Default: from SR_WATCH_* (off). */
   watch?: { intervalMs: number; scope: 'seen' | 'approved' } | false | undefined;
 }
@@ -119,6 +123,7 @@ function resolveOptions(options: StartServerOptions): {
       databaseSchema: options.databaseSchema ?? config.databaseSchema,
       bodyLimit: options.bodyLimit ?? config.bodyLimit,
       leaseMs: options.leaseMs ?? config.leaseMs,
+      minFreeBytes: options.minFreeBytes ?? config.minFreeBytes,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
       watch: options.watch ?? config.watch,
       // The configured default follows the configured sandbox; a sandbox setting given here wins, and
@@ -170,6 +175,12 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const queue = createAnalysisQueue({ store, wake: () => dispatcher.wake() });
   const scans = new ScanService({ store, registry, hub, queue });
+  // Partial writes a killed process or a full disk left behind (issue 13 item 9).
+  if (artifacts instanceof LocalArtifactStore) await artifacts.removeStaleTemporaryFiles();
+  const diskSpace = new DiskSpaceMonitor({
+    dir: options.dataDir,
+    minFreeBytes: options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
+  });
   const investigation = new InvestigationService({
     store,
     scans,
@@ -195,10 +206,12 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
         ? (sandbox.executor as GithubExecutor).transfer
         : undefined,
     bodyLimit: options.bodyLimit,
+    diskSpace,
     logger: options.logger ?? false,
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const log = (message: string): void => app.log.warn(message);
+  const noteDiskFull = (error: unknown): void => void diskSpace.noteError(error);
   for (const warning of warnings) log(warning);
   app.log.info(`artifact store: ${artifactStore.description}`);
   const pipeline = {
@@ -224,12 +237,15 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     store,
     capacity: concurrency,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-    handle: (job, signal) => runJob(job, { store, scans, retry, log, pipeline, reviewer }, signal),
-    onError: (error, job) =>
+    handle: (job, signal) =>
+      runJob(job, { store, scans, retry, log, pipeline, reviewer, onDiskFull: noteDiskFull }, signal),
+    onError: (error, job) => {
+      noteDiskFull(error);
       app.log.error(
         { err: String(error), job: job ? `${job.name}@${job.version}` : undefined },
         'worker error',
-      ),
+      );
+    },
   });
   let address: string;
   let url = '';

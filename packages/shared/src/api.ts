@@ -171,5 +171,11 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const HealthResponse = z.object({ ok: z.boolean(), version: z.string(), storage: z.string() });
+export const HealthResponse = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  storage: z.string(),
+  /** Why the server is not healthy (with `ok: false`, status 503): e.g. no space in the data directory. */
+  reason: z.string().optional(),
+});
 export type HealthResponse = z.infer<typeof HealthResponse>;

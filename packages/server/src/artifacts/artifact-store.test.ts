@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -130,4 +130,26 @@ describe('S3 artifact store: start-up check and errors', () => {
     // The server is gone: its port refuses connections.
     await rejectsWithCode(S3ArtifactStore.open(s3.options()), 'ERR_SR_ARTIFACT_STORE_UNREACHABLE');
   });
+});
+
+test('13.9: start-up removes the stale partial *.tmp files, not a live write nor a stored artifact', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sr-artifacts-'));
+  try {
+    const store = new LocalArtifactStore(dataDir);
+    assert.equal(await store.removeStaleTemporaryFiles(), 0, 'an empty store has nothing to remove');
+    const stored = await store.put(Buffer.from('kept'));
+    const shard = join(store.root, 'sha512', 'ab');
+    await mkdir(shard, { recursive: true });
+    const stale = join(shard, `${'ab'.repeat(64)}.tgz.4242.0123456789ab.tmp`);
+    const live = join(shard, `${'ab'.repeat(64)}.tgz.4343.ba9876543210.tmp`);
+    await writeFile(stale, 'partial');
+    await writeFile(live, 'being written');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(stale, hourAgo, hourAgo);
+    assert.equal(await store.removeStaleTemporaryFiles(60_000), 1);
+    assert.deepEqual(await readdir(shard), [live.slice(shard.length + 1)]);
+    assert.deepEqual(await store.read(stored), Buffer.from('kept'));
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BugError, RemoteError, SecureRegistryError } from '@secure-registry/shared';
 
@@ -70,7 +70,8 @@ export function verifiedRead(key: string, bytes: Buffer): Buffer {
 
 /**
  * Tarballs stored content-addressed under `<dataDir>/artifacts/sha512/<hex[0:2]>/<hex>.tgz`,
- * written atomically (a temporary file in the same directory, fsync, rename).
+ * written atomically (a temporary file in the same directory, fsync, rename). A failed write (a
+ * full disk) removes its temporary file; start-up removes those a killed process left behind.
  */
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -86,20 +87,42 @@ export class LocalArtifactStore implements ArtifactStore {
     if (existing?.isFile() && existing.size === bytes.byteLength) return relative;
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temp, 'wx', 0o644);
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      const handle = await open(temp, 'wx', 0o644);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
     return relative;
+  }
+
+  /**
+   * Removes the partial `*.tmp` files of writes that never finished (a killed process, a full disk)
+   * and were last written more than `olderThanMs` ago (a live write of another process on the same
+   * store is younger). Returns how many were removed.
+   */
+  async removeStaleTemporaryFiles(olderThanMs = 60_000, now = Date.now()): Promise<number> {
+    const shards = await readdir(join(this.root, 'sha512')).catch(ignoreMissing);
+    let removed = 0;
+    for (const shard of shards ?? []) {
+      const dir = join(this.root, 'sha512', shard);
+      for (const name of (await readdir(dir).catch(ignoreMissing)) ?? []) {
+        if (!name.endsWith('.tmp')) continue;
+        const file = join(dir, name);
+        const stats = await stat(file).catch(ignoreMissing);
+        if (!stats?.isFile() || now - stats.mtimeMs < olderThanMs) continue;
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async read(relativePath: string): Promise<Buffer> {
@@ -118,4 +141,11 @@ export class LocalArtifactStore implements ArtifactStore {
     });
     return found?.isFile() ?? false;
   }
+}
+
+function ignoreMissing(error: unknown): undefined {
+  if ((error as { code?: unknown }).code === 'ENOENT' || (error as { code?: unknown }).code === 'ENOTDIR') {
+    return undefined;
+  }
+  throw error;
 }

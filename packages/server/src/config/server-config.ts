@@ -9,7 +9,7 @@ import { LLM_DEFAULTS } from '../reviewers/llm-config.js';
 import { githubExecutorFromConfig } from '../executors/github/index.js';
 import { configuredRegistry } from '../upstream/npmrc.js';
 import type { ArtifactStoreConfig } from '../artifacts/open-artifact-store.js';
-import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from './variables.js';
+import { DEFAULT_HOST, DEFAULT_MIN_FREE_BYTES, DEFAULT_PORT, VARIABLES } from './variables.js';
 import type { LOG_LEVELS } from './variables.js';
 import type { ServerEnv, Variable, VariableKey } from './variables.js';
 
@@ -23,6 +23,8 @@ export interface ServerConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   debug: boolean;
   dataDir: string;
+  /** `/healthz` answers 503 while the data directory has fewer bytes free. */
+  minFreeBytes: number;
   databaseUrl: string | undefined;
   /** Where tarballs are kept (SR_ARTIFACT_STORE, SR_S3_*). */
   artifactStore: ArtifactStoreConfig;
@@ -182,6 +184,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     logLevel: values.logLevel ?? 'info',
     debug: values.debug ?? false,
     dataDir: values.dataDir ? resolve(cwd, values.dataDir) : defaultDataDir(values.xdgDataHome),
+    minFreeBytes: values.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
     databaseUrl: values.databaseUrl,
     artifactStore: artifactStoreConfig(values),
     databaseSchema: databaseSchema(values),

@@ -13,6 +13,8 @@ import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../upstream/registry-client.js';
 export const DEFAULT_PORT = 4874;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_LEASE_MS = 30_000;
+/** Free space in the data directory below which `/healthz` reports it full (64 MiB). */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 export type VariableGroup = 'server' | 'storage' | 'analysis' | 'sandbox' | 'verdict' | 'external';
 
@@ -117,6 +119,14 @@ export const VARIABLES = {
     schema: text.optional(),
     default: '$XDG_DATA_HOME/secure-registry or ~/.local/share/secure-registry',
     description: 'SQLite file and artifact store (relative to the working directory)',
+  }),
+  minFreeBytes: variable({
+    name: 'SR_MIN_FREE_BYTES',
+    group: 'storage',
+    schema: integer(0, Number.MAX_SAFE_INTEGER).optional(),
+    default: String(DEFAULT_MIN_FREE_BYTES),
+    description:
+      '/healthz says 503 below this many free bytes in the data directory, or after a disk-full write',
   }),
   databaseUrl: variable({
     name: 'SR_DATABASE_URL',

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError, redact, SecureRegistryError, UserError } from '@secure-registry/shared';
 import type { ErrorBody } from '@secure-registry/shared';
+import { isDiskFull } from '../storage/disk-space.js';
 
 /**
  * The HTTP status of every domain error code, in one place: services and routes throw
@@ -77,6 +78,13 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
       status === 413 ? 'request body is too large' : redact(String(fastifyError?.message ?? 'bad request'));
     return { statusCode: status, body: { error: message, code } };
   }
+  // Not a defect: the database or the artifact store could not write (issue 13 item 9).
+  if (isDiskFull(error)) {
+    return {
+      statusCode: 503,
+      body: { error: 'the server has no disk space left; try again later', code: 'ERR_SR_DISK_FULL' },
+    };
+  }
   return { statusCode: 500, body: { error: 'internal server error', code: 'ERR_SR_INTERNAL' } };
 }
 
@@ -84,10 +92,14 @@ function withHint(body: ErrorBody, hint: string | undefined): ErrorBody {
   return hint ? { ...body, hint: redact(hint) } : body;
 }
 
-/** Installs the one error handler and the JSON 404 handler. */
-export function registerErrorHandlers(app: FastifyInstance): void {
+/** Installs the one error handler and the JSON 404 handler; disk-full failures are told to `onDiskFull`. */
+export function registerErrorHandlers(
+  app: FastifyInstance,
+  onDiskFull: (error: unknown) => void = () => undefined,
+): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { statusCode, body } = toErrorResponse(error);
+    if (body.code === 'ERR_SR_DISK_FULL') onDiskFull(error);
     if (statusCode >= 500) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       request.log.error({ err: redact(message) }, 'request failed');

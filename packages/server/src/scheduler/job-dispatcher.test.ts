@@ -119,6 +119,46 @@ for (const backend of BACKENDS) {
         assert.equal((await storeA.getJob(job!.id))?.attempts, 1);
       }));
 
+    test('13.9: a job whose handler failed (disk full) goes back to the queue, later, and runs again', () =>
+      withDatabase(backend, async (database) => {
+        const store = await database.open();
+        const [job] = await createAnalysisQueue({ store }).queueAnalysis([artifact(9)]);
+        const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        // The first release fails too (the database is full): it is tried again at the next heartbeat.
+        const flaky = Object.create(store) as Store;
+        let releases = 0;
+        flaky.releaseJob = (...args) => (++releases === 1 ? Promise.reject(full) : store.releaseJob(...args));
+        const claims: JobRecord[] = [];
+        const failedAt: number[] = [];
+        const worker = dispatcher(flaky, {
+          leaseMs: 600,
+          retryDelayMs: 1500,
+          handle: async (claimed) => {
+            claims.push(claimed);
+            if (claims.length === 1) {
+              failedAt.push(Date.now());
+              throw full;
+            }
+            await store.completeJob(claimed.id, 'done', undefined, claimed.workerId);
+          },
+        });
+        await worker.start();
+        try {
+          await until(() => releases >= 2, 'the release to be tried again');
+          const released = await store.getJob(job!.id);
+          if (claims.length === 1) {
+            assert.equal(released?.status, 'queued', 'not left running in the failed worker’s name');
+            assert.match(released?.error ?? '', /ENOSPC/);
+          }
+          await until(async () => (await store.getJob(job!.id))?.status === 'done', 'the job to run again');
+        } finally {
+          await worker.close();
+        }
+        assert.equal(claims.length, 2);
+        assert.equal(claims[1]?.attempts, 1, 'a disk-full claim is not counted');
+        assert.ok(Date.now() - failedAt[0]! >= 1500, 'claimed again only after the retry delay');
+      }));
+
     test("13.7: a killed worker's job is reclaimed after its lease and run", () =>
       withDatabase(backend, async (database) => {
         const store = await database.open();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobRecord, Store } from '../storage/store.js';
+import { isDiskFull } from '../storage/disk-space.js';
 
 export interface JobDispatcherOptions {
   store: Store;
@@ -13,6 +14,11 @@ export interface JobDispatcherOptions {
    * dead worker (whose lease expired). Default: half the lease, at least 1 s.
    */
   idlePollMs?: number;
+  /**
+   * How long a job whose handler failed waits in the queue before it is claimed again (default: the
+   * lease). A disk-full failure does not count as a claim (../storage/disk-space.ts).
+   */
+  retryDelayMs?: number;
   handle(job: JobRecord, signal: AbortSignal): Promise<void>;
   onError?(error: unknown, job: JobRecord | undefined): void;
 }
@@ -29,13 +35,18 @@ interface InFlight {
  * jobs) and by a slow poll that reclaims dead workers' jobs. One heartbeat renews the leases of
  * every job in flight in one statement; a job whose lease was lost (reclaimed elsewhere) is
  * aborted. Jobs of a stopped dispatcher stay claimed until their lease expires; then any
- * dispatcher (this process after a restart, or another replica) reclaims them.
+ * dispatcher (this process after a restart, or another replica) reclaims them. A job whose handler
+ * failed (a full disk, a database error) goes back to the queue for a later claim instead of
+ * staying `running` in this worker's name; while even that cannot be written, it is tried again at
+ * every heartbeat.
  */
 export class JobDispatcher {
   readonly workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly stop = new AbortController();
   private readonly inFlight = new Map<string, InFlight>();
   private readonly settled = new Set<Promise<void>>();
+  /** Jobs whose handler failed and whose release failed too (a full database): tried again each heartbeat. */
+  private readonly unreleased = new Map<string, { error: string; uncount: boolean }>();
   private wakeUp: (() => void) | undefined;
   /** A wake-up arrived while claiming: claim again before sleeping. */
   private pending = true;
@@ -108,8 +119,10 @@ export class JobDispatcher {
     this.inFlight.set(job.id, { job, controller });
     const done: Promise<void> = Promise.resolve()
       .then(() => this.options.handle(job, controller.signal))
-      .catch((error: unknown) => {
-        if (!this.stop.signal.aborted) this.options.onError?.(error, job);
+      .catch(async (error: unknown) => {
+        if (this.stop.signal.aborted || controller.signal.aborted) return;
+        this.options.onError?.(error, job);
+        await this.release(job.id, { error: String(error), uncount: isDiskFull(error) });
       })
       .finally(() => {
         this.inFlight.delete(job.id);
@@ -119,8 +132,23 @@ export class JobDispatcher {
     this.settled.add(done);
   }
 
+  /** Puts a failed job back in the queue; remembered for the next heartbeat when that fails too. */
+  private async release(jobId: string, failure: { error: string; uncount: boolean }): Promise<void> {
+    try {
+      await this.options.store.releaseJob(jobId, this.workerId, {
+        delayMs: this.options.retryDelayMs ?? this.options.leaseMs,
+        ...failure,
+      });
+      this.unreleased.delete(jobId);
+    } catch (error) {
+      if (!this.unreleased.has(jobId)) this.options.onError?.(error, undefined);
+      this.unreleased.set(jobId, failure);
+    }
+  }
+
   /** Renews every held lease; aborts the jobs whose lease another worker took. */
   private async renewLeases(): Promise<void> {
+    for (const [jobId, failure] of this.unreleased) await this.release(jobId, failure);
     const ids = [...this.inFlight.keys()];
     if (ids.length === 0 || this.stop.signal.aborted) return;
     let held: Set<string>;

@@ -14,6 +14,7 @@ import { FakeUpstream } from '../test-support/fake-upstream.js';
 import { makeGraph } from '../test-support/graph.js';
 import { RegistryClient } from '../upstream/registry-client.js';
 import { runJob } from './job-runner.js';
+import { isFailedAnalysis } from '../services/scan-planner.js';
 import { JobDispatcher } from './job-dispatcher.js';
 
 describe('job runner and dispatcher', () => {
@@ -100,5 +101,59 @@ describe('job runner and dispatcher', () => {
     }
     assert.equal(analyzer.calls.get('slow-analysis@1.0.0'), 1, 'analysed once although it outlived 3 leases');
     assert.equal((await scans.getScanResult(summary.id))?.packages[0]?.state, 'approved');
+  });
+
+  test('13.9: ENOSPC in a stage (a sandbox temp dir) holds after one attempt as not analysed; a full store throws', async () => {
+    const built = await upstream.add({ name: 'no-space', version: '1.0.0' });
+    const summary = await scans.createScan({
+      graph: makeGraph([{ name: 'no-space', version: '1.0.0', integrity: built.integrity }]),
+    });
+    const full = Object.assign(new Error("ENOSPC: no space left on device, mkdtemp '/tmp/sr-host-x'"), {
+      code: 'ENOSPC',
+    });
+    let calls = 0;
+    const analyzer = {
+      analyze: () => {
+        calls++;
+        return Promise.reject(full);
+      },
+    };
+    const seen: unknown[] = [];
+    const deps = {
+      store,
+      scans,
+      retry: { attempts: 3, baseDelayMs: 1, maxClaims: 3 },
+      pipeline: { registry, artifacts: new LocalArtifactStore(dataDir), analyzer, policy: defaultPolicy() },
+      onDiskFull: (error: unknown) => seen.push(error),
+    };
+    const job = await store.claimJob('w-full', 60_000);
+    await runJob(job!, deps, new AbortController().signal);
+    assert.equal(calls, 1, 'not retried at once');
+    assert.deepEqual(seen, [full]);
+    const result = await scans.getScanResult(summary.id);
+    assert.equal(result?.packages[0]?.state, 'review');
+    assert.match(result?.packages[0]?.reason ?? '', /disk is full/);
+    const stored = await store.getArtifact({
+      name: 'no-space',
+      version: '1.0.0',
+      integrity: built.integrity,
+    });
+    assert.ok(stored && isFailedAnalysis(stored), 'not a decision: analysed again by the next scan');
+
+    // The database cannot record even that: the runner throws a DiskFullError for the dispatcher.
+    const again = await upstream.add({ name: 'no-space-db', version: '1.0.0' });
+    await scans.createScan({
+      graph: makeGraph([{ name: 'no-space-db', version: '1.0.0', integrity: again.integrity }]),
+    });
+    const fullStore = Object.create(store) as Store;
+    fullStore.upsertArtifact = () =>
+      Promise.reject(Object.assign(new Error('database or disk is full'), { errcode: 13 }));
+    const second = await store.claimJob('w-full', 60_000);
+    await assert.rejects(
+      runJob(second!, { ...deps, store: fullStore }, new AbortController().signal),
+      (error: Error) =>
+        error.name === 'DiskFullError' && /no-space-db@1\.0\.0: disk full/.test(error.message),
+    );
+    assert.equal(seen.length, 3);
   });
 });

@@ -7,6 +7,7 @@ import { analysisFailedDecision, runPipeline } from '../pipeline/run-pipeline.js
 import type { PipelineDeps, PipelineResult } from '../pipeline/run-pipeline.js';
 import { PermanentStageError } from '../pipeline/types.js';
 import { isUpstreamUnavailable } from '../upstream/registry-client.js';
+import { DiskFullError, isDiskFull } from '../storage/disk-space.js';
 import { shouldInvestigate } from '../reviewers/llm-reviewer.js';
 import type { ArtifactReviewer } from '../reviewers/llm-reviewer.js';
 import { inPhase, phaseProgress } from '../pipeline/phase-events.js';
@@ -34,14 +35,31 @@ export interface JobRunnerDeps {
   log?: (message: string) => void;
   /** Looks at the stored decision and may change it (the LLM investigator, ../reviewers). */
   reviewer?: ArtifactReviewer | undefined;
+  /** Told of every disk-full failure (the health check, ../storage/disk-space.ts). */
+  onDiskFull?: ((error: unknown) => void) | undefined;
 }
 
 /**
  * Runs one claimed job to a decision and records it: artifact first, then every running scan
  * that contains it, then the job. A crash anywhere leaves the job running; its lease expires,
  * another claim finds the recorded decision (or redoes the work) and finishes the rest.
+ *
+ * A full disk is an infrastructure failure, never a verdict (issue 13 item 9): in the stages it
+ * becomes an `analysis-failed` hold, which is not a decision (a later scan, the start-up and
+ * `reevaluate` queue it again); when even that cannot be recorded, a `DiskFullError` is thrown and
+ * the dispatcher puts the job back in the queue for later.
  */
 export async function runJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
+  try {
+    await runClaimedJob(job, deps, signal);
+  } catch (error) {
+    if (signal.aborted || !isDiskFull(error)) throw error;
+    deps.onDiskFull?.(error);
+    throw new DiskFullError(`${job.name}@${job.version}: disk full: ${String(error)}`, { cause: error });
+  }
+}
+
+async function runClaimedJob(job: JobRecord, deps: JobRunnerDeps, signal: AbortSignal): Promise<void> {
   const { store, scans } = deps;
   const key = { name: job.name, version: job.version, integrity: job.integrity };
   const existing = await store.getArtifact(key);
@@ -136,6 +154,16 @@ async function runWithRetries(
       // An upstream outage: the registry client has retried already. Not a decision (13.13): the
       // artifact is analysed again by the next scan that contains it.
       if (isUpstreamUnavailable(error)) return analysisFailedDecision(error, attempt, 'infrastructure');
+      if (isDiskFull(error)) {
+        // Retrying at once cannot help; held as "could not analyse", analysed again later.
+        deps.onDiskFull?.(error);
+        return analysisFailedDecision(
+          new DiskFullError(
+            `the disk is full (${String(error)}); analysed again by the next scan that contains it`,
+          ),
+          attempt,
+        );
+      }
       if (error instanceof PermanentStageError || attempt >= deps.retry.attempts) {
         return analysisFailedDecision(error, attempt);
       }

@@ -95,6 +95,8 @@ export class KyselyStore implements Store {
     scans.watchScanEvents(this.#ctx, onScan, onReconnect, onError);
   completeJob: Store['completeJob'] = (jobId, status, error, workerId) =>
     jobs.completeJob(this.#ctx, { jobId, status, error, workerId });
+  releaseJob: Store['releaseJob'] = (jobId, workerId, options) =>
+    jobs.releaseJob(this.#ctx, { jobId, workerId, ...options });
   getJob: Store['getJob'] = (jobId) => jobs.getJob(this.#ctx, jobId);
   countJobs: Store['countJobs'] = (status) => jobs.countJobs(this.#ctx, status);
 

@@ -81,22 +81,41 @@ export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #database: DatabaseSync;
+
+  constructor(config: SqliteDialectConfig, database: DatabaseSync) {
+    super(config);
+    this.#database = database;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /**
+   * Rolls back unless SQLite already did: on SQLITE_FULL (a full disk) and a few other errors it
+   * rolls the transaction back itself, and a second `rollback` would fail with "cannot rollback -
+   * no transaction is active", hiding the error that matters (issue 13 item 9).
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.#database.isTransaction) return;
+    await super.rollbackTransaction(connection);
   }
 }
 
 /** Kysely's SQLite dialect over `node:sqlite`, with immediate transactions. */
 export class NodeSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  readonly #database: DatabaseSync;
 
   constructor(database: DatabaseSync) {
     const config: SqliteDialectConfig = { database: adaptNodeSqlite(database) };
     super(config);
     this.#config = config;
+    this.#database = database;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#database);
   }
 }

@@ -61,8 +61,8 @@ export async function enqueueJob(
 }
 
 /**
- * Claims up to `limit` jobs at once: the oldest queued ones, and running ones whose lease expired
- * (their worker died). A job this worker holds itself is never reclaimed by it: it is still in its
+ * Claims up to `limit` jobs at once: the oldest queued ones (not those put back until a later time,
+ * `releaseJob`), and running ones whose lease expired (their worker died). A job this worker holds itself is never reclaimed by it: it is still in its
  * hands (the heartbeat renews it), even if a stalled event loop let the lease run out.
  */
 export async function claimJobs(
@@ -78,7 +78,10 @@ export async function claimJobs(
       .select('id')
       .where((eb) =>
         eb.or([
-          eb('status', '=', 'queued'),
+          eb.and([
+            eb('status', '=', 'queued'),
+            eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]),
+          ]),
           eb.and([
             eb('status', '=', 'running'),
             eb('locked_until', '<', now),
@@ -160,6 +163,29 @@ export async function completeJob(
       qb.where('status', '=', 'running').where('worker_id', '=', options.workerId ?? ''),
     )
     .execute();
+}
+
+/** See `Store.releaseJob`: a queued job's `locked_until` is the time before which it is not claimed. */
+export async function releaseJob(
+  ctx: StoreContext,
+  options: { jobId: string; workerId: string; delayMs: number; error: string; uncount: boolean },
+): Promise<boolean> {
+  const rows = await ctx.db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'queued',
+      worker_id: null,
+      locked_until: nowIso(ctx, options.delayMs),
+      error: options.error.slice(0, 2000),
+      attempts: options.uncount ? eb('attempts', '-', 1) : eb.ref('attempts'),
+      updated_at: nowIso(ctx),
+    }))
+    .where('id', '=', options.jobId)
+    .where('status', '=', 'running')
+    .where('worker_id', '=', options.workerId)
+    .returning('id')
+    .execute();
+  return rows.length > 0;
 }
 
 export async function getJob(ctx: StoreContext, jobId: string): Promise<JobRecord | undefined> {

@@ -228,6 +228,16 @@ export interface Store {
    * stale worker's late result is ignored; check with `getJob`); without, unconditionally.
    */
   completeJob(jobId: string, status: 'done' | 'failed', error?: string, workerId?: string): Promise<void>;
+  /**
+   * Puts a running job this worker holds back in the queue, claimable again after `delayMs` (an
+   * infrastructure failure such as a full disk: retried later). `uncount`: this claim does not count
+   * towards the claims after which a job is given up. False when the worker no longer held it.
+   */
+  releaseJob(
+    jobId: string,
+    workerId: string,
+    options: { delayMs: number; error: string; uncount: boolean },
+  ): Promise<boolean>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
   countJobs(status: JobStatus): Promise<number>;
 
