@@ -37,17 +37,28 @@ export interface ControlBaseline {
 
 type RunPhase = (options: PhaseRunOptions) => Promise<PhaseRun>;
 
-/** Runs the control package through the given phases (sequentially) and learns a baseline from them. */
+/**
+ * Runs the control package through the given phases and learns a baseline from them: one after the
+ * other, or all at once with `concurrent` (remote runners, where each run costs a runner's latency and
+ * not this machine's cores).
+ */
 export async function learnControlBaseline(
-  options: { phases?: readonly Phase[]; timeoutMs?: number; graceMs?: number; run?: RunPhase } = {},
+  options: {
+    phases?: readonly Phase[];
+    timeoutMs?: number;
+    graceMs?: number;
+    run?: RunPhase;
+    concurrent?: boolean;
+  } = {},
 ): Promise<ControlBaseline> {
   const dir = await mkdtemp(join(tmpdir(), 'sr-control-'));
   try {
     for (const [name, text] of Object.entries(CONTROL_FILES)) await writeFile(join(dir, name), text);
     const learned: BaselineRun[] = [];
     const runs: ControlBaseline['runs'] = [];
-    for (const phase of options.phases ?? (['install', 'import', 'browser'] as const)) {
-      const run = await (options.run ?? runPhase)({
+    const phases = options.phases ?? (['install', 'import', 'browser'] as const);
+    const runOf = (phase: Phase): Promise<PhaseRun> =>
+      (options.run ?? runPhase)({
         phase,
         packageName: CONTROL_PACKAGE.name,
         packageVersion: CONTROL_PACKAGE.version,
@@ -55,6 +66,9 @@ export async function learnControlBaseline(
         timeoutMs: options.timeoutMs ?? 60_000,
         graceMs: options.graceMs ?? 1_000,
       });
+    const started = options.concurrent ? phases.map(runOf) : undefined;
+    for (const [index, phase] of phases.entries()) {
+      const run = await (started?.[index] ?? runOf(phase));
       runs.push({
         phase,
         status: run.status,

@@ -155,6 +155,8 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
           timeoutMs: slot.timeoutMs,
           graceMs: 1_000,
           run: executor.runPhase,
+          // Remote runs cost a runner's latency, not this machine's cores: the three at once.
+          concurrent: !executor.sharesMachine,
         });
         controlBaseline = control.baseline;
         return { support: checked, control };

@@ -12,7 +12,12 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { PhaseRun } from '@secure-registry/analyzer';
+import { integrityOf } from '../executors/github/bundle.js';
+import { resultUrlFor } from '../executors/github/runner.js';
+import { RESULT_KEY_HEADER, SIGNATURE_HEADER, signBody } from '../executors/github/transfer.js';
 
 const DOCS = 'https://docs.github.com/rest';
 
@@ -292,5 +297,81 @@ function publicRun(run: StandinRun): Omit<StandinRun, 'inputs'> & { event: strin
     conclusion: run.conclusion,
     html_url: run.html_url,
     event: 'workflow_dispatch',
+  };
+}
+
+// Fan-out benches (bench/src/github-fanout.ts): workflows to pass as `runWorkflow`, so hundreds of runs
+// are cheap while the executor's side — dispatch, artifact download, signed result, run polling — stays
+// real. The default (the runner program in the real sandbox) is unchanged.
+
+/**
+ * A runner that does not run the sandbox: it downloads the artifact as the runner program does (signed
+ * URL, integrity checked, result key from the download) and posts `run` as its signed result.
+ */
+export function recordedRunWorkflow(
+  run: PhaseRun,
+): (inputs: Record<string, string>) => Promise<WorkflowOutcome> {
+  return async (inputs) => {
+    const artifactUrl = inputs.artifact_url ?? '';
+    const analysisId = inputs.analysis_id ?? '';
+    const response = await fetch(artifactUrl);
+    const key = response.headers.get(RESULT_KEY_HEADER);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (!response.ok || !key || integrityOf(bytes) !== inputs.integrity) return 'failure';
+    const body = JSON.stringify({ analysisId, run });
+    const posted = await fetch(resultUrlFor(artifactUrl, analysisId), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(key, body) },
+      body,
+    });
+    return posted.ok ? 'success' : 'failure';
+  };
+}
+
+/** A benign phase run as a quiet runner reports it: completed, exit 0, nothing observed. */
+export function quietRun(): PhaseRun {
+  return {
+    status: 'completed',
+    exitCode: 0,
+    durationMs: 1,
+    events: [],
+    honeytokens: [],
+    home: '/home/runner',
+    projectDir: '/home/runner/project',
+    packageDir: '/home/runner/project/node_modules/package',
+    details: ['recorded result (fan-out bench: the sandbox did not run)'],
+  };
+}
+
+export interface FanoutStats {
+  /** Workflows started and not yet ended. */
+  inFlight: number;
+  maxInFlight: number;
+  started: number;
+  /** Date.now() when the first run started, and when the last one ended. */
+  firstStartedAt?: number;
+  lastEndedAt?: number;
+}
+
+/**
+ * `workflow` with a runner's latency: each run waits `latencyMs` (queueing, start-up, the job) before
+ * the workflow itself ends. `stats` counts the runs in flight while they run.
+ */
+export function withSimulatedLatency(
+  workflow: (inputs: Record<string, string>) => Promise<WorkflowOutcome>,
+  latencyMs: number,
+  stats: FanoutStats = { inFlight: 0, maxInFlight: 0, started: 0 },
+): (inputs: Record<string, string>) => Promise<WorkflowOutcome> {
+  return async (inputs) => {
+    stats.started++;
+    stats.firstStartedAt ??= Date.now();
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+    try {
+      await sleep(latencyMs);
+      return await workflow(inputs);
+    } finally {
+      stats.inFlight--;
+      stats.lastEndedAt = Date.now();
+    }
   };
 }
