@@ -10,3 +10,4 @@ export { NATIVE_BUILD_TIMEOUT_FACTOR } from './native-build.js';
 export { ciEnv, dnsNamesAsked, type EnvironmentVariant } from './variants.js';
 export { RESOLVER_SEARCH_DOMAINS } from './layout.js';
 export { withTraceeEvents } from './tracee-events.js';
+export { sandboxSupportOnce } from './support.js';

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { sandboxSupportOnce } from '@secure-registry/analyzer';
 import { RemoteError } from '@secure-registry/shared';
 
 /** The public entry point of @secure-registry/server used by local mode. */
@@ -17,6 +18,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 type StartServer = (options: StartServerOptions) => Promise<RunningServer>;
+
+/**
+ * Whether the local server would run the sandbox on this machine: SR_SANDBOX (or the old SANDBOX)
+ * not off, and SR_EXECUTOR not `github` (phases then run on GitHub Actions runners).
+ */
+function wantsLocalSandbox(env: Readonly<Record<string, string | undefined>>): boolean {
+  const sandbox = (env.SR_SANDBOX ?? env.SANDBOX ?? 'on').toLowerCase();
+  return !['off', '0', 'false'].includes(sandbox) && env.SR_EXECUTOR !== 'github';
+}
+
+/**
+ * A machine that cannot run the sandbox cannot vet anything: one line with the way out, before a
+ * server starts and holds every package "could not run" (the server's own check, cached per
+ * process, then costs nothing).
+ */
+async function requireSandbox(env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  if (!wantsLocalSandbox(env)) return;
+  const support = await sandboxSupportOnce();
+  if (support.ok) return;
+  throw new RemoteError(
+    'ERR_SR_SANDBOX_UNAVAILABLE',
+    `the sandbox cannot run on this machine (missing: ${support.missing.join(', ')}): scan against a hosted server (secure-registry login --server URL --token T), use a server with SR_EXECUTOR=github, or run \`secure-registry setup\``,
+  );
+}
 
 /** Starts the secure-registry server in this process on 127.0.0.1 (an ephemeral port), tokenless. */
 export async function startLocalServer(options: {
@@ -46,6 +71,7 @@ export async function startLocalServer(options: {
       },
     );
   }
+  await requireSandbox(options.env);
   await mkdir(options.dataDir, { recursive: true });
   try {
     return await startServer({
