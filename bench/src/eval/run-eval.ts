@@ -5,7 +5,11 @@
  * (b) popular real packages from registry.npmjs.org (bench/eval-corpus/benign.json, exact versions).
  * Prints per package the verdict and top finding, and the totals against the goals of the issue.
  * Usage: node bench/dist/eval/run-eval.js [--only fixtures|npm] [--concurrency N] [--out results.json] [--check]
- * (--concurrency: artifacts analysed at once; default the server's)
+ *   [--executor local|github] [--max-jobs N] [--compare]
+ * (--concurrency: artifacts analysed at once; default the server's. --executor github: every phase is
+ * dispatched to the GitHub REST stand-in, whose runs execute the workflow's runner program in the real
+ * sandbox here, --max-jobs at once (default one per core). --compare: the corpus with both executors,
+ * then the verdicts side by side; exit 1 when any differ)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -22,8 +26,9 @@ import {
   formatTotals,
 } from './eval-report.js';
 import type { EvalRow, Label } from './eval-report.js';
+import { compareVerdicts, formatComparison } from './compare-executors.js';
 import { scanCorpus } from './scan-corpus.js';
-import type { CorpusPackage } from './scan-corpus.js';
+import type { CorpusPackage, ExecutorKind } from './scan-corpus.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CORPUS_DIR = path.join(REPO_ROOT, 'bench', 'eval-corpus');
@@ -43,7 +48,14 @@ async function readJson<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(path.join(CORPUS_DIR, file), 'utf8')) as T;
 }
 
-async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> {
+/** How the corpus is scanned: artifacts at once, and where the phases run. */
+interface RunSettings {
+  concurrency: number | undefined;
+  executor: ExecutorKind;
+  maxJobs: number | undefined;
+}
+
+async function runFixtures(settings: RunSettings): Promise<EvalRow[]> {
   const { dirs, labels, classes } = await readJson<FixtureLabels>('fixtures.json');
   const unclassified = Object.keys(labels).filter((id) => classes[id] === undefined);
   if (unclassified.length > 0) console.error(`warning: fixtures without a class: ${unclassified.join(', ')}`);
@@ -65,11 +77,13 @@ async function runFixtures(concurrency: number | undefined): Promise<EvalRow[]> 
     const result = await scanCorpus({
       upstream: registry.url,
       packages,
-      concurrency,
+      ...settings,
       stallMs: 5 * 60_000,
       label: 'eval fixtures',
     });
-    console.error(`fixtures: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
+    console.error(
+      `fixtures (${settings.executor} executor): ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`,
+    );
     return result.packages.map((pkg) => ({
       corpus: 'fixtures',
       label: labels[`${pkg.name}@${pkg.version}`]!,
@@ -116,7 +130,7 @@ async function npmIntegrity(name: string, version: string): Promise<{ integrity:
   return { integrity: body.dist.integrity, resolved: body.dist.tarball };
 }
 
-async function runNpm(concurrency: number | undefined): Promise<EvalRow[]> {
+async function runNpm(settings: RunSettings): Promise<EvalRow[]> {
   const { packages: list } = await readJson<BenignList>('benign.json');
   // A few requests at a time: a burst of one connection per package times out on a busy machine.
   const packages: CorpusPackage[] = [];
@@ -132,11 +146,13 @@ async function runNpm(concurrency: number | undefined): Promise<EvalRow[]> {
   const result = await scanCorpus({
     upstream: NPM_REGISTRY,
     packages,
-    concurrency,
+    ...settings,
     stallMs: 10 * 60_000,
     label: 'eval npm',
   });
-  console.error(`npm: ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`);
+  console.error(
+    `npm (${settings.executor} executor): ${packages.length} packages in ${(result.durationMs / 1000).toFixed(1)} s`,
+  );
   return result.packages.map((pkg) => ({
     corpus: 'npm',
     label: 'benign',
@@ -160,8 +176,20 @@ async function main(): Promise<number> {
       concurrency: { type: 'string' },
       out: { type: 'string' },
       check: { type: 'boolean', default: false },
+      executor: { type: 'string', default: 'local' },
+      'max-jobs': { type: 'string' },
+      compare: { type: 'boolean', default: false },
     },
   });
+  if (values.executor !== 'local' && values.executor !== 'github') {
+    console.error('--executor must be local or github');
+    return 2;
+  }
+  const maxJobs = values['max-jobs'] === undefined ? undefined : Number(values['max-jobs']);
+  if (maxJobs !== undefined && (!Number.isInteger(maxJobs) || maxJobs < 1)) {
+    console.error('--max-jobs must be a positive integer');
+    return 2;
+  }
   if (values.only !== undefined && values.only !== 'fixtures' && values.only !== 'npm') {
     console.error('--only must be fixtures or npm');
     return 2;
@@ -172,9 +200,23 @@ async function main(): Promise<number> {
     console.error('--concurrency must be a positive integer');
     return 2;
   }
-  const rows: EvalRow[] = [];
-  if (values.only !== 'npm') rows.push(...(await runFixtures(concurrency)));
-  if (values.only !== 'fixtures') rows.push(...(await runNpm(concurrency)));
+  const scanAll = async (executor: ExecutorKind): Promise<EvalRow[]> => {
+    const settings: RunSettings = { concurrency, executor, maxJobs };
+    const all: EvalRow[] = [];
+    if (values.only !== 'npm') all.push(...(await runFixtures(settings)));
+    if (values.only !== 'fixtures') all.push(...(await runNpm(settings)));
+    return all;
+  };
+  if (values.compare) {
+    const local = await scanAll('local');
+    const github = await scanAll('github');
+    const comparison = compareVerdicts(local, github);
+    console.log(formatComparison(comparison));
+    if (values.out)
+      await writeFile(values.out, `${JSON.stringify({ local, github, comparison }, null, 2)}\n`);
+    return comparison.differing.length === 0 && comparison.missing.length === 0 ? 0 : 1;
+  }
+  const rows = await scanAll(values.executor);
   const totals = computeTotals(rows);
   console.log(formatTable(rows));
   console.log('');

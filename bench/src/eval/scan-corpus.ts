@@ -1,11 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { startServer } from '@secure-registry/server';
 import type { DependencyGraph, Finding, ScanResult } from '@secure-registry/shared';
 import { Phase, readArtifactReports, scaledMs } from '@secure-registry/shared';
+import { freePort, githubExecutorEnv, startStandin } from '../github-standin-env.js';
+
+export type ExecutorKind = 'local' | 'github';
 
 export interface CorpusPackage {
   name: string;
@@ -66,7 +69,9 @@ export function corpusGraph(packages: readonly CorpusPackage[]): DependencyGraph
 
 /**
  * Starts the server in-process (local mode: loopback, tokenless, SQLite in a temp dir) against
- * `upstream`, submits one scan of the corpus and waits for every verdict.
+ * `upstream`, submits one scan of the corpus and waits for every verdict. With the `github` executor the
+ * server dispatches every phase to the GitHub REST stand-in, whose runs execute the workflow's runner
+ * program here, in the real sandbox; as those runs share this machine, at most one per core by default.
  */
 export async function scanCorpus(options: {
   upstream: string;
@@ -75,11 +80,22 @@ export async function scanCorpus(options: {
   /** How long the scan may go without a package finishing (scaled by the machine's load). */
   stallMs: number;
   label: string;
+  executor?: ExecutorKind;
+  /** SR_GITHUB_MAX_JOBS for the github executor; default: this machine's cores. */
+  maxJobs?: number | undefined;
 }): Promise<{ packages: ScannedPackage[]; durationMs: number }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sr-eval-'));
   const started = Date.now();
+  const standin = options.executor === 'github' ? await startStandin() : undefined;
+  const port = standin ? await freePort() : 0;
   const server = await startServer({
-    env: process.env,
+    env: standin
+      ? {
+          ...process.env,
+          ...githubExecutorEnv(standin, port, options.maxJobs ?? availableParallelism()),
+        }
+      : process.env,
+    port,
     dataDir,
     upstream: options.upstream,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
@@ -142,6 +158,7 @@ export async function scanCorpus(options: {
     }
   } finally {
     await server.close();
+    await standin?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
