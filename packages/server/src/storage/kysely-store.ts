@@ -69,6 +69,7 @@ export class KyselyStore implements Store {
 
   createScan: Store['createScan'] = (scan) => scans.createScan(this.#ctx, scan);
   getScan: Store['getScan'] = (id) => scans.getScan(this.#ctx, id);
+  getScanStatus: Store['getScanStatus'] = (id) => scans.getScanStatus(this.#ctx, id);
   setScanStatus: Store['setScanStatus'] = (id, status, completedAt) =>
     scans.setScanStatus(this.#ctx, id, status, completedAt);
   listScanPackages: Store['listScanPackages'] = (scanId) => scans.listScanPackages(this.#ctx, scanId);

@@ -109,9 +109,12 @@ for (const backend of BACKENDS) {
           'a package must be read before it changes',
         );
         assert.equal((await store.listScanEvents('s1', 0)).length, 1, 'the failed change left nothing');
+        assert.equal(await store.getScanStatus('s1'), 'running');
         await store.setScanStatus('s1', 'completed');
         const done = await store.getScan('s1');
         assert.equal(done?.status, 'completed');
+        assert.equal(await store.getScanStatus('s1'), 'completed');
+        assert.equal(await store.getScanStatus('nope'), undefined);
         assert.ok(done?.completedAt);
         assert.equal(
           await store.transitionScanPackages('s1', () => Promise.resolve([]), event),

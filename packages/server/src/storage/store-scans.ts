@@ -118,6 +118,12 @@ export async function getScan(ctx: StoreContext, id: string): Promise<ScanRecord
   return row ? scanFromRow(row) : undefined;
 }
 
+/** The scan's status alone (no graph): what a waiting event stream checks after each wake-up. */
+export async function getScanStatus(ctx: StoreContext, id: string): Promise<ScanStatus | undefined> {
+  const row = await ctx.db.selectFrom('scans').select('status').where('id', '=', id).executeTakeFirst();
+  return row?.status as ScanStatus | undefined;
+}
+
 /** Sets the status; a final status without `completedAt` is stamped now, `running` clears it. */
 export async function setScanStatus(
   ctx: StoreContext,

@@ -156,6 +156,8 @@ export interface Store {
     packages: Omit<ScanPackageRecord, 'scanId'>[];
   }): Promise<ScanRecord>;
   getScan(id: string): Promise<ScanRecord | undefined>;
+  /** The status alone, without reading the scan's graph. */
+  getScanStatus(id: string): Promise<ScanStatus | undefined>;
   setScanStatus(id: string, status: ScanStatus, completedAt?: string): Promise<void>;
   listScanPackages(scanId: string): Promise<ScanPackageRecord[]>;
   /**
