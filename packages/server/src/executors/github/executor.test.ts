@@ -8,7 +8,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { checkSandboxSupport, runPhase } from '@secure-registry/analyzer';
 import type { PhaseRunOptions } from '@secure-registry/analyzer';
-import { GithubStandin } from '../../test-support/github-standin.js';
+import { GithubStandin, quietRun, recordedRunWorkflow } from '../../test-support/github-standin.js';
 import type { GithubStandinOptions, WorkflowOutcome } from '../../test-support/github-standin.js';
 import { GitHubApi } from './api.js';
 import { createGithubExecutor } from './executor.js';
@@ -335,6 +335,49 @@ describe('github executor configuration', () => {
     assert.throws(
       () => parseServerConfig({ ...full, SR_EXECUTOR: 'aws' }, work),
       /SR_EXECUTOR: expected "local" or "github"/,
+    );
+  });
+
+  test('status polls are spread over the runs in flight (a token allows 5,000 requests an hour)', async () => {
+    const RUNS = 6;
+    const SPACING = 200;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let started = 0;
+    const post = recordedRunWorkflow(quietRun());
+    const s = await standin({
+      runWorkflow: async (inputs) => {
+        started++;
+        await gate;
+        return post(inputs);
+      },
+    });
+    const executor = createGithubExecutor({
+      api: new GitHubApi({ baseUrl: s.baseUrl, token: TOKEN, backoffMs: 10 }),
+      repository: REPOSITORY,
+      workflow: WORKFLOW,
+      transfer,
+      maxJobs: RUNS,
+      runTimeoutMs: 120_000,
+      pollMs: 10,
+      pollSpacingMs: SPACING,
+    });
+    const options = await Promise.all(Array.from({ length: RUNS }, (_, i) => bareInstall(`spread-${i}`)));
+    const runs = Promise.all(options.map((o) => executor.runPhase(o)));
+    while (started < RUNS) await new Promise((resolve) => setTimeout(resolve, 20));
+    const statusPolls = () => s.requests.filter((r) => /^GET .*\/actions\/runs\/\d+$/.test(r)).length;
+    const before = statusPolls();
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const polls = statusPolls() - before;
+    const elapsed = Date.now() - from;
+    open();
+    for (const run of await runs) assert.equal(run.status, 'completed', run.details.join('; '));
+    // Every run polls at most once per RUNS × SPACING ms: about elapsed / SPACING in all, not the
+    // RUNS × elapsed / 10 of a fixed 10 ms poll per run. (A slow machine polls less, never more.)
+    assert.ok(
+      polls <= elapsed / SPACING + 2 * RUNS,
+      `${polls} status polls in ${elapsed} ms with ${RUNS} runs in flight`,
     );
   });
 });
