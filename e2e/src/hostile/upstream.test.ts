@@ -17,6 +17,7 @@ import { scaledMs } from '@secure-registry/shared';
 import { describeResult, makeCliHome, runCli } from '../support/cli.js';
 import type { CliHome } from '../support/cli.js';
 import { startFixtureRegistry } from '../support/fixture-registry.js';
+import { HostileTally } from '../support/hostile-tally.js';
 import type { FailureRule, FixturePackage, FixtureRegistry } from '../support/fixture-registry.js';
 import type { CommandResult } from '../support/project.js';
 import { startServerProcess } from '../support/server-process.js';
@@ -29,19 +30,7 @@ const fixture = (name: string): FixturePackage => ({
   files: { 'index.js': `module.exports = ${JSON.stringify(name)};\n` },
 });
 
-const tally = { tried: 0, handled: 0, failed: 0 };
-
-/** Runs one hostile case and counts it: handled when its assertions hold. */
-async function hostileCase(run: () => Promise<void>): Promise<void> {
-  tally.tried++;
-  try {
-    await run();
-    tally.handled++;
-  } catch (error) {
-    tally.failed++;
-    throw error;
-  }
-}
+const tally = new HostileTally('upstream');
 
 /** A free loopback port with nothing listening on it (connections are refused). */
 async function closedPort(): Promise<number> {
@@ -80,7 +69,7 @@ describe('hostile upstream: outages are infrastructure failures (exit 4 with the
     await registry?.close();
     await slowRegistry?.close();
     await rm(work, { recursive: true, force: true });
-    console.log(`hostile upstream: tried ${tally.tried}, handled ${tally.handled}, failed ${tally.failed}`);
+    tally.print();
   });
 
   /** A server process of its own (its own data) with the given upstream. */
@@ -167,7 +156,7 @@ describe('hostile upstream: outages are infrastructure failures (exit 4 with the
   ];
   for (const [name, kind, what] of failing) {
     test(`upstream ${kind === 'status' ? 'answers 500' : kind === 'hang' ? 'hangs' : 'closes connections'}: exit 4 with the reason`, () =>
-      hostileCase(async () => {
+      tally.check(async () => {
         registry.setFailure({ match: `/${name}`, kind, ...(kind === 'status' ? { status: 500 } : {}) });
         try {
           const via = await server(registry.url);
@@ -201,7 +190,7 @@ describe('hostile upstream: outages are infrastructure failures (exit 4 with the
   }
 
   test('upstream refuses connections: exit 4 with the reason', () =>
-    hostileCase(async () => {
+    tally.check(async () => {
       const port = await closedPort();
       const via = await server(`http://127.0.0.1:${port}/`);
       const dir = await project('outage-refused', registry);
@@ -215,7 +204,7 @@ describe('hostile upstream: outages are infrastructure failures (exit 4 with the
     }));
 
   test('upstream is slow but within SR_UPSTREAM_TIMEOUT_MS: the scan succeeds', () =>
-    hostileCase(async () => {
+    tally.check(async () => {
       const via = await server(slowRegistry.url);
       const dir = await project('outage-slow', slowRegistry);
       const result = await scan(dir, via);
@@ -225,7 +214,7 @@ describe('hostile upstream: outages are infrastructure failures (exit 4 with the
     }));
 
   test('a tarball of a name upstream does not have is 404, not 403 "not yet vetted" (13.15)', () =>
-    hostileCase(async () => {
+    tally.check(async () => {
       const via = servers[0] ?? (await server(registry.url));
       const response = await fetch(`${via.url}/no-such-name-upstream/-/no-such-name-upstream-1.0.0.tgz`);
       assert.equal(response.status, 404);
