@@ -188,6 +188,9 @@ describe('hostile: disk full (data directory on a small tmpfs)', () => {
       // The scan ends (nothing waits forever) and the package is held as not analysed, never approved.
       assert.notEqual(failed.status, 'running', JSON.stringify(failed));
       assert.equal(stateOf(failed, 'hostile-df-big'), 'review', JSON.stringify(failed));
+      // An infrastructure failure (the CLI exits 4 for it), not the package's doing.
+      const pkg = failed.packages.find((candidate) => candidate.name === 'hostile-df-big');
+      assert.equal(pkg?.failure?.cause, 'storage-full', JSON.stringify(pkg));
     });
     const databaseFile = path.join(dataDir, 'secure-registry.db');
     await tally.check(async () => {

@@ -5,7 +5,14 @@ import type { FixtureRegistry, PackedVersion } from './fixture-registry.js';
 export interface ScanJson {
   id: string;
   status: string;
-  packages: { name: string; version: string; state: string; integrity?: string }[];
+  packages: {
+    name: string;
+    version: string;
+    state: string;
+    integrity?: string;
+    /** Why the package was not analysed, when it is the server's doing (an outage, a full disk). */
+    failure?: { kind: string; cause?: string; reason: string };
+  }[];
 }
 
 /** A lockfile graph of fixture versions (`deps`: name, version) with `edges` (from '' is the root). */

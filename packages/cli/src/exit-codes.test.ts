@@ -41,5 +41,30 @@ test('an infrastructure failure (upstream outage) exits 4 with its reason; a rej
   }
   assert.equal(exitCodeFor([outage, { state: 'rejected' }], 'unvettable'), ExitCode.Rejected);
   assert.equal(exitCodeFor([{ ...outage, findings: [] }], 'unvettable'), ExitCode.NeedsAttention);
-  assert.deepEqual(infrastructureFailures([outage, outage]), [{ reason, packages: 2 }]);
+  assert.deepEqual(infrastructureFailures([outage, outage]), [
+    { cause: UPSTREAM_UNAVAILABLE_RULE, reason, packages: 2 },
+  ]);
+});
+
+test('a full disk on the server is an infrastructure failure too: exit 4, its own JSON code (13.9, 13.13)', async () => {
+  const { STORAGE_FULL_RULE, UPSTREAM_UNAVAILABLE_RULE } = await import('@secure-registry/shared');
+  const { infrastructureErrorCode, infrastructureFailures } = await import('./exit-codes.js');
+  const full = {
+    state: 'review' as const,
+    reason: 'could not analyse: the disk is full (ENOSPC); analysed again by the next scan that contains it',
+    findings: [{ rule: STORAGE_FULL_RULE, severity: 'high' as const, message: 'm', evidence: [] }],
+  };
+  const outage = {
+    state: 'review' as const,
+    reason: 'could not fetch from upstream: refused',
+    findings: [{ rule: UPSTREAM_UNAVAILABLE_RULE, severity: 'high' as const, message: 'm', evidence: [] }],
+  };
+  assert.equal(exitCodeFor([full, { state: 'approved' }], 'unvettable'), ExitCode.RemoteError);
+  assert.equal(exitCodeFor([full], 'none'), ExitCode.RemoteError);
+  assert.equal(exitCodeFor([full, { state: 'rejected' }], 'unvettable'), ExitCode.Rejected);
+  const failures = infrastructureFailures([full, full]);
+  assert.deepEqual(failures, [{ cause: STORAGE_FULL_RULE, reason: full.reason, packages: 2 }]);
+  assert.equal(infrastructureErrorCode(failures), 'ERR_SR_STORAGE_FULL');
+  assert.equal(infrastructureErrorCode(infrastructureFailures([outage])), 'ERR_SR_UPSTREAM_UNAVAILABLE');
+  assert.equal(infrastructureErrorCode(infrastructureFailures([full, outage])), 'ERR_SR_INFRASTRUCTURE');
 });

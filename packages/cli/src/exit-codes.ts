@@ -1,5 +1,5 @@
-import { packageFailure } from '@secure-registry/shared';
-import type { PackageState, ScanPackage } from '@secure-registry/shared';
+import { packageFailure, STORAGE_FULL_RULE, UPSTREAM_UNAVAILABLE_RULE } from '@secure-registry/shared';
+import type { PackageFailure, PackageState, ScanPackage } from '@secure-registry/shared';
 
 /**
  * Exit codes of `secure-registry` (documented in the README):
@@ -8,7 +8,8 @@ import type { PackageState, ScanPackage } from '@secure-registry/shared';
  *  2 a package is held for review, not vettable (git / URL / file / link source) or undecided
  *  3 usage, input or credentials error (bad flags, no lockfile, malformed lockfile, a refused token)
  *  4 server or network failure, or an infrastructure failure during the scan: a package could not
- *    be analysed because the upstream registry could not be fetched from (not decided, never approved)
+ *    be analysed because the upstream registry could not be fetched from or the server's storage
+ *    was full (not decided, never approved)
  */
 export const ExitCode = {
   Ok: 0,
@@ -36,20 +37,40 @@ export function isFailOn(value: string): value is FailOn {
 export type ExitCodePackage = Pick<ScanPackage, 'state'> &
   Partial<Pick<ScanPackage, 'reason' | 'findings' | 'failure'>>;
 
+export interface InfrastructureFailure {
+  /** What failed: the upstream registry (the default of older servers) or the server's storage. */
+  cause: NonNullable<PackageFailure['cause']>;
+  reason: string;
+  packages: number;
+}
+
 /**
  * The distinct reasons of the infrastructure failures in a scan (an upstream outage: which
- * upstream, what happened), each with the number of packages it left undecided.
+ * upstream, what happened; a full disk), each with the number of packages it left undecided.
  */
-export function infrastructureFailures(
-  packages: readonly ExitCodePackage[],
-): { reason: string; packages: number }[] {
-  const reasons = new Map<string, number>();
+export function infrastructureFailures(packages: readonly ExitCodePackage[]): InfrastructureFailure[] {
+  const byReason = new Map<string, InfrastructureFailure>();
   for (const pkg of packages) {
     const failure =
       pkg.failure ?? (pkg.findings ? packageFailure({ ...pkg, findings: pkg.findings }) : undefined);
-    if (failure) reasons.set(failure.reason, (reasons.get(failure.reason) ?? 0) + 1);
+    if (!failure) continue;
+    const seen = byReason.get(failure.reason);
+    if (seen) seen.packages++;
+    else
+      byReason.set(failure.reason, {
+        cause: failure.cause ?? UPSTREAM_UNAVAILABLE_RULE,
+        reason: failure.reason,
+        packages: 1,
+      });
   }
-  return [...reasons].map(([reason, count]) => ({ reason, packages: count }));
+  return [...byReason.values()];
+}
+
+/** The `ERR_SR_*` code of a scan's infrastructure failures: the one cause's, or the general one. */
+export function infrastructureErrorCode(failures: readonly InfrastructureFailure[]): string {
+  const causes = new Set(failures.map((failure) => failure.cause));
+  if (causes.size !== 1) return 'ERR_SR_INFRASTRUCTURE';
+  return causes.has(STORAGE_FULL_RULE) ? 'ERR_SR_STORAGE_FULL' : 'ERR_SR_UPSTREAM_UNAVAILABLE';
 }
 
 /**

@@ -74,9 +74,10 @@ export type IntegrityRecord = z.infer<typeof IntegrityRecord>;
 export const FailureRecord = z.object({
   /**
    * `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it);
-   * `infrastructure`: the upstream registry could not be fetched from (an outage).
+   * `infrastructure`: the upstream registry could not be fetched from (an outage);
+   * `storage-full`: the server's disk or database was full.
    */
-  kind: z.enum(['error', 'interrupted', 'infrastructure']),
+  kind: z.enum(['error', 'interrupted', 'infrastructure', 'storage-full']),
   attempts: z.number().int().optional(),
   message: z.string().optional(),
 });

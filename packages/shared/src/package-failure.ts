@@ -9,11 +9,23 @@ import type { Finding, PackageState } from './verdict.js';
 export const UPSTREAM_UNAVAILABLE_RULE = 'upstream-unavailable';
 
 /**
- * Why a package in a scan has no verdict when it is not the package's doing: `infrastructure`
- * (the upstream registry could not be fetched from). `reason` names the upstream and what happened.
+ * The finding of a package that could not be analysed because the server's storage was full
+ * (ENOSPC, SQLite's "database or disk is full", PostgreSQL's 53100). Not a decision either: held,
+ * never approved, and analysed again by the next scan once there is room.
+ */
+export const STORAGE_FULL_RULE = 'storage-full';
+
+/** The findings that say the package was not analysed for the server's reasons, not its own. */
+export const INFRASTRUCTURE_RULES: readonly string[] = [UPSTREAM_UNAVAILABLE_RULE, STORAGE_FULL_RULE];
+
+/**
+ * Why a package in a scan has no verdict when it is not the package's doing: `infrastructure`,
+ * with its `cause` (the upstream registry could not be fetched from, or the server's storage was
+ * full). `reason` names what happened (the upstream and its error, the full disk).
  */
 export const PackageFailure = z.object({
   kind: z.literal('infrastructure'),
+  cause: z.enum([UPSTREAM_UNAVAILABLE_RULE, STORAGE_FULL_RULE]).optional(),
   reason: z.string(),
 });
 export type PackageFailure = z.infer<typeof PackageFailure>;
@@ -25,7 +37,11 @@ export function packageFailure(pkg: {
   readonly findings: readonly Pick<Finding, 'rule' | 'message' | 'evidence'>[];
 }): PackageFailure | undefined {
   if (pkg.state !== 'review') return undefined;
-  const finding = pkg.findings.find((candidate) => candidate.rule === UPSTREAM_UNAVAILABLE_RULE);
+  const finding = pkg.findings.find((candidate) => INFRASTRUCTURE_RULES.includes(candidate.rule));
   if (!finding) return undefined;
-  return { kind: 'infrastructure', reason: pkg.reason ?? finding.evidence[0]?.excerpt ?? finding.message };
+  return {
+    kind: 'infrastructure',
+    cause: finding.rule === STORAGE_FULL_RULE ? STORAGE_FULL_RULE : UPSTREAM_UNAVAILABLE_RULE,
+    reason: pkg.reason ?? finding.evidence[0]?.excerpt ?? finding.message,
+  };
 }

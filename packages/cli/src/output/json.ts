@@ -1,6 +1,6 @@
 import { packageFailure } from '@secure-registry/shared';
 import type { PackageFailure, ScanCounts, ScanResult, SourceKind } from '@secure-registry/shared';
-import { ExitCode, infrastructureFailures } from '../exit-codes.js';
+import { ExitCode, infrastructureErrorCode, infrastructureFailures } from '../exit-codes.js';
 import type { FailOn } from '../exit-codes.js';
 import { infrastructureLine } from './plain.js';
 import { explain, sortByRootCause } from './order.js';
@@ -86,7 +86,7 @@ export function buildJsonReport(input: {
       ? {
           error: {
             kind: 'infrastructure' as const,
-            code: 'ERR_SR_UPSTREAM_UNAVAILABLE',
+            code: infrastructureErrorCode(failures),
             message: failures.map(infrastructureLine).join('; '),
           },
         }

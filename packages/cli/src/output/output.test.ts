@@ -122,5 +122,10 @@ test('an infrastructure failure: FAILED, not held for review; one line with the 
   });
   assert.equal(report.error?.kind, 'infrastructure');
   assert.equal(report.error?.message, `infrastructure failure: ${reason} (1 package not analysed)`);
-  assert.deepEqual(report.packages[0]?.failure, { kind: 'infrastructure', reason });
+  assert.equal(report.error?.code, 'ERR_SR_UPSTREAM_UNAVAILABLE');
+  assert.deepEqual(report.packages[0]?.failure, {
+    kind: 'infrastructure',
+    cause: UPSTREAM_UNAVAILABLE_RULE,
+    reason,
+  });
 });

@@ -153,9 +153,10 @@ export function analysisFailedDecision(
   attempts: number,
   /**
    * `interrupted`: the worker kept stopping mid-analysis (the package may be what kills it);
-   * `infrastructure`: the upstream registry could not be fetched from (an outage).
+   * `infrastructure`: the upstream registry could not be fetched from (an outage);
+   * `storage-full`: the server's disk or database was full.
    */
-  kind: 'error' | 'interrupted' | 'infrastructure' = 'error',
+  kind: 'error' | 'interrupted' | 'infrastructure' | 'storage-full' = 'error',
 ): PipelineResult {
   const message = error instanceof Error ? error.message : String(error);
   return decided({

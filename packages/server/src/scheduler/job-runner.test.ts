@@ -132,7 +132,12 @@ describe('job runner and dispatcher', () => {
     assert.deepEqual(seen, [full]);
     const result = await scans.getScanResult(summary.id);
     assert.equal(result?.packages[0]?.state, 'review');
-    assert.match(result?.packages[0]?.reason ?? '', /disk is full/);
+    assert.match(result?.packages[0]?.reason ?? '', /^could not analyse: the disk is full/);
+    assert.deepEqual(
+      result?.packages[0]?.findings.map((finding) => finding.rule),
+      ['storage-full'],
+      'an infrastructure failure (the CLI exits 4), not a failed analysis of the package',
+    );
     const stored = await store.getArtifact({
       name: 'no-space',
       version: '1.0.0',

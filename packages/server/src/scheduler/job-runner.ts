@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { UPSTREAM_UNAVAILABLE_RULE } from '@secure-registry/shared';
+import { INFRASTRUCTURE_RULES } from '@secure-registry/shared';
 import type { ArtifactKey, ArtifactRecord, JobRecord, Store } from '../storage/store.js';
 import type { ScanService } from '../services/scan-service.js';
 import { isDecided } from '../services/scan-planner.js';
@@ -23,7 +23,7 @@ export interface RetryPolicy {
 }
 
 /** Findings of an analysis that did not finish: the job is recorded as failed. */
-const FAILURE_RULES = new Set(['analysis-failed', UPSTREAM_UNAVAILABLE_RULE]);
+const FAILURE_RULES = new Set(['analysis-failed', ...INFRASTRUCTURE_RULES]);
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxClaims: 5 };
 
@@ -162,6 +162,7 @@ async function runWithRetries(
             `the disk is full (${String(error)}); analysed again by the next scan that contains it`,
           ),
           attempt,
+          'storage-full',
         );
       }
       if (error instanceof PermanentStageError || attempt >= deps.retry.attempts) {

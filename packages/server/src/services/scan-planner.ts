@@ -1,4 +1,5 @@
 import {
+  INFRASTRUCTURE_RULES,
   UNVETTABLE_REASONS,
   UPSTREAM_UNAVAILABLE_RULE,
   formatIntegrity,
@@ -36,7 +37,7 @@ export function isFailedAnalysis(
   return (
     artifact.verdict === 'review' &&
     (artifact.findings.some(
-      (finding) => finding.rule === 'analysis-failed' || finding.rule === UPSTREAM_UNAVAILABLE_RULE,
+      (finding) => finding.rule === 'analysis-failed' || INFRASTRUCTURE_RULES.includes(finding.rule),
     ) ||
       sandboxWasUnavailable(artifact.reports))
   );

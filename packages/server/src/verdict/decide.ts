@@ -10,7 +10,12 @@ import type {
   InvestigationRecord,
   ReviewDecisionKind,
 } from '@secure-registry/shared';
-import { behaviourReportsOf, BugError, UPSTREAM_UNAVAILABLE_RULE } from '@secure-registry/shared';
+import {
+  behaviourReportsOf,
+  BugError,
+  STORAGE_FULL_RULE,
+  UPSTREAM_UNAVAILABLE_RULE,
+} from '@secure-registry/shared';
 import { evaluateArtifact, type RuleSet } from '../rules/engine.js';
 import type { LoadedPolicy } from '../rules/policy-file.js';
 import type { AppliedVerdict } from '../reviewers/opinion.js';
@@ -59,13 +64,22 @@ const failureFinding = (attempts: number, message: string): Finding => ({
   evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
 });
 
-/** The upstream registry could not be fetched from: not a decision, analysed again by the next scan. */
-const upstreamUnavailableFinding = (attempts: number, message: string): Finding => ({
-  rule: UPSTREAM_UNAVAILABLE_RULE,
-  severity: 'high',
-  message: 'could not fetch from the upstream registry; not analysed, held until a scan analyses it',
-  evidence: [{ kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) }],
-});
+/**
+ * An analysis the server's infrastructure stopped (the upstream could not be fetched from; its
+ * storage was full): not a decision about the package, held and analysed again by the next scan.
+ */
+const INFRASTRUCTURE_FAILURES = {
+  infrastructure: {
+    rule: UPSTREAM_UNAVAILABLE_RULE,
+    message: 'could not fetch from the upstream registry; not analysed, held until a scan analyses it',
+    reason: 'could not fetch from upstream',
+  },
+  'storage-full': {
+    rule: STORAGE_FULL_RULE,
+    message: "the server's storage was full; not analysed, held until a scan analyses it",
+    reason: 'could not analyse',
+  },
+} as const;
 
 /** A published advisory names the version as malicious: rejected, whatever the analysis saw. */
 function advisoryDecision(advisories: readonly AdvisoryRecord[]): Decision {
@@ -113,11 +127,22 @@ function judge(input: Extract<DecideInput, { reports: ArtifactReports }>): Decis
   if (!reports.static) {
     const attempts = reports.failure?.attempts ?? 0;
     const message = reports.failure?.message ?? 'no static report to judge';
-    if (reports.failure?.kind === 'infrastructure') {
+    const kind = reports.failure?.kind;
+    if (kind === 'infrastructure' || kind === 'storage-full') {
+      const failure = INFRASTRUCTURE_FAILURES[kind];
       return {
         verdict: 'review',
-        reason: `could not fetch from upstream: ${message}`,
-        findings: [upstreamUnavailableFinding(attempts, message)],
+        reason: `${failure.reason}: ${message}`,
+        findings: [
+          {
+            rule: failure.rule,
+            severity: 'high',
+            message: failure.message,
+            evidence: [
+              { kind: 'metadata', detail: `attempts: ${attempts}`, excerpt: message.slice(0, 2000) },
+            ],
+          },
+        ],
         ruleSetVersion: undefined,
         stamp: undefined,
       };
