@@ -8,7 +8,14 @@ export type QueuedArtifact = ArtifactKey & { resolved?: string | undefined };
  * dispatcher is woken at once (other replicas by the store's notification).
  */
 export interface AnalysisQueue {
-  queueAnalysis(artifacts: readonly QueuedArtifact[]): Promise<JobRecord[]>;
+  /**
+   * `unlessDoneSince`: not for an artifact whose job finished `done` at or after that time (its
+   * decision is recorded and applied; see `Store.enqueueJob`).
+   */
+  queueAnalysis(
+    artifacts: readonly QueuedArtifact[],
+    options?: { unlessDoneSince?: string | undefined },
+  ): Promise<JobRecord[]>;
 }
 
 export function createAnalysisQueue(deps: {
@@ -17,9 +24,9 @@ export function createAnalysisQueue(deps: {
   wake?: (() => void) | undefined;
 }): AnalysisQueue {
   return {
-    async queueAnalysis(artifacts) {
+    async queueAnalysis(artifacts, options) {
       const jobs: JobRecord[] = [];
-      for (const artifact of artifacts) jobs.push(await deps.store.enqueueJob(artifact));
+      for (const artifact of artifacts) jobs.push(await deps.store.enqueueJob(artifact, options));
       if (jobs.length > 0) deps.wake?.();
       return jobs;
     },

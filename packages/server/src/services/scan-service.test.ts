@@ -136,6 +136,46 @@ describe('scan service bookkeeping', () => {
       assert.deepEqual(phases.map((e) => e.name).sort(), ['p0', 'p1']);
     }));
 
+  test('reconcile does not queue again a job another replica finished while it read', () =>
+    withStore(async (store) => {
+      const queue = createAnalysisQueue({ store });
+      const scans = new ScanService({ store, registry, hub: new ScanEventHub(), queue });
+      const graph = treeGraph(2);
+      const scan = await scans.createScan({ graph });
+      const [job] = await store.claimJobs('replica-a', 1, 60_000);
+      assert.ok(job);
+      const key = { name: job.name, version: job.version, integrity: job.integrity };
+      // The reconciler (replica B) reads the artifact as undecided; replica A then records the
+      // decision, applies it and completes the job before B queues.
+      let raced = false;
+      const racing = new Proxy(store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (property === 'getArtifact')
+            return async (...args: Parameters<Store['getArtifact']>) => {
+              const seen = await target.getArtifact(...args);
+              if (!raced && args[0].name === key.name) {
+                raced = true;
+                await target.upsertArtifact(key, { verdict: 'approved', findings: [] });
+                await scans.applyArtifactDecision(key, { verdict: 'approved', reason: 'ok', findings: [] });
+                await target.completeJob(job.id, 'done', undefined, 'replica-a');
+              }
+              return seen;
+            };
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const reconciler = new ScanService({ store: racing, registry, hub: new ScanEventHub(), queue });
+      await reconciler.reconcileScan(scan.id, { enqueue: true });
+      assert.ok(raced);
+      const queued = await store.claimJobs('replica-b', 10, 60_000);
+      assert.deepEqual(
+        queued.map((j) => j.name).sort(),
+        graph.nodes.map((n) => n.name).filter((name) => name !== key.name),
+        'only the job still open is queued; the finished one is not queued a second time',
+      );
+    }));
+
   test('counts of a scan stored before counts were kept are counted on its next change', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sr-scan-service-'));
     try {

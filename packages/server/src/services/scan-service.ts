@@ -196,6 +196,10 @@ export class ScanService {
    */
   async reconcileScan(scanId: string, options: { enqueue: boolean }): Promise<void> {
     const { store } = this.deps;
+    // Before reading: a job that finishes while this reads (on any replica) has recorded and
+    // applied its decision, and is not queued a second time (a minute's margin for replicas'
+    // clocks; such a job's decision is applied however long ago it finished).
+    const readingSince = new Date(Date.now() - 60_000).toISOString();
     const scan = await store.getScan(scanId);
     if (!scan || scan.status !== 'running') return;
     const updates = new Map<string, PackageUpdate>();
@@ -215,7 +219,7 @@ export class ScanService {
         toQueue.push({ ...key, resolved: nodes.get(pkg.key)?.resolved });
       }
     }
-    await this.queue.queueAnalysis(toQueue);
+    await this.queue.queueAnalysis(toQueue, { unlessDoneSince: readingSince });
     await this.withLock(scanId, () => this.applyUpdates(scanId, updates, ['pending', 'analyzing']));
   }
 

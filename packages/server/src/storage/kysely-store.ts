@@ -82,7 +82,7 @@ export class KyselyStore implements Store {
   listScanEvents: Store['listScanEvents'] = (scanId, afterSeq) =>
     scans.listScanEvents(this.#ctx, scanId, afterSeq);
 
-  enqueueJob: Store['enqueueJob'] = (key) => jobs.enqueueJob(this.#ctx, key);
+  enqueueJob: Store['enqueueJob'] = (key, options) => jobs.enqueueJob(this.#ctx, key, options);
   claimJobs: Store['claimJobs'] = (workerId, limit, leaseMs) =>
     jobs.claimJobs(this.#ctx, { workerId, limit, leaseMs });
   claimJob: Store['claimJob'] = async (workerId, leaseMs) =>

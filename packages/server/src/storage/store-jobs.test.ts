@@ -50,6 +50,37 @@ for (const backend of BACKENDS) {
         assert.equal(again.status, 'queued');
       }));
 
+    test('unlessDoneSince: a job that finished done since then is not queued again; a failed one is', () =>
+      withDatabase(backend, async (database) => {
+        const stores = await openStores(database);
+        const [store] = stores;
+        const since = new Date(Date.now() - 60_000).toISOString();
+        const first = await store.enqueueJob(ART);
+        const claimed = await store.claimJob('w1', 60_000);
+        assert.equal(claimed?.id, first.id);
+        // While it runs, a reconcile on another connection (replica) shares it.
+        const other = stores.at(-1)!;
+        assert.equal((await other.enqueueJob(ART, { unlessDoneSince: since })).id, first.id);
+        await store.completeJob(first.id, 'done', undefined, 'w1');
+        // Finished done after `since` (a reconcile's read began before it): the same job, no new one.
+        const after = await other.enqueueJob(ART, { unlessDoneSince: since });
+        assert.equal(after.id, first.id);
+        assert.equal(after.status, 'done');
+        assert.equal(await store.countJobs('queued'), 0);
+        // A done job from before `since` does not count, nor does a failed one: queued again.
+        const later = new Date(Date.now() + 1_000).toISOString();
+        const requeued = await other.enqueueJob(ART, { unlessDoneSince: later });
+        assert.notEqual(requeued.id, first.id);
+        assert.equal(requeued.status, 'queued');
+        // A failed job since then is not a decision: queued again.
+        const art2 = { ...ART, version: '4.17.20' };
+        const failing = await store.enqueueJob(art2);
+        await store.completeJob(failing.id, 'failed', 'upstream down');
+        const afterFailure = await other.enqueueJob(art2, { unlessDoneSince: since });
+        assert.notEqual(afterFailure.id, failing.id);
+        assert.equal(afterFailure.status, 'queued');
+      }));
+
     test('concurrent claimers each get distinct jobs; every job is claimed once', () =>
       withDatabase(backend, async (database) => {
         const stores = await openStores(database);

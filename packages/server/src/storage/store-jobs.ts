@@ -12,29 +12,66 @@ const ENQUEUE_TRIES = 5;
 /**
  * Inserts a queued job unless the unique index on active jobs already holds one for the
  * artifact, then returns whichever job is active. No read-then-write race: the index decides.
+ *
+ * `unlessDoneSince` (an ISO time): nor when a job for the artifact finished `done` at or after it —
+ * its decision is recorded and applied already. Reconcile passes the time it began reading, so a
+ * job another replica finished while it read is not queued a second time; the check is part of the
+ * insert statement (a snapshot that sees that job either active or done), not a separate read.
  */
 export async function enqueueJob(
   ctx: StoreContext,
   key: ArtifactKey & { resolved?: string | undefined },
+  options: { unlessDoneSince?: string | undefined } = {},
 ): Promise<JobRecord> {
+  const since = options.unlessDoneSince;
   for (let attempt = 0; attempt < ENQUEUE_TRIES; attempt++) {
     const now = nowIso(ctx);
+    const sameArtifact = (status: 'active' | 'done') =>
+      ctx.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('name', '=', key.name)
+        .where('version', '=', key.version)
+        .where('integrity', '=', key.integrity)
+        .where((eb) =>
+          status === 'active'
+            ? eb('status', 'in', ACTIVE_STATUSES)
+            : eb.and([eb('status', '=', 'done'), eb('updated_at', '>=', since ?? now)]),
+        );
     const inserted = await ctx.db
       .insertInto('jobs')
-      .values({
-        id: randomUUID(),
-        name: key.name,
-        version: key.version,
-        integrity: key.integrity,
-        resolved: key.resolved ?? null,
-        status: 'queued',
-        attempts: 0,
-        worker_id: null,
-        locked_until: null,
-        error: null,
-        created_at: now,
-        updated_at: now,
-      })
+      .columns([
+        'id',
+        'name',
+        'version',
+        'integrity',
+        'resolved',
+        'status',
+        'attempts',
+        'worker_id',
+        'locked_until',
+        'error',
+        'created_at',
+        'updated_at',
+      ])
+      .expression(
+        ctx.db
+          .selectNoFrom((eb) => [
+            eb.val(randomUUID()).as('id'),
+            eb.val(key.name).as('name'),
+            eb.val(key.version).as('version'),
+            eb.val(key.integrity).as('integrity'),
+            eb.val(key.resolved ?? null).as('resolved'),
+            eb.val('queued').as('status'),
+            eb.lit(0).as('attempts'),
+            eb.lit(null).as('worker_id'),
+            eb.lit(null).as('locked_until'),
+            eb.lit(null).as('error'),
+            eb.val(now).as('created_at'),
+            eb.val(now).as('updated_at'),
+          ])
+          .$if(since !== undefined, (query) => query.where((eb) => eb.not(eb.exists(sameArtifact('done'))))),
+      )
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -46,10 +83,12 @@ export async function enqueueJob(
     const existing = await ctx.db
       .selectFrom('jobs')
       .selectAll()
-      .where('name', '=', key.name)
-      .where('version', '=', key.version)
-      .where('integrity', '=', key.integrity)
-      .where('status', 'in', ACTIVE_STATUSES)
+      .where(
+        'id',
+        'in',
+        since === undefined ? sameArtifact('active') : sameArtifact('active').union(sameArtifact('done')),
+      )
+      .orderBy('updated_at', 'desc')
       .executeTakeFirst();
     if (existing) return jobFromRow(existing);
     // The active job finished between the two statements: try the insert again.

@@ -188,9 +188,13 @@ export interface Store {
   // Durable job queue
   /**
    * Enqueues analysis of an artifact unless a queued or running job for the same artifact
-   * exists; returns the job (new or existing). Identical artifacts share one job.
+   * exists; returns the job (new or existing). Identical artifacts share one job. With
+   * `unlessDoneSince`, nor when a job for it finished `done` at or after that time (returned then).
    */
-  enqueueJob(key: ArtifactKey & { resolved?: string | undefined }): Promise<JobRecord>;
+  enqueueJob(
+    key: ArtifactKey & { resolved?: string | undefined },
+    options?: { unlessDoneSince?: string | undefined },
+  ): Promise<JobRecord>;
   /**
    * Atomically claims up to `limit` jobs: the oldest queued ones and running ones whose lease
    * expired (their worker died; never this worker's own), marking them running with a lease of
