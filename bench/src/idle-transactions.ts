@@ -6,13 +6,13 @@
  * Usage: node bench/dist/idle-transactions.js [--seconds 30] [--settle 12] [--database-url URL]
  *        [--sandbox on|off] [--json]
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freshDatabase, idleTransactionsPerSecond } from './pg-stats.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
@@ -24,27 +24,6 @@ const GOAL_PER_SECOND = 1;
  * bbc3efd, same machine, sandbox on, 30 s window. That code is gone, so it is recorded here.
  */
 export const RECORDED_BEFORE = { commit: 'bbc3efd', perSecond: 880 };
-
-function psql(url: string, sql: string): string {
-  return execFileSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], {
-    encoding: 'utf8',
-  }).trim();
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.href;
-}
-
-function transactions(adminUrl: string, database: string): number {
-  // A new connection per reading: its statistics snapshot is fresh.
-  const out = psql(
-    adminUrl,
-    `select xact_commit + xact_rollback from pg_stat_database where datname = '${database}'`,
-  );
-  return Number(out);
-}
 
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ stop(): Promise<void> }> {
   const child = spawn(process.execPath, [SERVER_BIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -82,16 +61,14 @@ async function main(): Promise<number> {
   });
   const seconds = Number(values.seconds);
   const settle = Number(values.settle);
-  const adminUrl = withDatabase(values['database-url'], 'postgres');
-  const database = `sr_bench_idle_${process.pid}`;
-  psql(adminUrl, `create database ${database}`);
+  const database = freshDatabase(values['database-url'], 'sr_bench_idle');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sr-bench-idle-'));
   let server: { stop(): Promise<void> } | undefined;
   try {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      SR_DATABASE_URL: withDatabase(values['database-url'], database),
+      SR_DATABASE_URL: database.url,
       SR_DATA_DIR: dataDir,
       SR_PORT: '0',
       SR_SANDBOX: values.sandbox,
@@ -100,20 +77,15 @@ async function main(): Promise<number> {
     };
     server = await startServer(env);
     // Start-up work (migrations, the sandbox check) and the statistics collector's lag settle first.
-    await delay(settle * 1000);
-    const before = transactions(adminUrl, database);
-    const started = performance.now();
-    await delay(seconds * 1000);
-    const after = transactions(adminUrl, database);
-    const elapsed = (performance.now() - started) / 1000;
-    const perSecond = (after - before) / elapsed;
+    const idle = await idleTransactionsPerSecond(database, seconds, settle);
+    const { perSecond, seconds: elapsed } = idle;
     const recorded = Number.isFinite(RECORDED_BEFORE.perSecond)
       ? `${RECORDED_BEFORE.perSecond.toFixed(1)}/s (polling worker loops, ${RECORDED_BEFORE.commit})`
       : 'not recorded';
     console.log(`idle server, PostgreSQL, sandbox ${values.sandbox}, ${elapsed.toFixed(1)} s window`);
     console.log(`  before (recorded): ${recorded}`);
     console.log(
-      `  now:               ${perSecond.toFixed(2)} transactions/s (${after - before} in the window)`,
+      `  now:               ${perSecond.toFixed(2)} transactions/s (${idle.transactions} in the window)`,
     );
     if (Number.isFinite(RECORDED_BEFORE.perSecond) && perSecond > 0) {
       console.log(`  ratio before/now:  ${(RECORDED_BEFORE.perSecond / perSecond).toFixed(0)}×`);
@@ -123,7 +95,7 @@ async function main(): Promise<number> {
       console.log(
         JSON.stringify({
           seconds: elapsed,
-          transactions: after - before,
+          transactions: idle.transactions,
           perSecond,
           before: RECORDED_BEFORE,
         }),
@@ -133,7 +105,7 @@ async function main(): Promise<number> {
   } finally {
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
-    psql(adminUrl, `drop database if exists ${database} with (force)`);
+    database.drop();
   }
 }
 
