@@ -5,21 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { attributeBatch, sequencePackageEvents } from './batch-attribution.js';
 import type { BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
 import { addressNames, parseJsonLines, sandboxEventsOnly, type RunnerMessage } from './collect-events.js';
-import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
 import { installPath, prepareBatch, type PreparedBatch } from './prepare-batch.js';
 import { readTrace } from './run-phase.js';
-import { SANDBOX_HOST_UID, cleanupRun } from './prepare-run.js';
+import { SANDBOX_HOST_UID } from './prepare-run.js';
 import { NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, shellEnv } from './sandbox-env.js';
-import {
-  deadline,
-  killTree,
-  sleep,
-  spawnTracedSandbox,
-  startSink,
-  stopSink,
-  traceLimitError,
-  type Sink,
-} from './sandbox-process.js';
+import type { Sink } from './sandbox-process.js';
+import { runSandboxSession } from './sandbox-session.js';
 import type { SinkRecord } from './sink-protocol.js';
 import { sandboxSupportOnce } from './support.js';
 import type { PhaseRun, PhaseRunOptions } from './types.js';
@@ -39,72 +30,6 @@ interface BatchOutcome {
   started: Set<number>;
   results: Map<number, PackageResult>;
   output: string;
-}
-
-async function executeBatch(
-  batch: PreparedBatch,
-  sink: Sink,
-  cgroups: Cgroups,
-  options: {
-    batchTimeoutMs: number;
-    graceMs: number;
-    maxProcesses: number;
-    maxTraceMb: number;
-    nodePath: string;
-  },
-): Promise<BatchOutcome> {
-  const messages: RunnerMessage[] = [];
-  const started = new Set<number>();
-  const results = new Map<number, PackageResult>();
-  let onDone: (() => void) | undefined;
-  const sandbox = spawnTracedSandbox({
-    hostDir: batch.hostDir,
-    runRoot: batch.runRoot,
-    persona: batch.persona,
-    env: shellEnv(batch.persona, batch.honeytokens.env, batch.persona.projectDir),
-    nodePath: options.nodePath,
-    sink,
-    cgroups,
-    maxProcesses: options.maxProcesses,
-    maxTraceMb: options.maxTraceMb,
-    onMessage: (m) => {
-      const index = typeof m.index === 'number' ? m.index : undefined;
-      if (m.type === 'start' && index !== undefined) started.add(index);
-      else if (m.type === 'result' && index !== undefined && !results.has(index)) {
-        const status = m.status === 'timeout' || m.status === 'crashed' ? m.status : 'completed';
-        results.set(index, {
-          status,
-          ...(typeof m.code === 'number' ? { code: m.code } : {}),
-          ...(typeof m.error === 'string' ? { error: m.error } : {}),
-          ran: m.ran !== false,
-          ms: typeof m.ms === 'number' ? m.ms : 0,
-        });
-      } else if (m.type === 'done') onDone?.();
-      if (m.type !== 'result' && m.type !== 'start') messages.push(m);
-    },
-  });
-  const done = new Promise<'done'>((resolve) => (onDone = () => resolve('done')));
-  const limit = deadline(options.batchTimeoutMs);
-  const first = await Promise.race([done, sandbox.exited, limit.reached, sandbox.traceLimit]);
-  limit.cancel();
-  let status: PhaseRun['status'] = 'completed';
-  let error: string | undefined;
-  if (first === 'trace-limit') {
-    status = 'crashed';
-    error = traceLimitError(options.maxTraceMb);
-  } else if (first === 'done') {
-    await Promise.race([sandbox.exited, sleep(options.graceMs)]);
-  } else if (first === 'timeout') {
-    status = 'timeout';
-    error = `the batch did not finish within ${options.batchTimeoutMs} ms`;
-  } else {
-    status = 'crashed';
-    error = (await sawOutOfMemory(cgroups))
-      ? 'the batch was killed for exceeding the memory limit'
-      : `the sandbox ended before the batch finished (exit ${sandbox.child.exitCode ?? sandbox.child.signalCode})`;
-  }
-  await killTree(sandbox.child, cgroups);
-  return { status, ...(error ? { error } : {}), messages, started, results, output: sandbox.output() };
 }
 
 function packageRun(
@@ -282,52 +207,68 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
   const support = await sandboxSupportOnce();
   if (!support.ok)
     return failed(`sandbox unavailable: missing ${support.missing.join(', ')}`, support.details);
-  let batch: PreparedBatch | undefined;
-  let sink: Sink | undefined;
-  let cgroups: Cgroups | undefined;
+  const messages: RunnerMessage[] = [];
+  const startedIndexes = new Set<number>();
+  const results = new Map<number, PackageResult>();
   try {
-    batch = await prepareBatch(opts);
-    const details = [
-      ...batch.details,
-      `prepared ${options.packages.length} packages in ${Date.now() - started} ms`,
-    ];
-    sink = await startSink({
-      hostDir: batch.hostDir,
-      ca: batch.ca,
-      nodePath: opts.nodePath,
-      ownerUid: SANDBOX_HOST_UID,
-      ...(options.dnsAnswers !== undefined ? { dnsAnswers: options.dnsAnswers } : {}),
+    return await runSandboxSession({
+      ...opts,
+      timeoutMs: opts.batchTimeoutMs,
+      subject: 'the batch',
+      sinkOwnerUid: SANDBOX_HOST_UID,
+      prepare: async () => {
+        const batch = await prepareBatch(opts);
+        batch.details.push(`prepared ${options.packages.length} packages in ${Date.now() - started} ms`);
+        return batch;
+      },
+      env: (batch) => shellEnv(batch.persona, batch.honeytokens.env, batch.persona.projectDir),
+      onMessage: (m) => {
+        const index = typeof m.index === 'number' ? m.index : undefined;
+        if (m.type === 'start' && index !== undefined) startedIndexes.add(index);
+        else if (m.type === 'result' && index !== undefined && !results.has(index)) {
+          const status = m.status === 'timeout' || m.status === 'crashed' ? m.status : 'completed';
+          results.set(index, {
+            status,
+            ...(typeof m.code === 'number' ? { code: m.code } : {}),
+            ...(typeof m.error === 'string' ? { error: m.error } : {}),
+            ran: m.ran !== false,
+            ms: typeof m.ms === 'number' ? m.ms : 0,
+          });
+        }
+        if (m.type !== 'result' && m.type !== 'start') messages.push(m);
+        return m.type === 'done';
+      },
+      collect: async (batch, sink, session, details) => {
+        const collecting = Date.now();
+        const outcome: BatchOutcome = {
+          status: session.status,
+          ...(session.error ? { error: session.error } : {}),
+          messages,
+          started: startedIndexes,
+          results,
+          output: session.output,
+        };
+        const collected = await collectBatch(options, batch, sink, outcome, details);
+        details.push(
+          `ran in ${session.ranUntil - session.ranFrom} ms, collected in ${Date.now() - collecting} ms`,
+        );
+        if (outcome.status !== 'completed' && outcome.output)
+          details.push(`output: ${outcome.output.slice(-2000)}`);
+        return {
+          status: outcome.status,
+          ...(outcome.error ? { error: outcome.error } : {}),
+          durationMs: Date.now() - started,
+          ...collected,
+          honeytokens: batch.honeytokens.tokens,
+          home: batch.persona.home,
+          projectDir: batch.persona.projectDir,
+          existingFiles: batch.existingFiles,
+          details,
+          isolate,
+        };
+      },
     });
-    cgroups = await createCgroups(`sr-${batch.id}`, {
-      memoryMb: opts.memoryMb,
-      maxProcesses: opts.maxProcesses,
-    });
-    details.push(...cgroups.details);
-    const executing = Date.now();
-    const outcome = await executeBatch(batch, sink, cgroups, opts);
-    const collecting = Date.now();
-    await stopSink(sink);
-    const collected = await collectBatch(options, batch, sink, outcome, details);
-    details.push(`ran in ${collecting - executing} ms, collected in ${Date.now() - collecting} ms`);
-    if (outcome.status !== 'completed' && outcome.output)
-      details.push(`output: ${outcome.output.slice(-2000)}`);
-    return {
-      status: outcome.status,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      durationMs: Date.now() - started,
-      ...collected,
-      honeytokens: batch.honeytokens.tokens,
-      home: batch.persona.home,
-      projectDir: batch.persona.projectDir,
-      existingFiles: batch.existingFiles,
-      details,
-      isolate,
-    };
   } catch (error) {
     return failed(error instanceof Error ? error.message : String(error));
-  } finally {
-    if (sink) await stopSink(sink);
-    if (cgroups) await removeCgroups(cgroups);
-    if (batch) await cleanupRun(batch, unmount);
   }
 }

@@ -1,0 +1,147 @@
+// One sandbox session, the lifecycle every sandbox run shares (one package's phase, a batch):
+// prepare → fake internet → trace → run → grace → collect → clean up. What differs between a single
+// run and a batch — what is prepared, the environment, what a runner message means, what is
+// collected — comes in the spec; the order, the limits and the clean-up live here once.
+import type { RunnerMessage } from './collect-events.js';
+import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
+import { cleanupRun } from './prepare-run.js';
+import type { PreparedRun } from './prepare-run.js';
+import {
+  deadline,
+  killTree,
+  sleep,
+  spawnTracedSandbox,
+  startSink,
+  stopSink,
+  traceLimitError,
+  type Sink,
+} from './sandbox-process.js';
+import type { PhaseRun } from './types.js';
+
+/** What a prepared run (one package or a batch) brings to the session. */
+export type SessionRun = Pick<
+  PreparedRun,
+  'id' | 'hostDir' | 'runRoot' | 'mounted' | 'persona' | 'honeytokens' | 'ca' | 'details'
+> & { readOnlyBinds?: PreparedRun['readOnlyBinds'] };
+
+/** How the run ended, before its evidence is collected. */
+export interface SessionOutcome {
+  status: Exclude<PhaseRun['status'], 'error'>;
+  error?: string;
+  /** The sandbox's own exit code, when it ended by itself before reporting done. */
+  exitCode?: number;
+  /** The first 64 KiB of the sandbox's stdout and stderr. */
+  output: string;
+  /** When the runner started and when it was over (ms since the epoch). */
+  ranFrom: number;
+  ranUntil: number;
+}
+
+export interface SessionSpec<Run extends SessionRun, Result> {
+  /** Stages the run: its tmpfs, home, project and packages, honeytokens, CA. */
+  prepare(): Promise<Run>;
+  /** The environment of the runner inside the sandbox. */
+  env(run: Run): Record<string, string>;
+  /** A runner message; `true` when it says the runner is done (the grace period starts). */
+  onMessage(message: RunnerMessage): boolean;
+  /** Reads the trace and the fake internet's records after the sandbox is gone. */
+  collect(run: Run, sink: Sink, outcome: SessionOutcome, details: string[]): Promise<Result>;
+  /** "the install phase", "the batch": the subject of the timeout and crash messages. */
+  subject: string;
+  timeoutMs: number;
+  graceMs: number;
+  memoryMb: number;
+  maxProcesses: number;
+  maxTraceMb: number;
+  nodePath: string;
+  /** The fake internet's log owner, when the runner is not root in its namespace (batches). */
+  sinkOwnerUid?: number | undefined;
+  dnsAnswers?: Parameters<typeof startSink>[0]['dnsAnswers'];
+}
+
+/**
+ * Runs one sandbox session and returns what `collect` made of it. Throws when preparing or
+ * collecting fails (the caller turns that into its `error` result: never an approval); everything
+ * the session set up is torn down either way.
+ */
+export async function runSandboxSession<Run extends SessionRun, Result>(
+  spec: SessionSpec<Run, Result>,
+): Promise<Result> {
+  let run: Run | undefined;
+  let sink: Sink | undefined;
+  let cgroups: Cgroups | undefined;
+  try {
+    run = await spec.prepare();
+    const details = [...run.details];
+    sink = await startSink({
+      hostDir: run.hostDir,
+      ca: run.ca,
+      nodePath: spec.nodePath,
+      ...(spec.sinkOwnerUid !== undefined ? { ownerUid: spec.sinkOwnerUid } : {}),
+      ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
+    });
+    cgroups = await createCgroups(`sr-${run.id}`, {
+      memoryMb: spec.memoryMb,
+      maxProcesses: spec.maxProcesses,
+    });
+    details.push(...cgroups.details);
+    const outcome = await supervise(run, sink, cgroups, spec);
+    await stopSink(sink);
+    return await spec.collect(run, sink, outcome, details);
+  } finally {
+    if (sink) await stopSink(sink);
+    if (cgroups) await removeCgroups(cgroups);
+    if (run) await cleanupRun(run, unmount);
+  }
+}
+
+/** Trace → run → grace: starts the sandbox, waits for done, a timeout, a crash or the trace limit, kills the tree. */
+async function supervise<Run extends SessionRun>(
+  run: Run,
+  sink: Sink,
+  cgroups: Cgroups,
+  spec: SessionSpec<Run, unknown>,
+): Promise<SessionOutcome> {
+  let onDone: (() => void) | undefined;
+  const done = new Promise<'done'>((resolve) => (onDone = () => resolve('done')));
+  const ranFrom = Date.now();
+  const sandbox = spawnTracedSandbox({
+    hostDir: run.hostDir,
+    runRoot: run.runRoot,
+    persona: run.persona,
+    env: spec.env(run),
+    nodePath: spec.nodePath,
+    sink,
+    cgroups,
+    maxProcesses: spec.maxProcesses,
+    maxTraceMb: spec.maxTraceMb,
+    ...(run.readOnlyBinds ? { readOnlyBinds: run.readOnlyBinds } : {}),
+    onMessage: (message) => {
+      if (spec.onMessage(message)) onDone?.();
+    },
+  });
+  const limit = deadline(spec.timeoutMs);
+  const first = await Promise.race([done, sandbox.exited, limit.reached, sandbox.traceLimit]);
+  limit.cancel();
+  let outcome: Omit<SessionOutcome, 'output' | 'ranFrom' | 'ranUntil'>;
+  if (first === 'trace-limit') {
+    outcome = { status: 'crashed', error: traceLimitError(spec.maxTraceMb) };
+  } else if (first === 'done') {
+    await Promise.race([sandbox.exited, sleep(spec.graceMs)]);
+    outcome = { status: 'completed' };
+  } else if (first === 'timeout') {
+    outcome = { status: 'timeout', error: `${spec.subject} did not finish within ${spec.timeoutMs} ms` };
+  } else {
+    const { child } = sandbox;
+    outcome = {
+      status: 'crashed',
+      error: (await sawOutOfMemory(cgroups))
+        ? `${spec.subject} was killed for exceeding the memory limit`
+        : `the sandbox ended before ${spec.subject} finished (exit ${child.exitCode ?? child.signalCode})`,
+      ...(child.exitCode !== null ? { exitCode: child.exitCode } : {}),
+    };
+  }
+  const ranUntil = Date.now();
+  await killTree(sandbox.child, cgroups);
+  return { ...outcome, output: sandbox.output(), ranFrom, ranUntil };
+}
