@@ -1,10 +1,12 @@
 /**
- * Warm re-scan benchmark: `secure-registry scan` of a vetted 1,274-package lockfile (every verdict
- * cached) against `npm ls --all --package-lock-only` on the npm/cli lockfile, in the same run; the
- * scanned lockfile may be a pnpm-lock.yaml or a yarn.lock (`npm ls` then still reads the npm/cli one),
- * and `--hosted` also times the scan against a server already running.
- * Usage: node bench/dist/warm-rescan.js [--runs N] [--lockfile PATH] [--baseline-lockfile PATH]
- *        [--upstream URL] [--work DIR] [--fresh] [--fill-sandbox] [--hosted]
+ * Warm re-scan benchmark: in one run, interleaved, `secure-registry scan --json` of three vetted
+ * projects (every verdict stored): the npm/cli npm lockfile, a pnpm lockfile (vitejs/vite) and a
+ * Yarn Berry lockfile (babel/babel), against `npm ls --all --package-lock-only` on the npm lockfile.
+ * Prints each scan's ratio to `npm ls` (goal ≤ 1.0×) and to the npm lockfile's warm scan (goal
+ * ≤ 1.5×); `--hosted` also times each against a server already running (goal ≤ 0.5× `npm ls`).
+ * Usage: node bench/dist/warm-rescan.js [--runs N] [--npm-lockfile PATH] [--pnpm-lockfile PATH]
+ *        [--yarn-lockfile PATH] [--upstream URL] [--work DIR] [--fresh] [--fill-sandbox] [--hosted]
+ *        [--via-server] [--json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
@@ -19,9 +21,18 @@ import type { Measurement } from './measure.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
-const DEFAULT_LOCKFILE = path.join(REPO_ROOT, 'fixtures', 'lockfiles', 'npm-cli-v3.package-lock.json');
+const FIXTURES = path.join(REPO_ROOT, 'fixtures', 'lockfiles');
 const GOAL_RATIO = 1.0;
+const FOREIGN_GOAL_RATIO = 1.5;
 const HOSTED_GOAL_RATIO = 0.5;
+
+type Kind = 'npm' | 'pnpm' | 'yarn';
+const KINDS: readonly Kind[] = ['npm', 'pnpm', 'yarn'];
+const FILE_NAME: Record<Kind, string> = {
+  npm: 'package-lock.json',
+  pnpm: 'pnpm-lock.yaml',
+  yarn: 'yarn.lock',
+};
 
 interface ScanJson {
   packages?: { name: string; version: string; state?: string; verdict?: string }[];
@@ -47,36 +58,21 @@ function findNpmCli(): string[] {
   throw new Error('npm not found on PATH');
 }
 
-/** Which file a lockfile is, by its name: npm's is the default. */
-function lockfileKind(file: string): 'npm' | 'pnpm' | 'yarn' {
-  const base = path.basename(file);
-  if (base.endsWith('pnpm-lock.yaml')) return 'pnpm';
-  if (base.endsWith('yarn.lock')) return 'yarn';
-  return 'npm';
-}
-
 /**
  * Writes the project: an npm lockfile with its root entry as package.json; a pnpm or Yarn lockfile
  * alone under its own name (their readers take the workspace list from the lockfile). Returns the
  * number of entries.
  */
-async function prepareProject(lockfile: string, dir: string): Promise<number> {
-  const kind = lockfileKind(lockfile);
-  if (kind !== 'npm') {
-    const text = await readFile(lockfile, 'utf8');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, kind === 'pnpm' ? 'pnpm-lock.yaml' : 'yarn.lock'), text);
-    // Packages: pnpm's `packages:` keys, Yarn's entries resolved from the npm registry.
-    return kind === 'pnpm'
-      ? (/^packages:\n([\s\S]*?)^\S/m.exec(text)?.[1]?.match(/^ {2}\S/gm)?.length ?? 0)
-      : (text.match(/^ {2}resolution: "[^"]*@npm:/gm)?.length ?? 0);
-  }
+async function prepareProject(kind: Kind, lockfile: string, dir: string): Promise<number> {
   const text = await readFile(lockfile, 'utf8');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, FILE_NAME[kind]), text);
+  // Packages: pnpm's `packages:` keys, Yarn's entries resolved from the npm registry.
+  if (kind === 'pnpm') return /^packages:\n([\s\S]*?)^\S/m.exec(text)?.[1]?.match(/^ {2}\S/gm)?.length ?? 0;
+  if (kind === 'yarn') return text.match(/^ {2}resolution: "[^"]*@npm:/gm)?.length ?? 0;
   const lock = JSON.parse(text) as { packages?: Record<string, Record<string, unknown>> };
   const root = lock.packages?.[''];
   if (!root) throw new Error(`${lockfile}: not a lockfileVersion 2/3 package-lock.json`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'package-lock.json'), text);
   // The root entry of a v3 lockfile carries the root manifest's dependency fields.
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(root, null, 2)}\n`);
   return Object.keys(lock.packages ?? {}).length - 1;
@@ -125,17 +121,28 @@ async function startHostedServer(
   return { url, child };
 }
 
-function fmtMs(ms: number): string {
-  return `${ms.toFixed(0).padStart(6)} ms`;
+const fmtMs = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`;
+const fmtLoad = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+const verdictOf = (ratio: number, goal: number): string =>
+  `${ratio.toFixed(2)}× (goal ≤ ${goal}×: ${ratio <= goal ? 'met' : 'NOT met'})`;
+
+interface Series {
+  label: string;
+  runs: Measurement[];
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '7' },
-      lockfile: { type: 'string', default: DEFAULT_LOCKFILE },
-      'baseline-lockfile': { type: 'string', default: DEFAULT_LOCKFILE },
+      'npm-lockfile': { type: 'string', default: path.join(FIXTURES, 'npm-cli-v3.package-lock.json') },
+      'pnpm-lockfile': { type: 'string', default: path.join(FIXTURES, 'vite.pnpm-lock.yaml') },
+      'yarn-lockfile': { type: 'string', default: path.join(FIXTURES, 'babel-berry.yarn.lock') },
       hosted: { type: 'boolean', default: false },
+      'via-server': { type: 'boolean', default: false },
       upstream: { type: 'string' },
       work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
       fresh: { type: 'boolean', default: false },
@@ -148,46 +155,37 @@ async function main(): Promise<number> {
   if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: build first (npx tsc -b packages/cli)`);
   const work = path.resolve(values.work);
   if (values.fresh) await rm(work, { recursive: true, force: true });
-  const project = path.join(work, 'project');
-  const entries = await prepareProject(path.resolve(values.lockfile), project);
-  // npm ls reads an npm lockfile: the scanned one, or the baseline's when the scan reads pnpm's or Yarn's.
-  const baselineLockfile =
-    lockfileKind(values.lockfile) === 'npm' ? values.lockfile : values['baseline-lockfile'];
-  if (lockfileKind(baselineLockfile) !== 'npm')
-    throw new Error('--baseline-lockfile must be an npm lockfile');
-  const lsProject = lockfileKind(values.lockfile) === 'npm' ? project : path.join(work, 'npm-ls-project');
-  const lsEntries =
-    lsProject === project ? entries : await prepareProject(path.resolve(baselineLockfile), lsProject);
+  const lockfiles: Record<Kind, string> = {
+    npm: path.resolve(values['npm-lockfile']),
+    pnpm: path.resolve(values['pnpm-lockfile']),
+    yarn: path.resolve(values['yarn-lockfile']),
+  };
+  const project = (kind: Kind): string => path.join(work, kind);
+  const entries = {} as Record<Kind, number>;
+  for (const kind of KINDS) entries[kind] = await prepareProject(kind, lockfiles[kind], project(kind));
+
   const cliEnv = cleanEnv({
     CI: '1',
     NO_COLOR: '1',
     SECURE_REGISTRY_DATA_DIR: path.join(work, 'data'),
     SECURE_REGISTRY_CONFIG_DIR: path.join(work, 'config'),
   });
-  const cliArgs = [
+  const upstreamArgs = values.upstream ? ['--upstream', values.upstream] : [];
+  const scanArgs = (kind: Kind, json = true): string[] => [
     CLI_BIN,
     'scan',
-    project,
-    '--json',
-    ...(values.upstream ? ['--upstream', values.upstream] : []),
+    project(kind),
+    ...(json ? ['--json'] : []),
+    ...upstreamArgs,
   ];
+  const scan = (kind: Kind, env: NodeJS.ProcessEnv = cliEnv, json = true): Promise<Measurement> =>
+    measure(process.execPath, scanArgs(kind, json), { cwd: project(kind), env });
   const npm = findNpmCli();
-  const npmArgs = [...npm.slice(1), 'ls', '--all', '--package-lock-only'];
-  // The fill runs the static stage only unless --fill-sandbox: the sandbox takes seconds per
-  // artifact, hours for this lockfile on two cores. The timed runs use the default configuration.
-  const fillEnv = { ...cliEnv, SR_SANDBOX: values['fill-sandbox'] ? 'on' : 'off' };
-  const runFill = (): Promise<Measurement> =>
-    measure(process.execPath, cliArgs, { cwd: project, env: fillEnv });
-  const runCli = (): Promise<Measurement> =>
-    measure(process.execPath, cliArgs, { cwd: project, env: cliEnv });
-  // The same scan through the in-process server (the warm cache off), for comparison.
-  const runCliServer = (): Promise<Measurement> =>
-    measure(process.execPath, cliArgs, {
-      cwd: project,
-      env: { ...cliEnv, SECURE_REGISTRY_SCAN_CACHE: 'off' },
+  const npmLs = (): Promise<Measurement> =>
+    measure(npm[0]!, [...npm.slice(1), 'ls', '--all', '--package-lock-only'], {
+      cwd: project('npm'),
+      env: cleanEnv({ npm_config_update_notifier: 'false' }),
     });
-  const runNpmLs = (): Promise<Measurement> =>
-    measure(npm[0]!, npmArgs, { cwd: lsProject, env: cleanEnv({ npm_config_update_notifier: 'false' }) });
   // Hosted mode: the CLI talks to a server already running on the same data (config and cache dirs
   // of its own, so the local-mode cache is not what answers).
   const hostedEnv = (url: string): NodeJS.ProcessEnv =>
@@ -198,133 +196,140 @@ async function main(): Promise<number> {
       SECURE_REGISTRY_DATA_DIR: path.join(work, 'hosted-client-data'),
       SECURE_REGISTRY_CONFIG_DIR: path.join(work, 'hosted-client-config'),
     });
-  const hostedArgs = [CLI_BIN, 'scan', project, '--json'];
+  const hostedScan = (kind: Kind, url: string): Promise<Measurement> =>
+    measure(process.execPath, [CLI_BIN, 'scan', project(kind), '--json'], {
+      cwd: project(kind),
+      env: hostedEnv(url),
+    });
 
-  console.log(`lockfile: ${values.lockfile} (${entries} entries)`);
-  console.log(`npm ls baseline: ${baselineLockfile} (${lsEntries} entries)`);
+  for (const kind of KINDS) console.log(`${kind} lockfile: ${lockfiles[kind]} (${entries[kind]} entries)`);
   console.log(
     `upstream: ${values.upstream ?? 'the npm client’s configured registry (default https://registry.npmjs.org)'}`,
   );
   console.log(`node: ${process.execPath} ${process.version}; npm: ${npm.join(' ')}`);
+  console.log(`load average (1/5/15 min) at the start: ${fmtLoad()}`);
 
-  console.log('\nfill: scanning once so every verdict is stored (cold the first time; can take minutes)…');
-  const fill = await runFill();
-  if (fill.code === null || fill.code > 2) {
-    console.error(
-      `fill scan failed with exit ${fill.code} (${fill.signal ?? ''}):\n${fill.stderr.slice(-4000)}`,
+  // The fill runs the static stage only unless --fill-sandbox: the sandbox takes seconds per
+  // artifact, hours for these lockfiles on two cores. The timed runs use the default configuration.
+  const fillEnv = { ...cliEnv, SR_SANDBOX: values['fill-sandbox'] ? 'on' : 'off' };
+  const fillExit = {} as Record<Kind, number | null>;
+  const nodes = {} as Record<Kind, string>;
+  for (const kind of KINDS) {
+    console.log(`\nfill ${kind}: scanning once so every verdict is stored (cold the first time: minutes)…`);
+    const fill = await scan(kind, fillEnv);
+    if (fill.code === null || fill.code > 2) {
+      console.error(
+        `fill failed with exit ${fill.code} (${fill.signal ?? ''}):\n${fill.stderr.slice(-4000)}`,
+      );
+      return 1;
+    }
+    const filled = summarizeScan(fill);
+    fillExit[kind] = fill.code;
+    nodes[kind] = `${filled.total} nodes ${JSON.stringify(filled.states)}`;
+    console.log(`fill ${kind}: exit ${fill.code} in ${(fill.wallMs / 1000).toFixed(1)} s, ${nodes[kind]}`);
+    if ((filled.states.pending ?? 0) + (filled.states.analyzing ?? 0) > 0) {
+      console.error('the fill left packages undecided; a warm re-scan would not be warm');
+      return 1;
+    }
+    // The first re-scan after an analysis goes through the server and is recorded; the next is
+    // warm. The plain output's first line says where the verdicts came from.
+    await scan(kind);
+    const plain = await scan(kind, cliEnv, false);
+    const warm = plain.stdout.split('\n')[0]?.includes('→ stored verdicts in') === true;
+    console.log(
+      `warm ${kind}: ${warm ? 'answered from the stored verdicts' : 'NOT answered from the warm cache'}`,
     );
-    return 1;
   }
-  const filled = summarizeScan(fill);
-  console.log(
-    `fill: exit ${fill.code} in ${(fill.wallMs / 1000).toFixed(1)} s, ${filled.total} packages ${JSON.stringify(filled.states)}`,
-  );
-  if ((filled.states.pending ?? 0) + (filled.states.analyzing ?? 0) > 0) {
-    console.error('fill scan left packages undecided; a warm re-scan would not be warm');
-    return 1;
-  }
+  await npmLs(); // the file-system cache
 
-  // One untimed run of each to warm the file-system cache, then interleaved timed runs.
-  const warmup = await runCli();
-  await runNpmLs();
   const hosted = values.hosted
     ? await startHostedServer(path.join(work, 'data'), values.upstream)
     : undefined;
-  const runHosted = hosted
-    ? (): Promise<Measurement> =>
-        measure(process.execPath, hostedArgs, { cwd: project, env: hostedEnv(hosted.url) })
-    : undefined;
-  if (runHosted) {
-    const first = await runHosted(); // the hosted client's first scan goes through the server
-    console.log(`hosted warm-up: scan exit ${first.code} in ${(first.wallMs / 1000).toFixed(1)} s`);
-  }
-  console.log(
-    `warm-up: scan exit ${warmup.code} in ${(warmup.wallMs / 1000).toFixed(1)} s (default configuration)`,
-  );
-  const cli: Measurement[] = [];
-  const ls: Measurement[] = [];
-  const viaServer: Measurement[] = [];
-  const hostedRuns: Measurement[] = [];
-  for (let i = 0; i < runs; i++) {
-    const a = await runCli();
-    const b = await runNpmLs();
-    const c = await runCliServer();
-    const d = await runHosted?.();
-    if (d) {
-      if (d.code !== fill.code)
-        console.warn(`run ${i + 1}: hosted scan exit ${d.code}: ${d.stderr.slice(0, 300)}`);
-      hostedRuns.push(d);
+  if (hosted) {
+    for (const kind of KINDS) {
+      const first = await hostedScan(kind, hosted.url); // the hosted client's first scan goes through the server
+      console.log(`hosted warm-up ${kind}: exit ${first.code} in ${(first.wallMs / 1000).toFixed(1)} s`);
     }
-    if (c.code !== fill.code) console.warn(`run ${i + 1}: scan via the server exit ${c.code}`);
-    viaServer.push(c);
-    if (a.code !== fill.code) console.warn(`run ${i + 1}: scan exit ${a.code}, fill exit was ${fill.code}`);
-    if (b.code !== 0) console.warn(`run ${i + 1}: npm ls exit ${b.code}: ${b.stderr.slice(0, 300)}`);
-    cli.push(a);
-    ls.push(b);
-    console.log(
-      `run ${i + 1}/${runs}: scan ${fmtMs(a.wallMs)}   npm ls ${fmtMs(b.wallMs)}   scan via the server ${fmtMs(c.wallMs)}` +
-        (d ? `   hosted ${fmtMs(d.wallMs)}` : ''),
-    );
+  }
+
+  // Interleaved: each run times every command once, so a busy machine slows them alike.
+  const series: Series[] = [{ label: 'npm ls --all --package-lock-only', runs: [] }];
+  const timed: { series: Series; run: () => Promise<Measurement>; exit: number | null }[] = [];
+  const add = (label: string, run: () => Promise<Measurement>, exit: number | null): Series => {
+    const entry = { label, runs: [] };
+    series.push(entry);
+    timed.push({ series: entry, run, exit });
+    return entry;
+  };
+  const warm = {} as Record<Kind, Series>;
+  const viaHost = {} as Partial<Record<Kind, Series>>;
+  const viaServer = {} as Partial<Record<Kind, Series>>;
+  for (const kind of KINDS) warm[kind] = add(`scan ${kind} (warm)`, () => scan(kind), fillExit[kind]);
+  if (hosted)
+    for (const kind of KINDS)
+      viaHost[kind] = add(`hosted ${kind}`, () => hostedScan(kind, hosted.url), fillExit[kind]);
+  if (values['via-server']) {
+    const off = { ...cliEnv, SECURE_REGISTRY_SCAN_CACHE: 'off' };
+    for (const kind of KINDS)
+      viaServer[kind] = add(`${kind} via the server (cache off)`, () => scan(kind, off), fillExit[kind]);
+  }
+  for (let i = 0; i < runs; i++) {
+    const ls = await npmLs();
+    if (ls.code !== 0) console.warn(`run ${i + 1}: npm ls exit ${ls.code}: ${ls.stderr.slice(0, 300)}`);
+    series[0]!.runs.push(ls);
+    const line = [`npm ls ${fmtMs(ls.wallMs)}`];
+    for (const item of timed) {
+      const m = await item.run();
+      if (m.code !== item.exit)
+        console.warn(`run ${i + 1}: ${item.series.label} exit ${m.code}: ${m.stderr.slice(0, 300)}`);
+      item.series.runs.push(m);
+      line.push(`${item.series.label} ${fmtMs(m.wallMs)}`);
+    }
+    console.log(`run ${i + 1}/${runs}: ${line.join(' | ')}   load ${fmtLoad()}`);
   }
   if (hosted) {
     const exited = new Promise((resolve) => hosted.child.once('exit', resolve));
     hosted.child.kill('SIGTERM');
     await exited;
   }
-  const hostedMedian = hostedRuns.length > 0 ? median(hostedRuns.map((m) => m.wallMs)) : undefined;
-  const warm = summarizeScan(cli[cli.length - 1]!);
-  const cliMedian = median(cli.map((m) => m.wallMs));
-  const lsMedian = median(ls.map((m) => m.wallMs));
-  const ratio = cliMedian / lsMedian;
-  const serverMedian = median(viaServer.map((m) => m.wallMs));
-  const peakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0), fill.peakRssKiB ?? 0);
-  const warmPeakRss = Math.max(...cli.map((m) => m.peakRssKiB ?? 0));
-  const lsPeakRss = Math.max(...ls.map((m) => m.peakRssKiB ?? 0));
 
-  console.log('\nwarm re-scan (median of %d)', runs);
-  console.log(
-    `  secure-registry scan --json   ${fmtMs(cliMedian)}   (min ${fmtMs(Math.min(...cli.map((m) => m.wallMs)))})`,
-  );
-  console.log(
-    `  npm ls --all --package-lock-only ${fmtMs(lsMedian)}   (min ${fmtMs(Math.min(...ls.map((m) => m.wallMs)))})`,
-  );
-  console.log(
-    `  ratio ${ratio.toFixed(2)}×  (goal ≤ ${GOAL_RATIO}×: ${ratio <= GOAL_RATIO ? 'met' : 'NOT met'})`,
-  );
-  console.log(
-    `  scan via the in-process server (SECURE_REGISTRY_SCAN_CACHE=off) ${fmtMs(serverMedian)}, ratio ${(serverMedian / lsMedian).toFixed(2)}×`,
-  );
-  if (hostedMedian !== undefined) {
-    const hostedRatio = hostedMedian / lsMedian;
+  const med = (s: Series): number => median(s.runs.map((m) => m.wallMs));
+  const lsMedian = med(series[0]!);
+  const npmWarm = med(warm.npm);
+  console.log(`\nmedians of ${runs} interleaved runs`);
+  for (const s of series) {
+    const min = Math.min(...s.runs.map((m) => m.wallMs));
+    const rss = Math.max(...s.runs.map((m) => m.peakRssKiB ?? 0)) / 1024;
     console.log(
-      `  hosted (server already running, SECURE_REGISTRY_SERVER) ${fmtMs(hostedMedian)}, ratio ${hostedRatio.toFixed(2)}×  (goal ≤ ${HOSTED_GOAL_RATIO}×: ${hostedRatio <= HOSTED_GOAL_RATIO ? 'met' : 'NOT met'})`,
+      `  ${s.label.padEnd(36)} ${fmtMs(med(s))} (min ${fmtMs(min)}, peak RSS ${rss.toFixed(0)} MiB)`,
     );
   }
-  console.log(
-    `  load average (1/5/15 min) at the end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / ')}`,
-  );
-  console.log(`  packages in warm result: ${warm.total} ${JSON.stringify(warm.states)}`);
-  console.log(
-    `  peak RSS of the scan process (CLI + in-process server): warm ${(warmPeakRss / 1024).toFixed(0)} MiB, ` +
-      `fill ${((fill.peakRssKiB ?? 0) / 1024).toFixed(0)} MiB; npm ls ${(lsPeakRss / 1024).toFixed(0)} MiB`,
-  );
+  console.log('\nratios');
+  for (const kind of KINDS) {
+    const ratio = med(warm[kind]) / lsMedian;
+    const toNpm = med(warm[kind]) / npmWarm;
+    console.log(
+      `  warm ${kind.padEnd(5)} to npm ls ${verdictOf(ratio, GOAL_RATIO)}` +
+        (kind === 'npm' ? '' : `; to the npm lockfile's warm scan ${verdictOf(toNpm, FOREIGN_GOAL_RATIO)}`),
+    );
+  }
+  for (const kind of KINDS) {
+    const s = viaHost[kind];
+    if (s)
+      console.log(`  hosted ${kind.padEnd(5)} to npm ls ${verdictOf(med(s) / lsMedian, HOSTED_GOAL_RATIO)}`);
+  }
+  for (const kind of KINDS) {
+    const s = viaServer[kind];
+    if (s) console.log(`  ${kind} via the server (cache off) to npm ls ${(med(s) / lsMedian).toFixed(2)}×`);
+  }
+  for (const kind of KINDS) console.log(`  ${kind}: ${entries[kind]} entries, ${nodes[kind]}`);
+  console.log(`  load average (1/5/15 min) at the end: ${fmtLoad()}`);
   if (values.json) {
     console.log(
       JSON.stringify({
-        entries,
         runs,
-        scanMedianMs: cliMedian,
-        npmLsMedianMs: lsMedian,
-        ratio,
-        viaServerMedianMs: serverMedian,
-        hostedMedianMs: hostedMedian,
-        peakRssKiB: peakRss,
-        warmPeakRssKiB: warmPeakRss,
-        fillMs: fill.wallMs,
-        fillExit: fill.code,
-        states: warm.states,
+        entries,
+        medians: Object.fromEntries(series.map((s) => [s.label, med(s)])),
         loadAverage: loadavg(),
       }),
     );

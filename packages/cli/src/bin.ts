@@ -1,58 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
-import { ExitCode } from './exit-codes.js';
-import { processIo } from './commands/io.js';
-import { buildProgram } from './program.js';
+// `node dist/bin.js` and the `secure-registry` command: checks the Node.js version before anything
+// else is loaded (an unsupported Node gets one line and exit 3, not a stack trace), then runs
+// entry.ts.
+import { runBin } from '@secure-registry/shared/bin-shim';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
-/** Prints an error and returns its exit code (the error classes are loaded only when needed). */
-async function report(error: unknown, verbose: boolean): Promise<number> {
-  const stderr = process.stderr;
-  if (error instanceof CommanderError) {
-    // Commander has already printed its message; --help and --version are not errors.
-    if (
-      error.code === 'commander.helpDisplayed' ||
-      error.code === 'commander.version' ||
-      error.code === 'commander.help'
-    ) {
-      return ExitCode.Ok;
-    }
-    return ExitCode.UsageError;
-  }
-  const { SecureRegistryError, redact } = await import('@secure-registry/shared');
-  const { exitCodeForError } = await import('./error-exit-code.js');
-  if (error instanceof SecureRegistryError) {
-    stderr.write(redact(`error: ${error.message}\n`));
-    if (error.hint) stderr.write(redact(`hint: ${error.hint}\n`));
-    if (verbose)
-      stderr.write(redact(`code: ${error.code}${error.cause ? `\ncause: ${String(error.cause)}` : ''}\n`));
-    return exitCodeForError(error);
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  stderr.write(redact(`error: unexpected failure: ${message}\n`));
-  if (verbose && error instanceof Error && error.stack) stderr.write(redact(`${error.stack}\n`));
-  return exitCodeForError(error);
-}
-
-async function main(): Promise<void> {
-  let code: number = ExitCode.Ok;
-  const program = buildProgram({
-    io: processIo(),
-    version,
-    setExit: (value) => {
-      code = value;
-    },
-  });
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    code = await report(error, process.argv.includes('--verbose'));
-  }
-  process.exit(code);
-}
-
-await main();
+await runBin('secure-registry', new URL('./entry.js', import.meta.url));

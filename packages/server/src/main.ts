@@ -1,13 +1,7 @@
 #!/usr/bin/env node
-// Entry point of `secure-registry-server`: wires the process (argv, env, signals, exit) to the CLI.
-import { runCli } from './cli/run.js';
+// `node dist/main.js` and the `secure-registry-server` command: checks the Node.js version before
+// anything else is loaded (an unsupported Node gets one line and exit 3, not "No such built-in
+// module: node:sqlite"), then runs entry.ts.
+import { runBin } from '@secure-registry/shared/bin-shim';
 
-const stopSignal = new Promise<string>((resolve) => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
-});
-const code = await runCli(process.argv.slice(2), process.env, {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  stopSignal,
-});
-process.exit(code);
+await runBin('secure-registry-server', new URL('./entry.js', import.meta.url));

@@ -13,7 +13,12 @@ import { defaultDataDir, readStoredConfig, resolveTarget } from '../services/tar
 import type { RunningServer } from '../services/local-server.js';
 import { findProjectLockfile } from '../services/lockfile-find.js';
 import { resolveUpstream } from '../services/upstream.js';
-import { hostedVerdicts, openScanCache, scanCacheEnabled } from '../services/warm-cache.js';
+import {
+  hostedVerdicts,
+  integrityFromUpstream,
+  openScanCache,
+  scanCacheEnabled,
+} from '../services/warm-cache.js';
 import type { CachedScan } from '../services/warm-cache.js';
 import { initialScanViewState, reduceScanEvent, withResult } from '../ui/scan-state.js';
 import type { ScanViewState } from '../ui/scan-state.js';
@@ -127,15 +132,23 @@ async function scanAndReport(
     if (mode === 'plain' && lines.length) io.stdout.write(`${lines.join('\n')}\n`);
   };
   const label = basename(lockfile.dir);
+  // Local mode asks this upstream for the integrities a lockfile lacks (Yarn Berry's): a kept
+  // result of such a graph is one per upstream.
+  const localUpstream = (): Promise<string> =>
+    resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
+  const cacheUpstream =
+    cache && target.mode === 'local' && integrityFromUpstream(lockfile.graph)
+      ? await localUpstream()
+      : undefined;
   try {
-    const cached = await cache?.cachedResult(lockfile.graph, label);
+    const cached = await cache?.cachedResult(lockfile.graph, label, cacheUpstream);
     if (cached) {
       // Every verdict it used is still the stored one: the server would answer the same.
       plain([
         `secure-registry: ${lockfile.graph.nodes.length} packages from ${lockfile.path} → stored verdicts in ${target.mode === 'local' ? target.dataDir : target.server}`,
       ]);
     } else if (target.mode === 'local') {
-      const upstream = await resolveUpstream({ flag: flags.upstream, projectDir: lockfile.dir, env: io.env });
+      const upstream = cacheUpstream ?? (await localUpstream());
       if (flags.verbose) io.stderr.write(`local mode: data in ${target.dataDir}, upstream ${upstream}\n`);
       const [{ startLocalServer }, { ApiClient }] = await Promise.all([
         import('../services/local-server.js'),
@@ -194,7 +207,8 @@ async function scanAndReport(
     }
   }
   try {
-    if (cache && savable) await cache.saveResult(lockfile.graph, label, savable).catch(() => undefined);
+    if (cache && savable)
+      await cache.saveResult(lockfile.graph, label, savable, cacheUpstream).catch(() => undefined);
   } finally {
     if (!server && savable) await client?.close();
   }

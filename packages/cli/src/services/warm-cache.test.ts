@@ -3,11 +3,14 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
+import type { DependencyGraph, ScanResult } from '@secure-registry/shared';
+import { SAMPLE_RESULT } from '../test-support/scan-fixtures.js';
 import { openConfigStore } from './config.js';
 import { loadLockfile } from './lockfile.js';
 import { configFilePath, readStoredConfig } from './target.js';
-import { openScanCache } from './warm-cache.js';
+import { openScanCache, UPSTREAM_RESOLVED_MAX_AGE_MS } from './warm-cache.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../fixtures/lockfiles/', import.meta.url));
 let work: string;
@@ -118,6 +121,61 @@ test('pnpm and Yarn graphs are kept until the lockfile or a manifest or listing 
   assert.deepEqual(await cache.cachedLockfile(dir), asStored(loaded));
   mkdirSync(join(dir, 'packages', 'b'));
   assert.equal(await cache.cachedLockfile(dir), undefined, 'a new workspace folder');
+});
+
+test('a result whose integrity came from upstream is kept per upstream, for a bounded time', async () => {
+  // SAMPLE_RESULT's approved package, read from a Yarn Berry lockfile: no lockfile integrity, the
+  // server took upstream's.
+  const pkg = SAMPLE_RESULT.packages[0]!;
+  const dataDir = join(work, 'data-upstream');
+  mkdirSync(dataDir);
+  const db = new DatabaseSync(join(dataDir, 'secure-registry.db'));
+  db.exec(
+    'CREATE TABLE artifacts (name TEXT, version TEXT, integrity TEXT, verdict TEXT, reason TEXT, findings TEXT, rule_set_version TEXT, decided_at TEXT, updated_at TEXT)',
+  );
+  db.prepare("INSERT INTO artifacts VALUES (?, ?, ?, 'approved', NULL, '[]', '1', 't', 't')").run(
+    pkg.name,
+    pkg.version,
+    pkg.integrity!,
+  );
+  db.close();
+  const { key, name, version, source } = pkg;
+  const graph: DependencyGraph = {
+    root: {},
+    nodes: [
+      { key, name, version, source, dev: false, optional: false, peer: false, hasInstallScript: false },
+    ],
+    edges: [{ from: '', to: key, type: 'prod' }],
+  };
+  const result: ScanResult = { ...SAMPLE_RESULT, packages: [pkg] };
+  const scan = { result, events: [{ type: 'scan.completed' as const, scan: result }] };
+  let clock = 1_000_000;
+  const cache = await openScanCache(dataDir, '0.0.0-test', undefined, () => clock);
+  const upstream = 'https://registry.example/';
+  await cache.saveResult(graph, 'p', scan); // local mode without the upstream: not kept
+  assert.equal(await cache.cachedResult(graph, 'p', upstream), undefined);
+  await cache.saveResult(graph, 'p', scan, upstream);
+  assert.deepEqual(await cache.cachedResult(graph, 'p', upstream), asStored(scan));
+  assert.equal(await cache.cachedResult(graph, 'p'), undefined);
+  assert.equal(await cache.cachedResult(graph, 'p', 'https://other.example/'), undefined);
+  clock += UPSTREAM_RESOLVED_MAX_AGE_MS;
+  assert.deepEqual(await cache.cachedResult(graph, 'p', upstream), asStored(scan));
+  clock += 1;
+  assert.equal(await cache.cachedResult(graph, 'p', upstream), undefined, 'too old');
+
+  // Upstream gave no integrity (an outage): nothing is kept, the next scan asks again.
+  const held: ScanResult = {
+    ...result,
+    packages: [{ ...pkg, integrity: undefined, state: 'review', reason: 'could not fetch from upstream' }],
+  };
+  const other = 'https://held.example/';
+  await cache.saveResult(
+    graph,
+    'p',
+    { result: held, events: [{ type: 'scan.completed', scan: held }] },
+    other,
+  );
+  assert.equal(await cache.cachedResult(graph, 'p', other), undefined);
 });
 
 test('the stored login is read from the file Conf writes', async () => {

@@ -15,6 +15,13 @@
  *   or rejection after the fact rewrites the row (its `updated_at` at least), and the scan then goes
  *   through the server as before. Only results of scans the server answered from stored verdicts
  *   alone are recorded (so the first re-scan after an analysis still goes through the server).
+ * - Registry nodes without a lockfile integrity (Yarn Berry: its `checksum` hashes Yarn's zip, not
+ *   the registry tarball) are identified by the integrity the server took from upstream's
+ *   `dist.integrity`, which the result records. Such a result is keyed by the upstream too (local
+ *   mode; a hosted server's URL already is) and is used for UPSTREAM_RESOLVED_MAX_AGE_MS: npm's
+ *   registry never gives a published version other bytes, and past that age the scan asks upstream
+ *   again through the server. A result with a registry package upstream gave no integrity for (an
+ *   outage, a missing version) is not recorded: the next scan asks again.
  *   Anything unreadable counts as a miss.
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +34,9 @@ import type { LoadedLockfile } from './lockfile.js';
 import type { ReadInputs } from './lockfile-foreign.js';
 
 /** Bump when the format of an entry, or the meaning of a key, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
+/** How long a result whose integrities came from upstream (not the lockfile) is used. */
+export const UPSTREAM_RESOLVED_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const SQLITE_FILE = 'secure-registry.db';
 
 const sha256 = (parts: readonly (string | Buffer)[]): string => {
@@ -39,6 +48,10 @@ const sha256 = (parts: readonly (string | Buffer)[]): string => {
   }
   return hash.digest('hex');
 };
+
+/** Whether the server asks upstream for an integrity: a registry node the lockfile gives none. */
+export const integrityFromUpstream = (graph: DependencyGraph): boolean =>
+  graph.nodes.some((node) => node.source === 'registry' && node.integrity === undefined);
 
 const readOrAbsent = (path: string): Promise<Buffer | string> => readFile(path).catch(() => '\0absent');
 
@@ -85,10 +98,14 @@ export interface ScanCache {
   cachedLockfile(projectDir: string): Promise<LoadedLockfile | undefined>;
   /** `inputs`: what the pnpm or Yarn reader read besides the lockfile (without them none is kept). */
   saveLockfile(projectDir: string, lockfile: LoadedLockfile, inputs?: ReadInputs): Promise<void>;
-  /** The recorded result for this graph if every verdict it used is unchanged, or undefined. */
-  cachedResult(graph: DependencyGraph, label: string): Promise<CachedScan | undefined>;
+  /**
+   * The recorded result for this graph if every verdict it used is unchanged, or undefined.
+   * `upstream`: in local mode, the registry the server would ask for the integrities the lockfile
+   * lacks (see `integrityFromUpstream`); without it such a graph is a miss.
+   */
+  cachedResult(graph: DependencyGraph, label: string, upstream?: string): Promise<CachedScan | undefined>;
   /** Records a finished local scan (only if it is complete and matches the stored verdicts). */
-  saveResult(graph: DependencyGraph, label: string, scan: CachedScan): Promise<void>;
+  saveResult(graph: DependencyGraph, label: string, scan: CachedScan, upstream?: string): Promise<void>;
 }
 
 export interface CachedScan {
@@ -105,6 +122,8 @@ interface GraphEntry {
 
 interface ResultEntry extends CachedScan {
   format: number;
+  /** When it was recorded (ms since the epoch). */
+  savedAt: number;
   /** `name@version#integrity` → the stored row's signature when the result was recorded. */
   rows: Record<string, string>;
 }
@@ -275,6 +294,7 @@ export async function openScanCache(
   dataDir: string,
   toolVersion: string,
   source: VerdictSource = localVerdicts(dataDir),
+  now: () => number = Date.now,
 ): Promise<ScanCache> {
   const dir = join(dataDir, 'scan-cache');
   const stamp = await codeStamp(toolVersion);
@@ -312,8 +332,16 @@ export async function openScanCache(
     return sha256(['lockfile', stamp, projectDir, found.path, lock, manifest, yarnLock, workspaces]);
   };
 
-  const resultKey = (graph: DependencyGraph, label: string): string =>
-    sha256(['result', stamp, source.where, label, JSON.stringify(graph)]);
+  /**
+   * The key of a graph's result, or undefined when there is none: integrities to be taken from
+   * upstream need the upstream in local mode (a hosted server's is its own, `source.where`).
+   */
+  const resultKey = (graph: DependencyGraph, label: string, upstream: string | undefined) => {
+    if (!integrityFromUpstream(graph))
+      return sha256(['result', stamp, source.where, label, JSON.stringify(graph)]);
+    if (source.where === 'local' && upstream === undefined) return undefined;
+    return sha256(['result', stamp, source.where, upstream ?? '', label, JSON.stringify(graph)]);
+  };
 
   return {
     async cachedLockfile(projectDir) {
@@ -338,9 +366,14 @@ export async function openScanCache(
       await mkdir(dir, { recursive: true });
       await writeAtomically(join(dir, `graph-${key}.json`), entry);
     },
-    async cachedResult(graph, label) {
-      const entry = await readJson<ResultEntry>(join(dir, `result-${resultKey(graph, label)}.json`));
+    async cachedResult(graph, label, upstream) {
+      const key = resultKey(graph, label, upstream);
+      if (key === undefined) return undefined;
+      const entry = await readJson<ResultEntry>(join(dir, `result-${key}.json`));
       if (entry?.format !== FORMAT) return undefined;
+      if (integrityFromUpstream(graph) && !(now() - entry.savedAt <= UPSTREAM_RESOLVED_MAX_AGE_MS)) {
+        return undefined;
+      }
       const keys = artifactKeys(entry.result);
       if (keys.length !== Object.keys(entry.rows).length) return undefined;
       const rows = await source.verdicts(keys);
@@ -351,13 +384,14 @@ export async function openScanCache(
       }
       return { result: entry.result, events: entry.events };
     },
-    async saveResult(graph, label, scan) {
+    async saveResult(graph, label, scan, upstream) {
       const { result } = scan;
-      if (result.status !== 'completed') return;
-      // Only results every package of which was settled from what is stored: nodes whose
-      // integrity the server had to ask upstream for, or that were analysed in this scan by a
-      // run that is not yet a stored decision, are not recorded.
-      if (graph.nodes.some((node) => node.source === 'registry' && node.integrity === undefined)) return;
+      const key = resultKey(graph, label, upstream);
+      if (result.status !== 'completed' || key === undefined) return;
+      // Only results every package of which was settled from what is stored: a registry package
+      // without an integrity (upstream gave none: the next scan asks again), or analysed in this
+      // scan by a run that is not yet a stored decision, is not recorded.
+      if (result.packages.some((pkg) => pkg.source === 'registry' && pkg.integrity === undefined)) return;
       if (result.packages.some((pkg) => pkg.state === 'pending' || pkg.state === 'analyzing')) return;
       // Only a scan the server answered from what it had stored (no package changed state while it
       // ran): its events are what such a scan prints again. A scan that analysed something is not.
@@ -382,8 +416,14 @@ export async function openScanCache(
         signatures[key.id] = row.signature;
       }
       await mkdir(dir, { recursive: true });
-      const entry: ResultEntry = { format: FORMAT, result, events: scan.events, rows: signatures };
-      await writeAtomically(join(dir, `result-${resultKey(graph, label)}.json`), entry);
+      const entry: ResultEntry = {
+        format: FORMAT,
+        savedAt: now(),
+        result,
+        events: scan.events,
+        rows: signatures,
+      };
+      await writeAtomically(join(dir, `result-${key}.json`), entry);
     },
   };
 }
