@@ -1,11 +1,14 @@
 // Bench: fan-out of a cold lockfile scan to GitHub Actions runners (issue 10). The server (in this
-// process, SR_EXECUTOR=github) dispatches every phase run as a workflow run to the GitHub REST stand-in
+// process, SR_EXECUTOR=github) dispatches every install phase run, and every batch of up to
+// SR_GITHUB_BATCH import or browser phases, as a workflow run to the GitHub REST stand-in
 // (packages/server/src/test-support/github-standin.ts); each simulated runner waits `--latency-ms` (a
 // runner's queueing, start-up and job), downloads and checks the artifact and posts a recorded quiet
-// result, signed. For each K (SR_GITHUB_MAX_JOBS) it prints the wall time against the ideal
-// ceil(jobs / K) × latency, the jobs dispatched, the most runs in flight (must not exceed K) and whether
-// every package got a verdict. See bench/README.md.
-// Usage: node bench/dist/github-fanout.js [lockfile] [--k 20,50,100] [--latency-ms 20000] [--work DIR] [--json]
+// result (per package for a batch), signed. For each K (SR_GITHUB_MAX_JOBS) it prints the wall time
+// against two ideals — ceil(package-phase runs / K) × latency (one job per package phase, the issue's)
+// and ceil(jobs / K) × latency (the jobs actually dispatched) — the most runs in flight (must not exceed
+// K) and whether every package got a verdict. See bench/README.md.
+// Usage: node bench/dist/github-fanout.js [lockfile] [--k 20,50,100] [--latency-ms 20000] [--batch 16]
+//        [--work DIR] [--json]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +34,17 @@ interface FanoutResult {
   k: number;
   latencyMs: number;
   wallMs: number;
+  /** SR_GITHUB_BATCH: packages per import/browser job. */
+  batch: number;
+  /** ceil(packagePhaseRuns / K) × latency: one job per package phase (the issue's ideal). */
+  perPhaseIdealMs: number;
+  perPhaseOverhead: number;
+  /** ceil(jobs / K) × latency: the jobs dispatched (batches counted once). */
   idealMs: number;
   overhead: number;
   jobs: number;
+  /** Package-phase runs the jobs carried (a batch counts its packages; the control baseline's 3 too). */
+  packagePhaseRuns: number;
   maxInFlight: number;
   /** Mean runs in flight over the wall time, sampled every 250 ms. */
   meanInFlight: number;
@@ -59,6 +70,7 @@ function requestKind(request: string): string {
 async function fanout(options: {
   k: number;
   latencyMs: number;
+  batch: number;
   lock: Lockfile;
   entries: Entry[];
   upstream: string;
@@ -71,7 +83,11 @@ async function fanout(options: {
   // The runners reach the server at SR_PUBLIC_URL: its port is chosen before it starts.
   const port = await freePort();
   const server = await startServer({
-    env: { ...process.env, ...githubExecutorEnv(standin, port, options.k) },
+    env: {
+      ...process.env,
+      ...githubExecutorEnv(standin, port, options.k),
+      SR_GITHUB_BATCH: String(options.batch),
+    },
     host: '127.0.0.1',
     port,
     dataDir,
@@ -104,13 +120,22 @@ async function fanout(options: {
     const apiRequests: Record<string, number> = {};
     for (const r of standin.requests) apiRequests[requestKind(r)] = (apiRequests[requestKind(r)] ?? 0) + 1;
     const idealMs = Math.ceil(stats.started / options.k) * options.latencyMs;
+    // A batch's job says how many packages it carries (the `limits` input); any other job is one.
+    const packagePhaseRuns = standin.runs
+      .map((r) => (JSON.parse(r.inputs.limits ?? '{}') as { packages?: number }).packages ?? 1)
+      .reduce((a, b) => a + b, 0);
+    const perPhaseIdealMs = Math.ceil(packagePhaseRuns / options.k) * options.latencyMs;
     return {
       k: options.k,
       latencyMs: options.latencyMs,
       wallMs,
+      batch: options.batch,
+      perPhaseIdealMs,
+      perPhaseOverhead: wallMs / perPhaseIdealMs - 1,
       idealMs,
       overhead: wallMs / idealMs - 1,
       jobs: stats.started,
+      packagePhaseRuns,
       maxInFlight: stats.maxInFlight,
       meanInFlight: samples > 0 ? inFlightSum / samples : 0,
       firstRunMs: (stats.firstStartedAt ?? started) - started,
@@ -134,8 +159,10 @@ async function fanout(options: {
 function formatResult(r: FanoutResult): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   return [
-    `K=${r.k}: wall ${sec(r.wallMs)}, ideal ceil(${r.jobs}/${r.k}) × ${sec(r.latencyMs)} = ${sec(r.idealMs)}, overhead ${pct(r.overhead)}`,
-    `  jobs dispatched ${r.jobs}, max in flight ${r.maxInFlight} (${r.maxInFlight <= r.k ? 'within' : 'OVER'} K), mean in flight ${r.meanInFlight.toFixed(1)}`,
+    `K=${r.k} (batch ${r.batch}): wall ${sec(r.wallMs)}`,
+    `  per-package-phase ideal ceil(${r.packagePhaseRuns}/${r.k}) × ${sec(r.latencyMs)} = ${sec(r.perPhaseIdealMs)}: overhead ${pct(r.perPhaseOverhead)}`,
+    `  batched ideal ceil(${r.jobs}/${r.k}) × ${sec(r.latencyMs)} = ${sec(r.idealMs)}: overhead ${pct(r.overhead)}`,
+    `  jobs dispatched ${r.jobs} carrying ${r.packagePhaseRuns} package-phase runs, max in flight ${r.maxInFlight} (${r.maxInFlight <= r.k ? 'within' : 'OVER'} K), mean in flight ${r.meanInFlight.toFixed(1)}`,
     `  first run after ${sec(r.firstRunMs)}, scan done ${sec(r.tailMs)} after the last run ended; failed runs ${r.failedRuns}`,
     `  verdicts: ${Object.entries(r.states)
       .map(([s, n]) => `${n} ${s}`)
@@ -150,8 +177,17 @@ async function main(): Promise<number> {
   const opts = benchArgs();
   const ks = (opts.value('--k') ?? '20,50,100').split(',').map(Number);
   const latencyMs = Number(opts.value('--latency-ms') ?? 20_000);
-  if (ks.some((k) => !Number.isInteger(k) || k < 1) || !Number.isFinite(latencyMs) || latencyMs < 0) {
-    process.stderr.write('--k takes positive integers (20,50,100), --latency-ms a number of ms\n');
+  const batch = Number(opts.value('--batch') ?? 16);
+  if (
+    ks.some((k) => !Number.isInteger(k) || k < 1) ||
+    !Number.isFinite(latencyMs) ||
+    latencyMs < 0 ||
+    !Number.isInteger(batch) ||
+    batch < 1
+  ) {
+    process.stderr.write(
+      '--k takes positive integers (20,50,100), --latency-ms a number of ms, --batch a positive integer\n',
+    );
     return 2;
   }
   const { lock, entries } = await loadLockfile(opts);
@@ -160,7 +196,7 @@ async function main(): Promise<number> {
   const results: FanoutResult[] = [];
   try {
     for (const k of ks) {
-      const result = await fanout({ k, latencyMs, lock, entries, upstream: mirror.url });
+      const result = await fanout({ k, latencyMs, batch, lock, entries, upstream: mirror.url });
       results.push(result);
       process.stdout.write(
         `${formatResult(result)}\n  load average ${loadavg()

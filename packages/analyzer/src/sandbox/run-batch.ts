@@ -129,7 +129,46 @@ async function collectBatch(
   return { packages, ambiguous };
 }
 
-function isolation(options: BatchRunOptions) {
+/**
+ * A batch that ended before any package's turn (the sandbox missing, a crash while preparing, a remote
+ * job that failed): status `error`, every package `error` and not run (fail closed).
+ */
+export function batchNotRun(
+  options: BatchRunOptions,
+  error: string,
+  durationMs: number,
+  details: string[] = [],
+): BatchRun {
+  return {
+    status: 'error',
+    error,
+    durationMs,
+    packages: options.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      id: `${p.name}@${p.version}`,
+      packageDir: '',
+      status: 'error',
+      error: `not run: ${error}`,
+      ran: false,
+      durationMs: 0,
+      events: [],
+      ambiguousSeqs: [],
+      needsIsolation: false,
+      sharedWith: [],
+      details: [],
+    })),
+    ambiguous: [],
+    honeytokens: [],
+    home: '',
+    projectDir: '',
+    details,
+    isolate: batchIsolation(options),
+  };
+}
+
+/** `BatchRun.isolate` for a batch of `options`: one package alone, the others as its dependencies. */
+export function batchIsolation(options: BatchRunOptions) {
   return (name: string, version?: string): PhaseRunOptions => {
     const target = options.packages.find(
       (p) => p.name === name && (version === undefined || p.version === version),
@@ -177,33 +216,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
     timeoutMs,
     concurrency,
   };
-  const isolate = isolation(options);
-  const failed = (error: string, details: string[] = []): BatchRun => ({
-    status: 'error',
-    error,
-    durationMs: Date.now() - started,
-    packages: options.packages.map((p) => ({
-      name: p.name,
-      version: p.version,
-      id: `${p.name}@${p.version}`,
-      packageDir: '',
-      status: 'error',
-      error: `not run: ${error}`,
-      ran: false,
-      durationMs: 0,
-      events: [],
-      ambiguousSeqs: [],
-      needsIsolation: false,
-      sharedWith: [],
-      details: [],
-    })),
-    ambiguous: [],
-    honeytokens: [],
-    home: '',
-    projectDir: '',
-    details,
-    isolate,
-  });
+  const isolate = batchIsolation(options);
+  const failed = (error: string, details: string[] = []): BatchRun =>
+    batchNotRun(options, error, Date.now() - started, details);
   const support = await sandboxSupportOnce();
   if (!support.ok)
     return failed(`sandbox unavailable: missing ${support.missing.join(', ')}`, support.details);

@@ -99,6 +99,7 @@ function sandboxOptions(values: ServerEnv): DynamicStageOptions | false {
             token: values.githubToken,
             workflow: values.githubWorkflow,
             maxJobs: values.githubMaxJobs,
+            batch: values.githubBatch,
             apiUrl: values.githubApiUrl,
             publicUrl: values.publicUrl,
             phaseTimeoutMs: values.sandboxTimeoutMs ?? 60_000,

@@ -328,6 +328,14 @@ export const VARIABLES = {
     default: '20',
     description: 'GitHub Actions jobs in flight at once',
   }),
+  githubBatch: variable({
+    name: 'SR_GITHUB_BATCH',
+    group: 'sandbox',
+    schema: integer(1, 256).optional(),
+    default: '16',
+    description:
+      'packages per GitHub Actions job for the import and browser phases (run together in one sandbox; 1: one job each)',
+  }),
   githubApiUrl: variable({
     name: 'SR_GITHUB_API_URL',
     group: 'sandbox',

@@ -3,7 +3,13 @@
 // Actions jobs (./github/). Either way a run goes in as the analyzer's `PhaseRunOptions` (the package
 // and its dependency set on the host, the phase, the run variant, the time limits) and comes back as a
 // `PhaseRun`: the evidence in the shared trace-event vocabulary, reduced and judged here as always.
-import type { PhaseRun, PhaseRunOptions, SandboxSupport } from '@secure-registry/analyzer';
+import type {
+  BatchRun,
+  BatchRunOptions,
+  PhaseRun,
+  PhaseRunOptions,
+  SandboxSupport,
+} from '@secure-registry/analyzer';
 
 export const EXECUTOR_KINDS = ['local', 'github'] as const;
 export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
@@ -22,8 +28,16 @@ export interface Executor {
   readonly concurrency: number;
   /** Runs share this machine's cores: phase timeouts then scale with the runs in flight. */
   readonly sharesMachine: boolean;
-  /** Import/browser phases of concurrent artifacts may share one sandbox (the local phase batcher). */
+  /** Import/browser phases of concurrent artifacts may share one sandbox (the phase batcher). */
   readonly batches: boolean;
+  /**
+   * Runs a batch — the import or browser phase of several packages in one sandbox — the analyzer's
+   * `runBatch` way (when `batches`). Never throws: a batch that could not run comes back `error` with
+   * every package `error` (not run), and the phase batcher runs each of them again alone.
+   */
+  runBatch(options: BatchRunOptions): Promise<BatchRun>;
+  /** Packages per batch at most, when the executor bounds it (a remote job's size). */
+  readonly maxBatch?: number;
   /** Stops what the executor keeps running (pollers, timers). */
   close(): Promise<void>;
 }

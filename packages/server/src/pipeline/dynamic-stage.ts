@@ -165,12 +165,28 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       }
     })());
 
+  /** The support check's answer; a check that threw is "not supported", with why. */
+  const supportChecked = (): Promise<SandboxSupport> =>
+    support.catch((error: unknown) => ({
+      ok: false,
+      missing: [`sandbox check failed: ${String(error)}`],
+      details: [],
+    }));
+  const readyOrFailed = () =>
+    ready().catch((error: unknown) => ({
+      support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
+      control: undefined,
+    }));
+  /** The control baseline once it is known (undefined when it could not be learned). */
+  const baselineKnown = (): Promise<Baseline | undefined> => readyOrFailed().then((s) => s.control?.baseline);
+
   const variants = options.variants !== false;
 
   async function runOne(
     phase: Phase,
     input: { name: string; version: string; dir: string },
-    baseline: Baseline | undefined,
+    /** Awaited once the runs are over: runs may start while the control baseline is being learned. */
+    baselineOf: () => Promise<Baseline | undefined>,
     deps?: RunDependencies,
     nativeBuild = false,
   ): Promise<Omit<PhaseOutcome, 'batch'> & { batch?: PhaseOutcome['batch'] }> {
@@ -198,11 +214,13 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     };
     if (!variants) {
       const { run, timeoutMs: phaseTimeout } = await sandboxRun();
+      const baseline = await baselineOf();
       return { report: reduceRun(phase, input, run, baseline), run, timeoutMs: phaseTimeout };
     }
     // Only the install phase gets the CI environment too: lifecycle scripts are where CI checks matter.
     const environments: EnvironmentVariant[] = phase === 'install' ? ['developer', 'ci'] : ['developer'];
     const runs = await runVariants(environments, sandboxRun);
+    const baseline = await baselineOf();
     return joinVariants(
       runs,
       (run) => reduceRun(phase, input, run, baseline),
@@ -227,11 +245,18 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
           phase,
           slots,
           graceMs,
+          ...(executor.maxBatch !== undefined ? { maxBatch: executor.maxBatch } : {}),
           ...(options.batch ?? {}),
+          // A batch's reports are reduced once it returns: not before the control baseline is known.
+          run: async (batchOptions) => {
+            const batch = await executor.runBatch(batchOptions);
+            await baselineKnown();
+            return batch;
+          },
           strictDns: variants,
           baseline: () => controlBaseline,
           runAlone: async (item) => ({
-            ...(await runOne(phase, item, controlBaseline)),
+            ...(await runOne(phase, item, baselineKnown)),
             batch: { size: 1 },
           }),
           notable: (report, item) =>
@@ -249,10 +274,10 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
       try {
         const phases = plannedPhases(pkg.manifest, pkg.files);
         const out: Pick<StageReports, Phase | 'sandbox'> = {};
-        const { support, control } = await ready().catch((error: unknown) => ({
-          support: { ok: false, missing: [`sandbox check failed: ${String(error)}`], details: [] },
-          control: undefined,
-        }));
+        // On this machine the control runs first, alone. Elsewhere (remote runners) the package's runs
+        // are dispatched while the baseline is being learned; each is reduced once it is known.
+        const known = readyOrFailed();
+        const support = executor.sharesMachine ? (await known).support : await supportChecked();
         // The phases are independent runs: all three at once (the install run alone, import and
         // browser in batches), so an artifact takes as long as its slowest phase, not their sum.
         const runPhaseOf = async (phase: Phase) => {
@@ -291,7 +316,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
                 : runOne(
                     phase,
                     { name, version, dir: pkg.dir },
-                    control?.baseline,
+                    baselineKnown,
                     deps,
                     phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
                   ).finally(() => deps?.cleanup()),
@@ -333,6 +358,7 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
         // Every phase settles before the package directory is removed, even when one of them failed.
         const settled = await Promise.allSettled(phases.map(runPhaseOf));
         for (const result of settled) if (result.status === 'rejected') throw result.reason;
+        const { control } = await known;
         for (const result of settled) {
           if (result.status === 'fulfilled') out[result.value.phase] = result.value.record;
         }

@@ -16,7 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { PhaseRun } from '@secure-registry/analyzer';
 import { integrityOf } from '../executors/github/bundle.js';
+import type { BatchBundle, Bundle } from '../executors/github/bundle.js';
 import { resultUrlFor } from '../executors/github/runner.js';
+import type { ResultDocument, WireBatchRun } from '../executors/github/runner.js';
 import { RESULT_KEY_HEADER, SIGNATURE_HEADER, signBody } from '../executors/github/transfer.js';
 
 const DOCS = 'https://docs.github.com/rest';
@@ -306,7 +308,8 @@ function publicRun(run: StandinRun): Omit<StandinRun, 'inputs'> & { event: strin
 
 /**
  * A runner that does not run the sandbox: it downloads the artifact as the runner program does (signed
- * URL, integrity checked, result key from the download) and posts `run` as its signed result.
+ * URL, integrity checked, result key from the download) and posts `run` as its signed result — for a
+ * batch artifact, `run` for every package in it (`recordedBatch`).
  */
 export function recordedRunWorkflow(
   run: PhaseRun,
@@ -318,13 +321,54 @@ export function recordedRunWorkflow(
     const key = response.headers.get(RESULT_KEY_HEADER);
     const bytes = Buffer.from(await response.arrayBuffer());
     if (!response.ok || !key || integrityOf(bytes) !== inputs.integrity) return 'failure';
-    const body = JSON.stringify({ analysisId, run });
+    const artifact = JSON.parse(bytes.toString('utf8')) as Bundle | BatchBundle;
+    const result: ResultDocument =
+      artifact.kind === 'batch'
+        ? { analysisId, batch: recordedBatch(run, artifact.packages) }
+        : { analysisId, run };
+    const body = JSON.stringify(result);
     const posted = await fetch(resultUrlFor(artifactUrl, analysisId), {
       method: 'POST',
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(key, body) },
       body,
     });
     return posted.ok ? 'success' : 'failure';
+  };
+}
+
+/**
+ * A batch's result as a runner reports it when each package's run was `run`: in the order sent, the
+ * packages loaded one after the other in one loader (each shares it with those before it), nothing
+ * ambiguous.
+ */
+export function recordedBatch(
+  run: PhaseRun,
+  packages: readonly { name: string; version: string }[],
+): WireBatchRun {
+  const ids = packages.map((p) => `${p.name}@${p.version}`);
+  return {
+    status: run.status,
+    durationMs: run.durationMs,
+    packages: packages.map((p, i) => ({
+      name: p.name,
+      version: p.version,
+      id: ids[i]!,
+      packageDir: `${run.projectDir}/node_modules/${p.name}`,
+      status: run.status,
+      ran: true,
+      durationMs: run.durationMs,
+      ...(run.exitCode !== undefined && { exitCode: run.exitCode }),
+      events: run.events,
+      ambiguousSeqs: [],
+      needsIsolation: false,
+      sharedWith: ids.slice(0, i),
+      details: run.details,
+    })),
+    ambiguous: [],
+    honeytokens: run.honeytokens,
+    home: run.home,
+    projectDir: run.projectDir,
+    details: run.details,
   };
 }
 

@@ -1,10 +1,12 @@
-// The analysis artifact a runner downloads: one phase of one package as a self-contained JSON document
-// (the run's options without host paths, the package's files and its dependencies' files), with its
-// SHA-256 integrity. Symlinks are kept as links; nothing outside the listed directories is read.
+// The analysis artifact a runner downloads, with its SHA-256 integrity: a self-contained JSON document,
+// either one phase of one package (`Bundle`: the run's options without host paths, the package's files
+// and its dependencies' files) or the import/browser phase of several packages run together in one
+// sandbox (`BatchBundle`: the analyzer's batch options and each package's files). Symlinks are kept as
+// links; nothing outside the listed directories is read.
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { PhaseRunOptions } from '@secure-registry/analyzer';
+import type { BatchRunOptions, PhaseRunOptions } from '@secure-registry/analyzer';
 
 interface BundleEntry {
   path: string;
@@ -23,10 +25,24 @@ export type BundledOptions = Omit<PhaseRunOptions, 'packageDir' | 'dependencies'
 
 export interface Bundle {
   format: 1;
+  kind?: 'run';
   options: BundledOptions;
   package: BundleTree;
   dependencies: { name: string; path?: string; tree: BundleTree }[];
 }
+
+export type BundledBatchOptions = Omit<BatchRunOptions, 'packages' | 'nodePath'>;
+
+export interface BatchBundle {
+  format: 1;
+  kind: 'batch';
+  options: BundledBatchOptions;
+  packages: { name: string; version: string; path?: string; run?: boolean; tree: BundleTree }[];
+}
+
+/** What a runner unpacked: one phase run's options, or a batch's. */
+export type UnpackedArtifact =
+  { kind: 'run'; options: PhaseRunOptions } | { kind: 'batch'; options: BatchRunOptions };
 
 async function readTree(root: string): Promise<BundleTree> {
   const entries: BundleEntry[] = [];
@@ -78,13 +94,54 @@ export async function packBundle(options: PhaseRunOptions): Promise<Buffer> {
   return Buffer.from(JSON.stringify(bundle));
 }
 
+/** A batch (the analyzer's `runBatch` options) as one artifact: each package's files under its name. */
+export async function packBatchBundle(options: BatchRunOptions): Promise<Buffer> {
+  const { packages, nodePath: _nodePath, ...rest } = options;
+  const bundle: BatchBundle = {
+    format: 1,
+    kind: 'batch',
+    options: rest,
+    packages: await Promise.all(
+      packages.map(async (p) => ({
+        name: p.name,
+        version: p.version,
+        ...(p.path !== undefined && { path: p.path }),
+        ...(p.run !== undefined && { run: p.run }),
+        tree: await readTree(p.dir),
+      })),
+    ),
+  };
+  return Buffer.from(JSON.stringify(bundle));
+}
+
 /** Checks the integrity, writes the trees under `dir` and returns the options pointing at them. */
-export async function unpackBundle(bytes: Buffer, integrity: string, dir: string): Promise<PhaseRunOptions> {
+export async function unpackArtifact(
+  bytes: Buffer,
+  integrity: string,
+  dir: string,
+): Promise<UnpackedArtifact> {
   const actual = integrityOf(bytes);
   if (actual !== integrity)
     throw new Error(`artifact integrity mismatch: expected ${integrity}, got ${actual}`);
-  const bundle = JSON.parse(bytes.toString('utf8')) as Bundle;
+  const bundle = JSON.parse(bytes.toString('utf8')) as Bundle | BatchBundle;
   if (bundle.format !== 1) throw new Error(`unknown artifact format ${String(bundle.format)}`);
+  if (bundle.kind === 'batch') {
+    const packages = [];
+    for (const [index, p] of bundle.packages.entries()) {
+      const packageDir = join(dir, 'packages', String(index));
+      await writeTree(p.tree, packageDir);
+      packages.push({
+        name: p.name,
+        version: p.version,
+        dir: packageDir,
+        ...(p.path !== undefined && { path: p.path }),
+        ...(p.run !== undefined && { run: p.run }),
+      });
+    }
+    return { kind: 'batch', options: { ...bundle.options, packages } };
+  }
+  if (bundle.kind !== undefined && bundle.kind !== 'run')
+    throw new Error(`unknown artifact kind ${String(bundle.kind)}`);
   const packageDir = join(dir, 'package');
   await writeTree(bundle.package, packageDir);
   const dependencies = [];
@@ -93,5 +150,5 @@ export async function unpackBundle(bytes: Buffer, integrity: string, dir: string
     await writeTree(dep.tree, depDir);
     dependencies.push({ name: dep.name, dir: depDir, ...(dep.path !== undefined && { path: dep.path }) });
   }
-  return { ...bundle.options, packageDir, dependencies };
+  return { kind: 'run', options: { ...bundle.options, packageDir, dependencies } };
 }

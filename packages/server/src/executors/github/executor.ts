@@ -1,16 +1,25 @@
-// The github executor (issue 10): each phase run becomes one `workflow_dispatch` of the analysis
-// workflow (.github/workflows/analyze-package.yml). The package and its dependency set go out as a
+// The github executor (issue 10): each phase run — or, for the import and browser phases, each batch of
+// up to `maxBatch` packages (the phase batcher's, ../../pipeline/phase-batcher.ts) — becomes one
+// `workflow_dispatch` of the analysis workflow (.github/workflows/analyze-package.yml). The package and its dependency set go out as a
 // signed, expiring artifact URL with its integrity; the runner (./runner.ts) runs the phase in the same
 // sandbox runtime and posts the PhaseRun back signed with the analysis's key (./transfer.ts). A run that
 // fails, is cancelled or times out, or a result that does not verify, is status `error` with the run's
 // URL (fail closed). Only infrastructure failures are retried: API 5xx/network errors and rate limits
 // (./api.ts), and a dispatch GitHub did not accept for those reasons.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PhaseRun, PhaseRunOptions, SandboxSupport } from '@secure-registry/analyzer';
+import { batchIsolation, batchNotRun } from '@secure-registry/analyzer';
+import type {
+  BatchRun,
+  BatchRunOptions,
+  PhaseRun,
+  PhaseRunOptions,
+  SandboxSupport,
+} from '@secure-registry/analyzer';
 import type { Executor } from '../types.js';
 import { GitHubApiError } from './api.js';
 import type { DispatchResponse, WorkflowRun, GitHubApi } from './api.js';
-import { packBundle } from './bundle.js';
+import { packBatchBundle, packBundle } from './bundle.js';
+import type { WireBatchRun } from './runner.js';
 import type { Transfer } from './transfer.js';
 
 export interface GithubExecutorOptions {
@@ -24,6 +33,12 @@ export interface GithubExecutorOptions {
   transfer: Transfer;
   /** Jobs in flight at once (SR_GITHUB_MAX_JOBS). */
   maxJobs: number;
+  /**
+   * Packages per job for the import and browser phases (SR_GITHUB_BATCH): that many run together in
+   * one sandbox on one runner (the analyzer's runBatch), with the local batcher's attribution and
+   * re-run-alone rules (../../pipeline/phase-batcher.ts). 1: one job per package phase. Default 1.
+   */
+  maxBatch?: number;
   /** Longest a run may take from dispatch to result, queueing included. */
   runTimeoutMs: number;
   /** Between run-status polls of one run, at least. Default 5 000. */
@@ -36,6 +51,17 @@ export interface GithubExecutorOptions {
    */
   pollSpacingMs?: number;
 }
+
+/** One workflow run: what it carries and how long it may take from dispatch to result. */
+interface Job {
+  pack(): Promise<Buffer>;
+  phase: string;
+  limits: Record<string, number | undefined>;
+  timeoutMs: number;
+}
+
+/** A job's end: the verified result body, or why there is none (with the run's URL when known). */
+type JobOutcome = { body: Buffer; id: string; runUrl: string } | { error: string };
 
 class Semaphore {
   #free: number;
@@ -88,6 +114,57 @@ export function parseResult(body: Buffer, analysisId: string): PhaseRun {
   return run as PhaseRun;
 }
 
+/** The most a batch may take on the runner (the analyzer's default batch limit when none is given). */
+function batchLimitMs(batch: BatchRunOptions): number {
+  const loaders = Math.max(1, batch.concurrency ?? 2);
+  return (
+    batch.batchTimeoutMs ?? (batch.timeoutMs ?? 30_000) * Math.ceil(batch.packages.length / loaders) + 30_000
+  );
+}
+
+/**
+ * A batch whose job failed, was cancelled, timed out or sent a result that does not verify: no package
+ * in it ran as far as the server can tell (status `error`, fail closed); the phase batcher runs each
+ * again alone and holds it if that fails too.
+ */
+export function failedBatch(batch: BatchRunOptions, error: string, startedAt: number): BatchRun {
+  return batchNotRun(batch, error, Date.now() - startedAt, [error]);
+}
+
+/**
+ * The runner's batch result: `{ analysisId, batch }`, one package run per package sent, in the order
+ * sent, each checked for shape before it is believed.
+ */
+export function parseBatchResult(body: Buffer, analysisId: string, sent: BatchRunOptions): WireBatchRun {
+  const parsed = JSON.parse(body.toString('utf8')) as { analysisId?: unknown; batch?: Partial<WireBatchRun> };
+  if (parsed.analysisId !== analysisId) throw new Error('result is for another analysis');
+  const batch = parsed.batch;
+  if (
+    !batch ||
+    !PHASE_RUN_STATUSES.has(String(batch.status)) ||
+    !Array.isArray(batch.packages) ||
+    !Array.isArray(batch.ambiguous) ||
+    !Array.isArray(batch.details) ||
+    batch.packages.length !== sent.packages.length
+  )
+    throw new Error('result is not a batch run of the packages sent');
+  batch.packages.forEach((p, i) => {
+    const want = sent.packages[i]!;
+    if (
+      p.id !== `${want.name}@${want.version}` ||
+      !PHASE_RUN_STATUSES.has(String(p.status)) ||
+      !Array.isArray(p.events) ||
+      !Array.isArray(p.ambiguousSeqs) ||
+      !Array.isArray(p.sharedWith) ||
+      !Array.isArray(p.details) ||
+      typeof p.needsIsolation !== 'boolean' ||
+      typeof p.ran !== 'boolean'
+    )
+      throw new Error(`result's package ${i} is not a run of ${want.name}@${want.version}`);
+  });
+  return batch as WireBatchRun;
+}
+
 export interface GithubExecutor extends Executor {
   /** The artifacts and results of runs in flight; the server serves them (./routes.ts). */
   readonly transfer: Transfer;
@@ -117,9 +194,14 @@ export function createGithubExecutor(options: GithubExecutorOptions): GithubExec
     throw new Error(`the dispatched run "${runName}" did not appear in the workflow's runs`);
   }
 
-  async function runOnce(run: PhaseRunOptions, startedAt: number): Promise<PhaseRun> {
-    const deadline = startedAt + options.runTimeoutMs;
-    const offer = options.transfer.offer(await packBundle(run));
+  /**
+   * One workflow run carrying `bytes`: dispatched, then waited for until its signed result arrives
+   * (the body) or it ends without one, times out or fails (an error naming the run's URL). Throws
+   * GitHubApiError for the API's own failures (the caller retries infrastructure errors).
+   */
+  async function dispatchOnce(job: Job, startedAt: number): Promise<JobOutcome> {
+    const deadline = startedAt + job.timeoutMs;
+    const offer = options.transfer.offer(await job.pack(), job.timeoutMs);
     const runName = `analyze ${offer.id}`;
     let runUrl: string | undefined;
     inFlight++;
@@ -134,13 +216,8 @@ export function createGithubExecutor(options: GithubExecutorOptions): GithubExec
             analysis_id: offer.id,
             artifact_url: offer.url,
             integrity: offer.integrity,
-            phase: run.phase,
-            limits: JSON.stringify({
-              timeoutMs: run.timeoutMs,
-              graceMs: run.graceMs,
-              memoryMb: run.memoryMb,
-              maxProcesses: run.maxProcesses,
-            }),
+            phase: job.phase,
+            limits: JSON.stringify(job.limits),
           },
         },
       );
@@ -155,19 +232,12 @@ export function createGithubExecutor(options: GithubExecutorOptions): GithubExec
       for (;;) {
         const remaining = deadline - Date.now();
         if (remaining <= 0)
-          return errorRun(
-            run,
-            `GitHub Actions run timed out after ${options.runTimeoutMs} ms: ${runUrl}`,
-            startedAt,
-          );
+          return { error: `GitHub Actions run timed out after ${job.timeoutMs} ms: ${runUrl}` };
         const arrived = await Promise.race([
           result,
           sleep(Math.min(statusInterval(), remaining)).then(() => undefined),
         ]);
-        if (arrived) {
-          const phaseRun = parseResult(arrived.body, offer.id);
-          return { ...phaseRun, details: [...phaseRun.details, `GitHub Actions run: ${runUrl}`] };
-        }
+        if (arrived) return { body: arrived.body, id: offer.id, runUrl: String(runUrl) };
         const { body: status } = await options.api.request<WorkflowRun>(
           'GET',
           `${base}/actions/runs/${runId}`,
@@ -176,15 +246,10 @@ export function createGithubExecutor(options: GithubExecutorOptions): GithubExec
         if (status.status === 'completed') {
           // The result is posted before the job ends; give a late POST one more poll interval.
           const late = await Promise.race([result, sleep(Math.min(pollMs, 2000)).then(() => undefined)]);
-          if (late) {
-            const phaseRun = parseResult(late.body, offer.id);
-            return { ...phaseRun, details: [...phaseRun.details, `GitHub Actions run: ${runUrl}`] };
-          }
-          return errorRun(
-            run,
-            `GitHub Actions run ended ${status.conclusion ?? 'without a conclusion'} and sent no result: ${runUrl}`,
-            startedAt,
-          );
+          if (late) return { body: late.body, id: offer.id, runUrl: String(runUrl) };
+          return {
+            error: `GitHub Actions run ended ${status.conclusion ?? 'without a conclusion'} and sent no result: ${runUrl}`,
+          };
         }
       }
     } finally {
@@ -193,34 +258,95 @@ export function createGithubExecutor(options: GithubExecutorOptions): GithubExec
     }
   }
 
+  /** A job within the bound of jobs in flight, retried for infrastructure failures only. */
+  async function runJob(job: Job, startedAt: number): Promise<JobOutcome> {
+    await jobs.acquire();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await dispatchOnce(job, startedAt);
+        } catch (error) {
+          const infrastructure =
+            error instanceof GitHubApiError && (error.status === 0 || error.status >= 500);
+          if (
+            infrastructure &&
+            attempt < 3 &&
+            !closing.signal.aborted &&
+            Date.now() < startedAt + job.timeoutMs
+          )
+            continue;
+          return { error: `GitHub executor: ${(error as Error).message}` };
+        }
+      }
+    } finally {
+      jobs.release();
+    }
+  }
+
   return {
     kind: 'github',
     transfer: options.transfer,
     concurrency: options.maxJobs,
     sharesMachine: false,
-    batches: false,
+    batches: (options.maxBatch ?? 1) > 1,
+    maxBatch: options.maxBatch ?? 1,
     async runPhase(run) {
       const startedAt = Date.now();
-      await jobs.acquire();
+      const outcome = await runJob(
+        {
+          pack: () => packBundle(run),
+          phase: run.phase,
+          limits: {
+            timeoutMs: run.timeoutMs,
+            graceMs: run.graceMs,
+            memoryMb: run.memoryMb,
+            maxProcesses: run.maxProcesses,
+          },
+          timeoutMs: options.runTimeoutMs,
+        },
+        startedAt,
+      );
+      if ('error' in outcome) return errorRun(run, outcome.error, startedAt);
       try {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await runOnce(run, startedAt);
-          } catch (error) {
-            const infrastructure =
-              error instanceof GitHubApiError && (error.status === 0 || error.status >= 500);
-            if (
-              infrastructure &&
-              attempt < 3 &&
-              !closing.signal.aborted &&
-              Date.now() < startedAt + options.runTimeoutMs
-            )
-              continue;
-            return errorRun(run, `GitHub executor: ${(error as Error).message}`, startedAt);
-          }
-        }
-      } finally {
-        jobs.release();
+        const phaseRun = parseResult(outcome.body, outcome.id);
+        return { ...phaseRun, details: [...phaseRun.details, `GitHub Actions run: ${outcome.runUrl}`] };
+      } catch (error) {
+        return errorRun(run, `GitHub executor: ${(error as Error).message}: ${outcome.runUrl}`, startedAt);
+      }
+    },
+    async runBatch(batch) {
+      const startedAt = Date.now();
+      const outcome = await runJob(
+        {
+          pack: () => packBatchBundle(batch),
+          phase: batch.phase,
+          limits: {
+            packages: batch.packages.length,
+            timeoutMs: batch.timeoutMs,
+            batchTimeoutMs: batch.batchTimeoutMs,
+            graceMs: batch.graceMs,
+            memoryMb: batch.memoryMb,
+            maxProcesses: batch.maxProcesses,
+          },
+          // The batch's own limit comes on top of queueing and start-up.
+          timeoutMs: options.runTimeoutMs + batchLimitMs(batch),
+        },
+        startedAt,
+      );
+      if ('error' in outcome) return failedBatch(batch, outcome.error, startedAt);
+      try {
+        const wire = parseBatchResult(outcome.body, outcome.id, batch);
+        return {
+          ...wire,
+          details: [...wire.details, `GitHub Actions run: ${outcome.runUrl}`],
+          isolate: batchIsolation(batch),
+        };
+      } catch (error) {
+        return failedBatch(
+          batch,
+          `GitHub executor: ${(error as Error).message}: ${outcome.runUrl}`,
+          startedAt,
+        );
       }
     },
     async checkSupport(): Promise<SandboxSupport> {

@@ -39,6 +39,8 @@ describe(
               workflow: 'analyze-package.yml',
               transfer,
               maxJobs: 4,
+              // The import and browser phases in batches, as SR_GITHUB_BATCH does by default.
+              maxBatch: 16,
               runTimeoutMs: 10 * 60_000,
               pollMs: 200,
             }),
@@ -74,7 +76,7 @@ describe(
       await upstream?.close();
     });
 
-    test('the same verdicts as the local sandbox, every phase dispatched as a workflow run', async () => {
+    test('the same verdicts as the local sandbox, every phase dispatched as a workflow run (import and browser batched)', async () => {
       const remote = await scan('github');
       const local = await scan('local');
       const verdicts = (r: ScanResult) => Object.fromEntries(r.packages.map((p) => [p.name, p.state]));

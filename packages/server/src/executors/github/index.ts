@@ -9,6 +9,8 @@ export interface GithubConfig {
   token: string | undefined;
   workflow: string | undefined;
   maxJobs: number | undefined;
+  /** Packages per import/browser job (SR_GITHUB_BATCH). */
+  batch: number | undefined;
   apiUrl: string | undefined;
   publicUrl: string | undefined;
   /** A phase's own limit; the run may take this plus queueing and runner start-up. */
@@ -32,6 +34,7 @@ export function githubExecutorFromConfig(
     workflow: config.workflow ?? 'analyze-package.yml',
     transfer: new Transfer(config.publicUrl, runTimeoutMs),
     maxJobs: config.maxJobs ?? 20,
+    maxBatch: config.batch ?? 16,
     runTimeoutMs,
   });
 }

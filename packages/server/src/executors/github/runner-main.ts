@@ -41,13 +41,17 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const run = await runAnalysis({
+    const result = await runAnalysis({
       analysisId,
       artifactUrl,
       integrity,
       ...(traceeEvents !== undefined && { traceeEvents, traceeQuietMs }),
     });
-    process.stdout.write(`phase run ${run.status}, ${run.events.length} events, result delivered\n`);
+    const summary =
+      'run' in result
+        ? `phase run ${result.run.status}, ${result.run.events.length} events`
+        : `batch of ${result.batch.packages.length} ${result.batch.status}, ${result.batch.packages.filter((p) => p.needsIsolation).length} to run again alone`;
+    process.stdout.write(`${summary}, result delivered\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`runner: ${(error as Error).message}\n`);

@@ -54,9 +54,10 @@ export class Transfer {
     return createHmac('sha256', this.#secret).update(`${id}.${expiresAt}`).digest('base64url');
   }
 
-  offer(bytes: Buffer): Offer {
+  /** Opens an analysis for `ttlMs` (default the transfer's): its download URL and its result route. */
+  offer(bytes: Buffer, ttlMs = this.ttlMs): Offer {
     const id = randomUUID();
-    const expiresAt = this.now() + this.ttlMs;
+    const expiresAt = this.now() + ttlMs;
     let deliver!: (body: Buffer) => void;
     const result = new Promise<Buffer>((resolve) => (deliver = resolve));
     this.#pending.set(id, {
