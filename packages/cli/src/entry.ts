@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
-import { processIo } from './commands/io.js';
+import { isReaderGone, processIo } from './commands/io.js';
 import { buildProgram } from './program.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -40,6 +40,12 @@ async function report(error: unknown, verbose: boolean): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // A reader that went away (`| head`) is no error of the command's; any other write error is.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (!isReaderGone(error)) throw error;
+    });
+  }
   let code: number = ExitCode.Ok;
   const program = buildProgram({
     io: processIo(),

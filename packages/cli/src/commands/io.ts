@@ -9,9 +9,17 @@ export function processIo(): CommandIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
+/**
+ * The errors of writing to a pipe whose reader has gone (`secure-registry scan | head`): the rest of
+ * the output is not wanted, and the command still finishes with its own exit code.
+ */
+const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+export const isReaderGone = (error: unknown): boolean =>
+  READER_GONE.has(String((error as NodeJS.ErrnoException | undefined)?.code));
+
 export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
+    stream.write(text, (error) => (error && !isReaderGone(error) ? reject(error) : resolve()));
   });
 }
 
