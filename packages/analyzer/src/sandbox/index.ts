@@ -4,7 +4,7 @@ export type { PhaseRun, PhaseRunOptions } from './types.js';
 export type { Honeytoken } from './honeytokens.js';
 export { DECOY_TOOLS } from './decoys.js';
 export { browserEntry, importEntries, lifecycleScripts } from './entry-points.js';
-export { batchIsolation, batchNotRun, runBatch } from './run-batch.js';
+export { batchIsolation, batchLimitMs, batchNotRun, runBatch } from './run-batch.js';
 export type { BatchPackage, BatchPackageRun, BatchRun, BatchRunOptions } from './batch-types.js';
 export { NATIVE_BUILD_TIMEOUT_FACTOR } from './native-build.js';
 export { ciEnv, dnsNamesAsked, type EnvironmentVariant } from './variants.js';

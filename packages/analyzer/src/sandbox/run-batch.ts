@@ -197,11 +197,28 @@ export function batchIsolation(options: BatchRunOptions) {
   };
 }
 
+/** Loaders at once: one for installs (they run deepest first), else `concurrency` (default 2). */
+function batchConcurrency(options: BatchRunOptions): number {
+  return options.phase === 'install' ? 1 : Math.max(1, options.concurrency ?? 2);
+}
+
+/**
+ * The most the whole batch may take: `batchTimeoutMs` when given, else each loader's packages one
+ * after the other at the per-package limit, plus 30 s.
+ */
+export function batchLimitMs(options: BatchRunOptions): number {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return (
+    options.batchTimeoutMs ??
+    timeoutMs * Math.ceil(options.packages.length / batchConcurrency(options)) + 30_000
+  );
+}
+
 /** Runs one phase of many packages in one sandbox. Never throws: failures come back as status `error`. */
 export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const concurrency = options.phase === 'install' ? 1 : Math.max(1, options.concurrency ?? 2);
+  const concurrency = batchConcurrency(options);
   const opts = {
     graceMs: 3_000,
     lingerMs: 1_000,
@@ -211,8 +228,8 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
     maxProcesses: 1024,
     maxTraceMb: 512,
     nodePath: process.execPath,
-    batchTimeoutMs: timeoutMs * Math.ceil(options.packages.length / concurrency) + 30_000,
     ...options,
+    batchTimeoutMs: batchLimitMs(options),
     timeoutMs,
     concurrency,
   };

@@ -7,7 +7,7 @@
 // URL (fail closed). Only infrastructure failures are retried: API 5xx/network errors and rate limits
 // (./api.ts), and a dispatch GitHub did not accept for those reasons.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { batchIsolation, batchNotRun } from '@secure-registry/analyzer';
+import { batchIsolation, batchLimitMs, batchNotRun } from '@secure-registry/analyzer';
 import type {
   BatchRun,
   BatchRunOptions,
@@ -112,14 +112,6 @@ export function parseResult(body: Buffer, analysisId: string): PhaseRun {
   )
     throw new Error('result is not a phase run');
   return run as PhaseRun;
-}
-
-/** The most a batch may take on the runner (the analyzer's default batch limit when none is given). */
-function batchLimitMs(batch: BatchRunOptions): number {
-  const loaders = Math.max(1, batch.concurrency ?? 2);
-  return (
-    batch.batchTimeoutMs ?? (batch.timeoutMs ?? 30_000) * Math.ceil(batch.packages.length / loaders) + 30_000
-  );
 }
 
 /**
