@@ -6,6 +6,7 @@ import {
   RUNNER_IN_SANDBOX,
 } from './sandbox-env.js';
 import { KERNEL_CMDLINE_IN_RUN, type Persona } from './layout.js';
+import { INIT_SCRIPT, PERSONA_GROUPS, initPlan, initSyscalls, processTree } from './process-tree.js';
 
 export interface BwrapPlan {
   persona: Persona;
@@ -20,15 +21,19 @@ export interface BwrapPlan {
   readOnlyBinds?: { hostDir: string; path: string }[];
   env: Record<string, string>;
   cwd: string;
+  /**
+   * The sandbox's init (process-tree.ts) at this path (the host's perl, bound with /usr): PID 1
+   * and the desktop's processes around the runner. Absent: bubblewrap is PID 1 and the runner
+   * its only child.
+   */
+  perl?: string;
 }
 
 export function bwrapArgs(plan: BwrapPlan): string[] {
   const { persona, runRoot } = plan;
+  // Run as root of the sandbox's own user namespace (user-namespace.ts), which maps the persona's
+  // uid and a root that is not the host's; the init (or setpriv) takes the persona's uid and groups.
   const args = [
-    '--unshare-user',
-    '--uid', String(persona.uid),
-    '--gid', String(persona.gid),
-    '--disable-userns',
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
@@ -56,7 +61,33 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   }
   for (const bind of plan.readOnlyBinds ?? []) args.push('--ro-bind', bind.hostDir, bind.path);
   args.push('--clearenv');
-  for (const [key, value] of Object.entries(plan.env)) args.push('--setenv', key, value);
-  args.push('--chdir', plan.cwd, '--', NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX);
+  const env = plan.perl !== undefined ? { ...plan.env, PERL_BADLANG: '0' } : plan.env;
+  for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
+  // Root of the namespace keeps every capability there unless told: only what the uid switch needs.
+  args.push('--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
+  const runner = [NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX];
+  if (plan.perl !== undefined) {
+    // ns_last_pid (the planned pids) needs CAP_SYS_ADMIN; the init's children drop every capability.
+    args.push('--cap-add', 'CAP_SYS_ADMIN', '--as-pid-1', '--chdir', plan.cwd, '--');
+    args.push(
+      plan.perl,
+      '-e',
+      INIT_SCRIPT,
+      initPlan(processTree(persona), persona),
+      initSyscalls(),
+      ...runner,
+    );
+  } else {
+    const groups = [persona.gid, ...PERSONA_GROUPS].join(',');
+    args.push('--chdir', plan.cwd, '--');
+    args.push(
+      'setpriv',
+      `--reuid=${persona.uid}`,
+      `--regid=${persona.gid}`,
+      `--groups=${groups}`,
+      '--',
+      ...runner,
+    );
+  }
   return args;
 }

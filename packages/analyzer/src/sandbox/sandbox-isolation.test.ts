@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { createPersona } from './layout.js';
+import { processTree, treeProcesses } from './process-tree.js';
 import { checkSandboxSupport } from './support.js';
 import { describeRun, ofKind, runFixture, timings } from './test-support/fixtures.js';
 
@@ -107,7 +109,12 @@ describe('sandbox: isolation and limits', { concurrency: 2 }, () => {
       assert.equal(report.env.CI, undefined);
       assert.equal(report.env.INIT_CWD, run.projectDir);
       assert.ok(report.env.NPM_TOKEN?.startsWith('npm_'));
-      assert.ok(report.procs < 20, `pid namespace shows only the sandbox (${report.procs} processes)`);
+      // The desktop's processes (process-tree.ts), npm and the probe; nothing of the host.
+      const planned = treeProcesses(processTree(createPersona())).length;
+      assert.ok(
+        report.procs < planned + 20,
+        `pid namespace shows only the sandbox (${report.procs} processes)`,
+      );
       const loopback = ofKind(run, 'http').find((e) => e.path === '/loopback');
       assert.equal(loopback?.host, `127.0.0.1:${port}`, 'the loopback request reached the sink');
       assert.deepEqual(hits, [], 'nothing reached the host loopback');

@@ -1,7 +1,7 @@
 // The host side of one sandbox: the fake internet (sink in its own network namespace), the traced
 // bubblewrap process and killing every process of a run. Shared by runPhase and runBatch.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, symlinkSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { DECOY_PORT } from './decoys.js';
 import { cgroupPids, descendants, findTool, killQuietly, type Cgroups } from './host-ops.js';
 import { bootOffsetSeconds, type Persona } from './layout.js';
 import { DNS_PORT, netnsSetupScript } from './netns.js';
-import { SANDBOX_HOST_UID, SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
+import { SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
 import { SINK_READY_LINE, SINK_TCP_PORT, type SinkConfig } from './sink-protocol.js';
 import type { PemPair } from './tls-ca.js';
 
@@ -173,6 +173,22 @@ function uptimeArgs(): string[] {
   return ['unshare', '--time', '--boottime', String(bootOffsetSeconds(uptime())), '--'];
 }
 
+/** The perl the sandbox's init runs on (process-tree.ts): Debian's essential one, bound with /usr. */
+export const INIT_PERL = '/usr/bin/perl';
+
+let perlPresent: boolean | undefined;
+function initPerl(): string | undefined {
+  if (perlPresent === undefined) {
+    try {
+      accessSync(INIT_PERL, constants.X_OK);
+      perlPresent = true;
+    } catch {
+      perlPresent = false;
+    }
+  }
+  return perlPresent ? INIT_PERL : undefined;
+}
+
 export const traceLimitError = (maxTraceMb: number): string =>
   `the trace grew past ${maxTraceMb} MiB (a flood of system calls); the run was ended`;
 
@@ -196,6 +212,8 @@ export function spawnTracedSandbox(options: {
   env: Record<string, string>;
   nodePath: string;
   sink: Sink;
+  /** The run's user namespace (user-namespace.ts): bubblewrap runs as its root. */
+  userNamespace: string;
   cgroups: Cgroups;
   maxProcesses: number;
   /** The most trace (MiB) a run may write (checked every 100 ms). */
@@ -204,6 +222,7 @@ export function spawnTracedSandbox(options: {
   onMessage: (message: RunnerMessage) => void;
 }): TracedSandbox {
   const { persona, cgroups } = options;
+  const perl = initPerl();
   const bwrap = bwrapArgs({
     persona,
     runRoot: options.runRoot,
@@ -213,13 +232,14 @@ export function spawnTracedSandbox(options: {
     readOnlyBinds: options.readOnlyBinds,
     env: options.env,
     cwd: persona.projectDir,
+    ...(perl !== undefined ? { perl } : {}),
   });
   // Without a pids cgroup, RLIMIT_NPROC on the dedicated sandbox uid bounds the process count.
   const nproc = cgroups.pidsLimited ? [] : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
   const joinCgroups = cgroups.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ') || 'true';
-  // bubblewrap is PID 1 of the sandbox, and everything there may read /proc/1/cmdline and comm: its
-  // options (environment values, honeytokens among them) come on fd 4 (bubblewrap 0.8 takes the
-  // command only from its own argv), and it runs as `init`.
+  // bubblewrap's options (environment values, honeytokens among them) come on fd 4 (bubblewrap 0.8
+  // takes the command only from its own argv), and it runs as `init`: without the perl init it is
+  // PID 1 of the sandbox, where everything may read /proc/1/cmdline and comm.
   const args = [
     '-c', `${joinCgroups} && exec "$@"`, 'sh',
     // strace dies with this process; bubblewrap (--die-with-parent) and its pid namespace with strace.
@@ -227,7 +247,7 @@ export function spawnTracedSandbox(options: {
     'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
     'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
     ...uptimeArgs(),
-    'setpriv', `--reuid=${SANDBOX_HOST_UID}`, `--regid=${SANDBOX_HOST_UID}`, '--clear-groups', '--',
+    'nsenter', `--user=${options.userNamespace}`, '--',
     ...nproc, 'bash', '-c', `exec -a /sbin/init "$0" --args ${ARGS_FD} "$@"`, initLink(), ...bwrap.slice(bwrap.indexOf('--') + 1),
   ]; // prettier-ignore
   const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: HOST_ENV });

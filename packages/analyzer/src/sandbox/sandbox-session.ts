@@ -4,7 +4,8 @@
 // collected — comes in the spec; the order, the limits and the clean-up live here once.
 import type { RunnerMessage } from './collect-events.js';
 import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } from './host-ops.js';
-import { cleanupRun } from './prepare-run.js';
+import { cleanupRun, SANDBOX_HOST_UID } from './prepare-run.js';
+import { processTree, treeProcesses } from './process-tree.js';
 import type { PreparedRun } from './prepare-run.js';
 import {
   deadline,
@@ -14,8 +15,10 @@ import {
   startSink,
   stopSink,
   traceLimitError,
+  HOST_ENV,
   type Sink,
 } from './sandbox-process.js';
+import { createUserNamespace, type SandboxUserNamespace } from './user-namespace.js';
 import type { PhaseRun } from './types.js';
 
 /** What a prepared run (one package or a batch) brings to the session. */
@@ -69,26 +72,36 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
 ): Promise<Result> {
   let run: Run | undefined;
   let sink: Sink | undefined;
+  let userNamespace: SandboxUserNamespace | undefined;
   let cgroups: Cgroups | undefined;
   try {
     run = await spec.prepare();
     const details = [...run.details];
-    sink = await startSink({
-      hostDir: run.hostDir,
-      ca: run.ca,
-      nodePath: spec.nodePath,
-      ...(spec.sinkOwnerUid !== undefined ? { ownerUid: spec.sinkOwnerUid } : {}),
-      ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
-    });
-    cgroups = await createCgroups(`sr-${run.id}`, {
-      memoryMb: spec.memoryMb,
-      maxProcesses: spec.maxProcesses,
-    });
+    const [started, made] = await Promise.allSettled([
+      startSink({
+        hostDir: run.hostDir,
+        ca: run.ca,
+        nodePath: spec.nodePath,
+        ...(spec.sinkOwnerUid !== undefined ? { ownerUid: spec.sinkOwnerUid } : {}),
+        ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
+      }),
+      createUserNamespace(run.persona, SANDBOX_HOST_UID, HOST_ENV),
+    ]);
+    if (started.status === 'fulfilled') sink = started.value;
+    if (made.status === 'fulfilled') userNamespace = made.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (made.status === 'rejected') throw made.reason;
+    if (!sink || !userNamespace)
+      throw new Error('unreachable: the sandbox session has no sink or user namespace');
+    // The desktop's processes (process-tree.ts) count against the limit too.
+    const maxProcesses = spec.maxProcesses + treeProcesses(processTree(run.persona)).length;
+    cgroups = await createCgroups(`sr-${run.id}`, { memoryMb: spec.memoryMb, maxProcesses });
     details.push(...cgroups.details);
-    const outcome = await supervise(run, sink, cgroups, spec);
+    const outcome = await supervise(run, sink, userNamespace.path, cgroups, { ...spec, maxProcesses });
     await stopSink(sink);
     return await spec.collect(run, sink, outcome, details);
   } finally {
+    userNamespace?.close();
     if (sink) await stopSink(sink);
     if (cgroups) await removeCgroups(cgroups);
     if (run) await cleanupRun(run, unmount);
@@ -99,6 +112,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
 async function supervise<Run extends SessionRun>(
   run: Run,
   sink: Sink,
+  userNamespace: string,
   cgroups: Cgroups,
   spec: SessionSpec<Run, unknown>,
 ): Promise<SessionOutcome> {
@@ -112,6 +126,7 @@ async function supervise<Run extends SessionRun>(
     env: spec.env(run),
     nodePath: spec.nodePath,
     sink,
+    userNamespace,
     cgroups,
     maxProcesses: spec.maxProcesses,
     maxTraceMb: spec.maxTraceMb,

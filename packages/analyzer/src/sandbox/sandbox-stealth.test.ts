@@ -25,6 +25,9 @@ const processes = list('/proc').filter((n) => /^\\d+$/.test(n)).map((pid) => ({
 const report = {
   self: process.pid,
   processes,
+  initExe: link('/proc/1/exe'),
+  initStatus: read('/proc/1/status'),
+  selfStatus: read('/proc/self/status'),
   mountinfo: read('/proc/self/mountinfo'),
   cgroup: read('/proc/self/cgroup'),
   kernelCmdline: read('/proc/cmdline'),
@@ -46,6 +49,9 @@ req.end(JSON.stringify(report));
 interface Report {
   self: number;
   processes: { pid: number; cmdline: string; comm: string; environ: string; ppid: number }[];
+  initExe: string;
+  initStatus: string;
+  selfStatus: string;
   mountinfo: string;
   cgroup: string;
   kernelCmdline: string;
@@ -141,12 +147,38 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
     assert.doesNotMatch(report.kernelCmdline, HOSTING_TELLS, report.kernelCmdline);
     assert.match(report.kernelCmdline, /^BOOT_IMAGE=\S+ root=\S+ ro /, report.kernelCmdline);
     assert.doesNotMatch(`${report.hostname} ${report.user}`, TELL_TALES);
-    // PID 1 is an init, not the tool that built the sandbox. Not yet: its /proc/1/exe still reads
-    // /usr/bin/bwrap, the tree is init -> npm -> sh -> node (no login shell, a handful of processes),
-    // uname's release is the host's, and /proc/cmdline is a visible bind mount.
+    // PID 1 is root's init, closed to the developer as on a real machine (not the tool that built
+    // the sandbox, not owned by the package's user). Not yet: uname's release is the host's,
+    // /proc/cmdline is a visible bind mount, /proc/self/uid_map shows the mapping.
     const init = byPid.get(1);
     assert.ok(init, 'PID 1 is visible');
     assert.match(init.comm, /^(init|systemd)$/, `PID 1 is ${init.comm}`);
+    assert.match(init.cmdline, /^\/sbin\/init( splash)?$/, init.cmdline);
+    assert.match(report.initStatus, /^Uid:\s+0\s+0\s+0\s+0$/m, 'PID 1 runs as root');
+    assert.equal(report.initExe, 'ERR EACCES', `/proc/1/exe reads ${report.initExe}`);
+    assert.ok(init.environ.startsWith('ERR '), "PID 1's environment is closed");
+    // The package runs as the developer, with no capability at all.
+    assert.match(report.selfStatus, /^Uid:\s+1000\s/m);
+    assert.match(report.selfStatus, /^CapEff:\s+0+$/m);
+    assert.match(report.selfStatus, /^CapPrm:\s+0+$/m);
+    assert.match(report.selfStatus, /^CapAmb:\s+0+$/m);
+    // A desktop session in use, and the package's ancestry an ordinary one: npm in bash in a
+    // terminal in the user's session, all below init.
+    assert.ok(report.processes.length >= 40, `${report.processes.length} processes`);
+    assert.ok(report.processes.filter((p) => p.pid < 1000).length >= 10, 'system services');
+    const names = [...ancestry].map((pid) => byPid.get(pid)?.comm ?? '?');
+    const npmAt = names.findIndex((n) => /^npm/.test(n));
+    assert.ok(npmAt > 0, names.join(' < '));
+    assert.deepEqual(
+      names.slice(npmAt + 1),
+      ['bash', 'gnome-terminal-', 'systemd', 'systemd'],
+      names.join(' < '),
+    );
+    for (const proc of report.processes.filter((p) => !ancestry.has(p.pid)))
+      assert.ok(
+        proc.environ === '' || proc.environ.startsWith('ERR '),
+        `pid ${proc.pid} (${proc.comm}) shows its environment`,
+      );
     // A lived-in home: shell history and a git identity.
     assert.ok(report.history.split('\n').filter(Boolean).length >= 50, 'weeks of shell history');
     assert.match(report.gitconfig, /\[user\]/);

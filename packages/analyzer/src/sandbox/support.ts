@@ -1,8 +1,12 @@
 // Can this machine run the sandbox? Tries every piece for real; callers fail closed when not ok.
+import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { findTool, runCommand } from './host-ops.js';
+import { createPersona } from './layout.js';
 import { netnsSetupScript } from './netns.js';
 import { SANDBOX_HOST_UID, systemEntries } from './prepare-run.js';
+import { HOST_ENV, INIT_PERL } from './sandbox-process.js';
+import { createUserNamespace } from './user-namespace.js';
 
 export interface SandboxSupport {
   ok: boolean;
@@ -53,6 +57,18 @@ export async function checkSandboxSupport(): Promise<SandboxSupport> {
     missing.push('bubblewrap with user, pid and net namespaces');
   details.push(
     `bubblewrap: ${bwrap.code === 0 ? `ok (sandbox pid ${bwrap.stdout.trim()})` : (bwrap.error ?? bwrap.stderr.trim())}`,
+  );
+
+  const userns = await createUserNamespace(createPersona(), SANDBOX_HOST_UID, HOST_ENV).then(
+    (ns) => void ns.close(),
+    (error: Error) => error.message,
+  );
+  if (userns !== undefined) missing.push('a user namespace mapping a sandbox root and the developer');
+  details.push(`user namespace: ${userns ?? 'ok'}`);
+  details.push(
+    existsSync(INIT_PERL)
+      ? `init: ${INIT_PERL} (a desktop's process tree around the package)`
+      : `init: ${INIT_PERL} missing (bubblewrap is PID 1, the package's tree has no desktop around it)`,
   );
 
   const strace = await runCommand('strace', [
