@@ -1,10 +1,6 @@
 // The bubblewrap command line for one run. Pure: the caller supplies what exists on the host.
-import {
-  NODE_IN_SANDBOX,
-  NPM_DIR_IN_SANDBOX,
-  RUNNER_CONFIG_IN_SANDBOX,
-  RUNNER_IN_SANDBOX,
-} from './sandbox-env.js';
+import { NPM_MODULES_IN_SANDBOX } from './static-layer.js';
+import { NODE_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX, RUNNER_IN_SANDBOX } from './sandbox-env.js';
 import { KERNEL_CMDLINE_IN_RUN, type Persona } from './layout.js';
 import { INIT_SCRIPT, PERSONA_GROUPS, initPlan, initSyscalls, processTree } from './process-tree.js';
 
@@ -12,11 +8,10 @@ export interface BwrapPlan {
   persona: Persona;
   /** The run's tmpfs on the host, the sandbox's root: home/, tmp/ (writable by the sandbox), etc/, usr/local/, proc/. */
   runRoot: string;
-  nodePath: string;
+  /** The static layer's root on the host (static-layer.ts): node and npm's node_modules come from it. */
+  staticRoot: string;
   /** Top-level system entries on the host: directories are bound read-only (symlinks are in the run root). */
   systemEntries: { path: string; symlinkTarget?: string }[];
-  /** Read-only binds of trusted support packages: host dir -> name under the runner's node_modules. */
-  supportPackages: { hostDir: string; name: string }[];
   /** Further read-only binds (host dir -> sandbox path), after the writable home and /tmp. */
   readOnlyBinds?: { hostDir: string; path: string }[];
   env: Record<string, string>;
@@ -50,15 +45,13 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     if (entry.symlinkTarget === undefined) args.push('--ro-bind', entry.path, entry.path);
   args.push(
     '--ro-bind', `${runRoot}/usr/local`, '/usr/local',
-    '--ro-bind', plan.nodePath, NODE_IN_SANDBOX,
+    '--ro-bind', `${plan.staticRoot}${NODE_IN_SANDBOX}`, NODE_IN_SANDBOX,
     '--ro-bind-try', '/etc/alternatives', '/etc/alternatives',
     '--proc', '/proc',
     '--ro-bind', `${runRoot}/${KERNEL_CMDLINE_IN_RUN}`, '/proc/cmdline',
     '--dev', '/dev',
   ); // prettier-ignore
-  for (const support of plan.supportPackages) {
-    args.push('--ro-bind', support.hostDir, `${NPM_DIR_IN_SANDBOX}/node_modules/${support.name}`);
-  }
+  args.push('--ro-bind', `${plan.staticRoot}${NPM_MODULES_IN_SANDBOX}`, NPM_MODULES_IN_SANDBOX);
   for (const bind of plan.readOnlyBinds ?? []) args.push('--ro-bind', bind.hostDir, bind.path);
   args.push('--clearenv');
   const env = plan.perl !== undefined ? { ...plan.env, PERL_BADLANG: '0' } : plan.env;

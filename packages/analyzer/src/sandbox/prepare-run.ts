@@ -12,7 +12,8 @@ import { DECOY_TOOLS, decoyScript } from './decoys.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
 import { runCommand, unmount } from './host-ops.js';
-import { NODE_GYP_SHIM, nodeGypCache, nodeHeaders } from './native-build.js';
+import { nodeGypCache, nodeHeaders } from './native-build.js';
+import { staticHeaders, staticLayer } from './static-layer.js';
 import { copyPackages, installPath, linkBins } from './place-packages.js';
 import {
   createPersona,
@@ -241,7 +242,9 @@ async function stage(ctx: {
       const cache = nodeGypCache(persona, headers);
       await writeFiles(runRoot, cache.files);
       await mkdir(toHost(runRoot, cache.bind.path), { recursive: true });
-      readOnlyBinds.push(cache.bind);
+      const layer = await staticLayer(options.nodePath ?? process.execPath);
+      const copy = await staticHeaders(layer, headers, cache.bind.path);
+      readOnlyBinds.push({ hostDir: copy, path: cache.bind.path });
     } else details.push('no Node headers next to the sandbox Node: node-gyp builds cannot run');
   }
   const projectOnHost = join(runRoot, 'home', persona.projectDir.slice('/home/'.length));
@@ -316,7 +319,7 @@ export async function stageRoot(runRoot: string): Promise<void> {
   await writeFile(join(runRoot, KERNEL_CMDLINE_IN_RUN), kernelCmdline(release()));
 }
 
-/** /usr/local: node (bind target), decoys, and the runner disguised as npm. Returns npm's directory. */
+/** /usr/local: node and npm's node_modules (bind targets), decoys, and the runner disguised as npm. Returns npm's directory. */
 export async function stageUsrLocal(runRoot: string, runnerSource: string): Promise<string> {
   const usrLocal = join(runRoot, 'usr/local');
   const npmDir = join(usrLocal, 'lib/node_modules/npm');
@@ -334,10 +337,8 @@ export async function stageUsrLocal(runRoot: string, runnerSource: string): Prom
   await copyFile(runnerSource, join(npmDir, 'bin/npm-cli.js'));
   await copyFile(LOAD_ENTRIES_SOURCE, join(npmDir, 'bin/load-entries.js'));
   await copyFile(TIME_WARP_SOURCE, join(npmDir, 'bin/time-warp.js'));
-  for (const support of supportPackages())
-    await mkdir(join(npmDir, 'node_modules', support.name), { recursive: true });
-  await mkdir(dirname(join(npmDir, NODE_GYP_SHIM.path)), { recursive: true });
-  await writeFile(join(npmDir, NODE_GYP_SHIM.path), NODE_GYP_SHIM.content, { mode: 0o755 });
+  // The mount point of npm's node_modules (static-layer.ts: support packages, node-gyp shim).
+  await mkdir(join(npmDir, 'node_modules'), { recursive: true });
   return npmDir;
 }
 

@@ -98,6 +98,8 @@ export async function sweepAbandonedRuns(root = RUN_STATE_ROOT): Promise<SweepRe
   for (const name of names.filter((entry) => entry.startsWith(INIT_PREFIX))) {
     const pid = Number(name.slice(INIT_PREFIX.length).split('-')[0]);
     if (!Number.isInteger(pid) || pid <= 0 || startTimeOf(pid) !== undefined) continue;
+    // The owner's static layers (static-layer.ts) are tmpfs mounts inside its directory.
+    for (const point of mounts) if (point.startsWith(`${join(root, name)}/`)) await unmount(point);
     await rm(join(root, name), { recursive: true, force: true });
     removed.push(join(root, name));
   }

@@ -11,7 +11,7 @@ import { DECOY_PORT } from './decoys.js';
 import { cgroupPids, descendants, findTool, killQuietly, type Cgroups } from './host-ops.js';
 import { bootOffsetSeconds, type Persona } from './layout.js';
 import { DNS_PORT, netnsSetupScript } from './netns.js';
-import { SINK_MAIN, supportPackages, systemEntries } from './prepare-run.js';
+import { SINK_MAIN, systemEntries } from './prepare-run.js';
 import { SINK_READY_LINE, SINK_TCP_PORT, type SinkConfig } from './sink-protocol.js';
 import type { PemPair } from './tls-ca.js';
 
@@ -214,6 +214,8 @@ export function spawnTracedSandbox(options: {
   sink: Sink;
   /** The run's user namespace (user-namespace.ts): bubblewrap runs as its root. */
   userNamespace: string;
+  /** The static layer's root (static-layer.ts). */
+  staticRoot: string;
   cgroups: Cgroups;
   maxProcesses: number;
   /** The most trace (MiB) a run may write (checked every 100 ms). */
@@ -226,9 +228,8 @@ export function spawnTracedSandbox(options: {
   const bwrap = bwrapArgs({
     persona,
     runRoot: options.runRoot,
-    nodePath: options.nodePath,
+    staticRoot: options.staticRoot,
     systemEntries: systemEntries(),
-    supportPackages: supportPackages(),
     readOnlyBinds: options.readOnlyBinds,
     env: options.env,
     cwd: persona.projectDir,

@@ -18,6 +18,7 @@ import {
   HOST_ENV,
   type Sink,
 } from './sandbox-process.js';
+import { staticLayer } from './static-layer.js';
 import { createUserNamespace, type SandboxUserNamespace } from './user-namespace.js';
 import type { PhaseRun } from './types.js';
 
@@ -77,7 +78,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
   try {
     run = await spec.prepare();
     const details = [...run.details];
-    const [started, made] = await Promise.allSettled([
+    const [started, made, layer] = await Promise.allSettled([
       startSink({
         hostDir: run.hostDir,
         ca: run.ca,
@@ -86,18 +87,21 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
         ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
       }),
       createUserNamespace(run.persona, SANDBOX_HOST_UID, HOST_ENV),
+      staticLayer(spec.nodePath),
     ]);
     if (started.status === 'fulfilled') sink = started.value;
     if (made.status === 'fulfilled') userNamespace = made.value;
     if (started.status === 'rejected') throw started.reason;
     if (made.status === 'rejected') throw made.reason;
+    if (layer.status === 'rejected') throw layer.reason;
     if (!sink || !userNamespace)
       throw new Error('unreachable: the sandbox session has no sink or user namespace');
     // The desktop's processes (process-tree.ts) count against the limit too.
     const maxProcesses = spec.maxProcesses + treeProcesses(processTree(run.persona)).length;
     cgroups = await createCgroups(`sr-${run.id}`, { memoryMb: spec.memoryMb, maxProcesses });
     details.push(...cgroups.details);
-    const outcome = await supervise(run, sink, userNamespace.path, cgroups, { ...spec, maxProcesses });
+    const namespaces = { userNamespace: userNamespace.path, staticRoot: layer.value.root };
+    const outcome = await supervise(run, sink, namespaces, cgroups, { ...spec, maxProcesses });
     await stopSink(sink);
     return await spec.collect(run, sink, outcome, details);
   } finally {
@@ -112,7 +116,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
 async function supervise<Run extends SessionRun>(
   run: Run,
   sink: Sink,
-  userNamespace: string,
+  host: { userNamespace: string; staticRoot: string },
   cgroups: Cgroups,
   spec: SessionSpec<Run, unknown>,
 ): Promise<SessionOutcome> {
@@ -126,7 +130,7 @@ async function supervise<Run extends SessionRun>(
     env: spec.env(run),
     nodePath: spec.nodePath,
     sink,
-    userNamespace,
+    ...host,
     cgroups,
     maxProcesses: spec.maxProcesses,
     maxTraceMb: spec.maxTraceMb,
