@@ -25,6 +25,7 @@ import {
 } from './prepare-run.js';
 import type { BatchRunnerConfig, BatchRunnerPackage } from './runtime/batch-runner.js';
 import { npmLifecycleEnv } from './sandbox-env.js';
+import { initPerl } from './sandbox-process.js';
 import { createCertificateAuthority, type PemPair } from './tls-ca.js';
 
 export { installPath };
@@ -85,6 +86,7 @@ export async function prepareBatch(
       phase: options.phase,
       projectDir: persona.projectDir,
       happyDomPath: '/usr/local/lib/node_modules/npm/node_modules/happy-dom',
+      gate: initPerl() !== undefined,
       timeoutMs: options.timeoutMs,
       lingerMs: options.lingerMs,
       concurrency: options.concurrency,

@@ -26,6 +26,7 @@ import {
   type SandboxFile,
 } from './layout.js';
 import type { RunnerConfig } from './runtime/sandbox-runner.js';
+import { initPerl } from './sandbox-process.js';
 import { NODE_IN_SANDBOX } from './sandbox-env.js';
 import { createCertificateAuthority, type PemPair } from './tls-ca.js';
 import type { PhaseRunOptions } from './types.js';
@@ -277,6 +278,7 @@ async function stage(ctx: {
         ? withPrefix(packageDirInSandbox, browserEntry(manifest, isFile))
         : undefined,
     happyDomPath: '/usr/local/lib/node_modules/npm/node_modules/happy-dom',
+    gate: initPerl() !== undefined,
   };
   await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
   await runCommand('chown', [

@@ -62,7 +62,6 @@ export function processTree(persona: Persona): TreeProcess {
     usr(1413, '(sd-pam)'),
     usr(1431, '/usr/bin/pipewire'),
     usr(1432, '/usr/bin/wireplumber'),
-    usr(1434, '/usr/bin/pipewire-pulse'),
     usr(1438, '/usr/bin/dbus-daemon --session --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only', undefined, 'dbus-daemon'),
     usr(1447, `/usr/bin/gnome-keyring-daemon --foreground --components=pkcs11,secrets --control-directory=${run}/keyring`),
     usr(1462, '/usr/libexec/gnome-session-ctl --monitor'),
@@ -70,7 +69,6 @@ export function processTree(persona: Persona): TreeProcess {
     usr(1492, '/usr/bin/gnome-shell', [usr(1688, '/usr/bin/Xwayland :0 -rootless -noreset -accessx -core -auth /run/user/1000/.mutter-Xwaylandauth.K3Q2X2 -listen 4 -listen 5 -displayfd 6 -initfd 7 -byteswappedclients')]),
     usr(1521, '/usr/libexec/at-spi-bus-launcher --launch-immediately'),
     usr(1530, '/usr/libexec/gvfsd'),
-    usr(1537, `/usr/libexec/gvfsd-fuse ${run}/gvfs -f`),
     usr(1566, '/usr/libexec/xdg-permission-store'),
     usr(1571, '/usr/libexec/gnome-shell-calendar-server', undefined, 'gnome-shell-cal'),
     usr(1583, '/usr/libexec/evolution-source-registry', undefined, 'evolution-sourc'),
@@ -78,10 +76,7 @@ export function processTree(persona: Persona): TreeProcess {
     usr(1611, '/usr/libexec/gvfs-udisks2-volume-monitor', undefined, 'gvfs-udisks2-vo'),
     usr(1702, '/usr/libexec/gsd-power'),
     usr(1705, '/usr/libexec/gsd-media-keys'),
-    usr(1707, '/usr/libexec/gsd-color'),
-    usr(1712, '/usr/libexec/gsd-keyboard'),
     usr(1731, '/usr/libexec/xdg-desktop-portal'),
-    usr(1744, '/usr/libexec/xdg-document-portal', undefined, 'xdg-document-po'),
     usr(1790, '/usr/libexec/tracker-miner-fs-3', undefined, 'tracker-miner-f'),
     usr(2210, '/usr/share/code/code --unity-launch', [
       usr(2236, '/usr/share/code/code --type=zygote', undefined, 'code'),
@@ -115,8 +110,6 @@ export function processTree(persona: Persona): TreeProcess {
       sys(634, ROOT, '/lib/systemd/systemd-logind'),
       sys(640, ROOT, '/usr/libexec/udisks2/udisksd'),
       sys(688, ROOT, '/usr/sbin/cupsd -l', 'cupsd'),
-      sys(702, ROOT, '/usr/libexec/upowerd'),
-      sys(731, ROOT, '/usr/libexec/power-profiles-daemon', 'power-profiles-'),
       sys(790, ROOT, '/usr/sbin/gdm3', 'gdm3'),
       sys(1104, RTKIT, '/usr/libexec/rtkit-daemon', 'rtkit-daemon'),
       sys(1158, COLORD, '/usr/libexec/colord'),
@@ -166,12 +159,13 @@ export function initSyscalls(arch: string = process.arch): string {
  * PID 1 of the sandbox, run as `perl -e INIT_SCRIPT PLAN SYSCALLS RUNNER...` by bubblewrap (as root of
  * the sandbox's user namespace, with only CAP_SETUID, CAP_SETGID and CAP_SYS_ADMIN there). Every
  * process it starts gives up all capabilities (capset, ambient set cleared) before it runs on. For each
- * process of the plan, depth first and the runner's branch last: set ns_last_pid, fork; the child
+ * process of the plan, depth first and the runner's branch first: set ns_last_pid, fork; the child
  * takes its name and command line, forks its own children (still root), then its user and groups (which leaves it without capabilities and not dumpable:
  * /proc/PID/exe and environ are closed to the package, as they are for processes a real init
  * started), and sleeps; the runner's place execs the runner instead.
- * A parent waits until its child's subtree is up (a pipe the child closes) before the next fork,
- * so the pids come out as planned. The processes on the runner's branch wait for their child and exit with its status; init reaps
+ * A parent waits until a child with children of its own has its subtree up (a pipe the child
+ * closes) before the next fork, so the pids come out as planned. The runner, exec'd first, waits at
+ * a gate (fd 5, sandbox-runner.ts) until the whole tree is up, so node's start overlaps the forks. The processes on the runner's branch wait for their child and exit with its status; init reaps
  * every orphan and exits with the branch's status, which ends the pid namespace.
  * Uses only what perl-base ships (Debian's essential Perl). PERL_BADLANG (no warning about the
  * persona's locale, which the host may not have) is the init's own: the runner's environment is
@@ -190,13 +184,10 @@ for my $line (split /\n/, $plan) {
 }
 sub mark { my ($p) = @_; my $on = $p->{runner}; for my $k (@{$p->{kids}}) { $on = 1 if mark($k) } $p->{branch} = $on; return $on }
 mark($root);
-# The runner's branch last: when the package's code starts, every other process is there.
-sub kids { my ($p) = @_; return ((grep { !$_->{branch} } @{$p->{kids}}), (grep { $_->{branch} } @{$p->{kids}})) }
+# The runner's branch first: npm starts while the rest is forked (it waits at the gate).
+sub kids { my ($p) = @_; return ((grep { $_->{branch} } @{$p->{kids}}), (grep { !$_->{branch} } @{$p->{kids}})) }
 sub fdclose { my ($fd) = @_; my $h; close($h) if open($h, '<&=', $fd) }
-sub quiet {
-  open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
-  fdclose($_) for 3, 4;
-}
+sub quiet { fdclose($_) for 0 .. 4 }
 my %runnerEnv = %ENV;
 delete $runnerEnv{PERL_BADLANG};
 sub name {
@@ -223,37 +214,60 @@ sub nocaps {
   my $data = pack('L6', 0, 0, 0, 0, 0, 0);
   syscall($capset, $header, $data) == 0 or exit 126;
 }
+# The gate: the runner (exec'd first, so node starts while the rest is forked) waits on fd 5 until
+# every process of the tree has closed its copy of the write end, i.e. the whole tree is up.
+use POSIX ();
+my ($gateR, $gateW);
+{ local $^F = 255; pipe($gateR, $gateW) or exit 126 }
+sub ungate { close $gateR; close $gateW }
+# ns_last_pid, kept open: written (not a traced open) before each fork.
+my $lastpid;
+open($lastpid, '>', '/proc/sys/kernel/ns_last_pid');
 sub status { my ($s) = @_; return ($s & 127) ? 128 + ($s & 127) : $s >> 8 }
 my @ready;
 sub spawn {
   my ($p) = @_;
-  pipe(my $r, my $w) or return;
-  if (open(my $f, '>', '/proc/sys/kernel/ns_last_pid')) { print $f ($p->{pid} - 1); close $f }
+  my ($r, $w);
+  if (@{$p->{kids}}) { pipe($r, $w) or return }
+  if ($lastpid) { sysseek($lastpid, 0, 0); syswrite($lastpid, $p->{pid} - 1) }
   my $pid = fork;
   return unless defined $pid;
   if ($pid == 0) {
-    close $r;
+    close $r if $r;
     close $_ for @ready;
-    @ready = ($w);
-    if ($p->{runner}) { fdclose(4); become($p); %ENV = %runnerEnv; exec { $runner[0] } @runner; exit 127 }
+    @ready = $w ? ($w) : ();
+    if ($p->{runner}) {
+      close $lastpid if $lastpid;
+      POSIX::dup2(fileno($gateR), 5) or exit 126;
+      ungate();
+      become($p);
+      %ENV = %runnerEnv;
+      exec { $runner[0] } @runner;
+      exit 127;
+    }
     name($p);
     my $branch;
     for my $k (kids($p)) { my $c = spawn($k); $branch = $c if $k->{branch} }
     quiet();
+    ungate();
+    close $lastpid if $lastpid;
     become($p);
-    close $w;
+    close $w if $w;
     if ($p->{branch}) { waitpid($branch, 0); exit status($?) }
     sleep 86400 while 1;
   }
-  close $w;
-  read($r, my $ready, 1);
-  close $r;
+  if ($w) { close $w; read($r, my $ready, 1); close $r }
   return $pid;
 }
 name($root);
 my $branch;
 for my $k (kids($root)) { my $c = spawn($k); $branch = $c if $k->{branch} }
+# What starts from now on (npm's children, the package's) gets pids after the newest process.
+sub newest { my ($p) = @_; my $n = $p->{pid}; for my $k (@{$p->{kids}}) { my $m = newest($k); $n = $m if $m > $n } return $n }
+if ($lastpid) { sysseek($lastpid, 0, 0); syswrite($lastpid, newest($root) + 6) }
 quiet();
+ungate();
+close $lastpid if $lastpid;
 exit 1 unless defined $branch;
 while (1) {
   my $pid = wait;

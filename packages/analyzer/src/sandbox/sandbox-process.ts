@@ -177,7 +177,8 @@ function uptimeArgs(): string[] {
 export const INIT_PERL = '/usr/bin/perl';
 
 let perlPresent: boolean | undefined;
-function initPerl(): string | undefined {
+/** The sandbox's init, when this host can run it (else bubblewrap is PID 1): its runners wait at its gate. */
+export function initPerl(): string | undefined {
   if (perlPresent === undefined) {
     try {
       accessSync(INIT_PERL, constants.X_OK);

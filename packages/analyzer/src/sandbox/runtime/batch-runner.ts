@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { browser, lingerOver, loadEntries, networkInFlight, type Send } from './load-entries.js';
+import { browser, lingerOver, loadEntries, networkInFlight, waitAtGate, type Send } from './load-entries.js';
 import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
 
 // fd 4 carried bubblewrap's arguments (../sandbox-process.ts): closed, so nothing of the sandbox's
@@ -43,6 +43,8 @@ export interface BatchRunnerConfig {
    * package's network activity is in flight, up to `timeoutMs` after the loader started.
    */
   lingerMs: number;
+  /** The sandbox's init holds the gate on fd 5 (waitAtGate). */
+  gate: boolean;
   /** Loader processes at once (import / browser). */
   concurrency: number;
   /** Packages loaded one after the other by one loader process (import / browser). */
@@ -287,6 +289,7 @@ async function orchestrate(configPath: string): Promise<void> {
   const send = channelSend(privateChannel(3));
   process.title = 'npm install';
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as BatchRunnerConfig;
+  if (config.gate) waitAtGate();
   try {
     if (config.phase === 'install') {
       for (let i = 0; i < config.packages.length; i++) await installOne(send, config, i);

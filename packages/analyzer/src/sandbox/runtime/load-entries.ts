@@ -2,6 +2,7 @@
 // points with require()/import(), or its browser entry in a DOM emulation whose fetch, XMLHttpRequest,
 // WebSocket and window.ethereum record being wrapped, replaced or called. Shared by the single-package
 // runner and the batch runner. Reports through `send`.
+import { closeSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { realTimers } from './time-warp.js';
@@ -223,4 +224,19 @@ export async function browser(
       await inspect();
     },
   };
+}
+
+/**
+ * Blocks until the sandbox's init (../process-tree.ts) has the whole desktop's process tree up: its
+ * gate, fd 5, reaches end of file once every process has closed the write end. Only where the
+ * config says the init holds one (fd 5 is otherwise whatever Node opened there).
+ */
+export function waitAtGate(): void {
+  const byte = Buffer.alloc(1);
+  try {
+    while (readSync(5, byte) > 0);
+    closeSync(5);
+  } catch {
+    // the init is gone: the run ends with it
+  }
 }

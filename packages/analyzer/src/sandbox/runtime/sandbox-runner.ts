@@ -4,7 +4,7 @@
 // ends the run.
 import { spawn } from 'node:child_process';
 import { closeSync, createWriteStream, readFileSync } from 'node:fs';
-import { browser, loadEntries, networkInFlight } from './load-entries.js';
+import { browser, loadEntries, networkInFlight, waitAtGate } from './load-entries.js';
 import { installTimeWarp, realNow, realTimers, settleTimers } from './time-warp.js';
 
 // fd 4 carried bubblewrap's arguments (../sandbox-process.ts): closed, so nothing of the sandbox's
@@ -23,6 +23,8 @@ export interface RunnerConfig {
   entries: string[];
   browserEntry?: string;
   happyDomPath: string;
+  /** The sandbox's init holds the gate on fd 5 (waitAtGate). */
+  gate: boolean;
 }
 
 const report = createWriteStream('', { fd: 3 });
@@ -64,6 +66,7 @@ const SETTLE_BUDGET_MS = 3_000;
 
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as RunnerConfig;
+  if (config.gate) waitAtGate();
   let code = 1;
   try {
     if (config.phase === 'install') code = await install(config);
