@@ -21,7 +21,7 @@ import type { PhaseRun } from './types.js';
 /** What a prepared run (one package or a batch) brings to the session. */
 export type SessionRun = Pick<
   PreparedRun,
-  'id' | 'hostDir' | 'runRoot' | 'mounted' | 'persona' | 'honeytokens' | 'ca' | 'details'
+  'id' | 'hostDir' | 'runRoot' | 'mounted' | 'namespaces' | 'persona' | 'honeytokens' | 'ca' | 'details'
 > & { readOnlyBinds?: PreparedRun['readOnlyBinds'] };
 
 /** How the run ended, before its evidence is collected. */
@@ -77,6 +77,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
       hostDir: run.hostDir,
       ca: run.ca,
       nodePath: spec.nodePath,
+      ...(run.namespaces ? { namespaces: run.namespaces } : {}),
       ...(spec.sinkOwnerUid !== undefined ? { ownerUid: spec.sinkOwnerUid } : {}),
       ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
     });
@@ -116,6 +117,7 @@ async function supervise<Run extends SessionRun>(
     maxProcesses: spec.maxProcesses,
     maxTraceMb: spec.maxTraceMb,
     ...(run.readOnlyBinds ? { readOnlyBinds: run.readOnlyBinds } : {}),
+    ...(run.namespaces ? { namespaces: run.namespaces } : {}),
     onMessage: (message) => {
       if (spec.onMessage(message)) onDone?.();
     },
