@@ -1,7 +1,10 @@
-// Runs one phase in the sandbox and prints the PhaseRun as JSON: lets a test run the real sandbox as
-// another (unprivileged) user. Usage: node run-phase-main.js '<PhaseRunOptions as JSON>'
+// Runs the sandbox in this process and prints the result as JSON, so a test can run the real sandbox
+// as another (unprivileged) user. Usage: node run-phase-main.js support | '<PhaseRunOptions as JSON>'
 import { runPhase } from '../run-phase.js';
+import { checkSandboxSupport } from '../support.js';
 import type { PhaseRunOptions } from '../types.js';
 
-const run = await runPhase(JSON.parse(process.argv[2] ?? '{}') as PhaseRunOptions);
-process.stdout.write(`${JSON.stringify(run)}\n`);
+const arg = process.argv[2] ?? '';
+const result =
+  arg === 'support' ? await checkSandboxSupport() : await runPhase(JSON.parse(arg) as PhaseRunOptions);
+process.stdout.write(`${JSON.stringify({ uid: process.getuid?.(), result })}\n`);
