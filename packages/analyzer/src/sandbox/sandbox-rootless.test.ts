@@ -8,7 +8,7 @@ import { chmod, cp, lchown, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runAs, runPhaseAs, supportAs } from './test-support/as-user.js';
+import { runAs, runBatchAs, runPhaseAs, supportAs } from './test-support/as-user.js';
 import { BENIGN, describeRun, ofKind, token } from './test-support/fixtures.js';
 import type { PhaseRun } from './types.js';
 
@@ -157,6 +157,36 @@ describe('sandbox: rootless (a normal user, user namespaces)', { concurrency: 2 
     assert.equal(report.etc, 'EACCES');
     assert.ok(!report.comms.includes('strace'), report.comms.join(' '));
     assert.ok(!report.comms.includes('sleep'), 'the namespace holder is out of sight');
+  });
+
+  test('a batch: the thief owns its POST (the sink finds its socket in the user namespace), the quiet one none', async (t) => {
+    if (skip) return t.skip(skip);
+    const out = await runBatchAs(UID, dir, {
+      phase: 'install',
+      packages: [
+        { name: 'fixture-benign-banner', version: '3.39.0', dir: join(dir, 'benign') },
+        { name: 'fixture-rootless-thief', version: '1.0.0', dir: join(dir, 'thief') },
+      ],
+      timeoutMs: 60_000,
+      graceMs: 2_000,
+      diskMb: DISK_MB * 2,
+    });
+    assert.equal(out.uid, UID);
+    const batch = out.result;
+    const summary = JSON.stringify({
+      status: batch.status,
+      error: batch.error,
+      details: batch.details,
+    }).slice(0, 3000);
+    assert.equal(batch.status, 'completed', summary);
+    const [benign, thief] = batch.packages;
+    assert.ok(benign && thief, summary);
+    const egress = (p: typeof thief) => p.events.filter((e) => e.package === p.id && e.kind === 'http');
+    assert.deepEqual(egress(benign), [], 'the quiet package owns no request');
+    assert.ok(
+      egress(thief).some((e) => e.kind === 'http' && e.host === 'collect.npmrc-stats.test'),
+      JSON.stringify(thief.events.filter((e) => e.kind !== 'file')).slice(0, 3000),
+    );
   });
 });
 

@@ -54,9 +54,13 @@ export async function checkSandboxSupport(): Promise<SandboxSupport> {
     missing.push('strace (ptrace permitted)');
   details.push(`strace: ${strace.code === 0 ? 'ok' : (strace.error ?? strace.stderr.trim())}`);
 
+  const writable = (dir: string): Promise<boolean> => access(dir, constants.W_OK).then(() => true, () => false); // prettier-ignore
   const v2 = await access('/sys/fs/cgroup/cgroup.controllers').then(() => true, () => false); // prettier-ignore
-  const memory = v2 || (await access('/sys/fs/cgroup/memory', constants.W_OK).then(() => true, () => false)); // prettier-ignore
-  const pids = v2 || (await access('/sys/fs/cgroup/pids', constants.W_OK).then(() => true, () => false)); // prettier-ignore
+  // A normal user may create cgroups only where the hierarchy was delegated to them.
+  const memory = v2
+    ? !rootless || (await writable('/sys/fs/cgroup'))
+    : await writable('/sys/fs/cgroup/memory');
+  const pids = v2 ? !rootless || (await writable('/sys/fs/cgroup')) : await writable('/sys/fs/cgroup/pids');
   details.push(
     `cgroups: ${v2 ? 'v2' : 'v1'}, memory limit ${memory ? 'available' : 'unavailable'}, pids limit ${pids ? 'available' : 'unavailable (falls back to RLIMIT_NPROC)'}`,
   );

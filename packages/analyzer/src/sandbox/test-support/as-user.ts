@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BatchRun, BatchRunOptions } from '../batch-types.js';
 import type { SandboxSupport } from '../support.js';
 import type { PhaseRun, PhaseRunOptions } from '../types.js';
 
@@ -32,13 +33,13 @@ export function runAs(
   });
 }
 
-async function runMain<T>(uid: number, home: string, arg: string): Promise<{ uid: number; result: T }> {
+async function runMain<T>(uid: number, home: string, ...arg: string[]): Promise<{ uid: number; result: T }> {
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: home,
     LANG: 'C.UTF-8',
   };
-  const out = await runAs(uid, [process.execPath, MAIN, arg], env);
+  const out = await runAs(uid, [process.execPath, MAIN, ...arg], env);
   const line = out.stdout.trim().split('\n').pop() ?? '';
   if (out.code !== 0 || !line.startsWith('{'))
     throw new Error(`run-phase-main as uid ${uid} failed (exit ${out.code}): ${out.stderr.slice(-2000)}`);
@@ -48,4 +49,7 @@ async function runMain<T>(uid: number, home: string, arg: string): Promise<{ uid
 export const supportAs = (uid: number, home: string) => runMain<SandboxSupport>(uid, home, 'support');
 
 export const runPhaseAs = (uid: number, home: string, options: PhaseRunOptions) =>
-  runMain<PhaseRun>(uid, home, JSON.stringify(options));
+  runMain<PhaseRun>(uid, home, 'phase', JSON.stringify(options));
+
+export const runBatchAs = (uid: number, home: string, options: BatchRunOptions) =>
+  runMain<BatchRun>(uid, home, 'batch', JSON.stringify(options));
