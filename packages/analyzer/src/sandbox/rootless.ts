@@ -41,6 +41,14 @@ export function holderScript(mountDir: string, sizeMb: number): string {
 /** `unshare` arguments creating a user namespace owned by the user, with root mapped to them. */
 export const OWN_USER_NAMESPACE = ['unshare', '--user', '--map-root-user'];
 
+/**
+ * A run's namespaces: the user namespace first, then — once root is mapped in it — the mount and
+ * network namespaces. Created in that order, the network namespace's /proc/net/nf_conntrack belongs to
+ * the namespace's root, so the sink can read where a DNAT-ed stream was headed; created in one
+ * unshare(2) with the user namespace, it would belong to the host's root and be unreadable.
+ */
+export const RUN_NAMESPACES = [...OWN_USER_NAMESPACE, '--', 'unshare', '--mount', '--net', '--'];
+
 /** Starts a run's namespaces; throws (the run then fails closed) when the kernel refuses any piece. */
 export async function startRunNamespaces(options: {
   mountDir: string;
@@ -50,7 +58,7 @@ export async function startRunNamespaces(options: {
     'setpriv',
     [
       '--pdeathsig', 'KILL', '--',
-      ...OWN_USER_NAMESPACE, '--mount', '--net', '--',
+      ...RUN_NAMESPACES,
       'sh', '-c', holderScript(options.mountDir, options.sizeMb),
       'sh', 'sh', '-c', `echo ${READY} && exec sleep infinity`,
     ],

@@ -146,6 +146,11 @@ describe('sandbox: rootless (a normal user, user namespaces)', { concurrency: 2 
       describeRun(result),
     );
     assert.equal(hostConnections, 0, 'no connection reached the host');
+    // The sink reads where the stream was headed (before DNAT) from the namespace's conntrack table.
+    assert.ok(
+      ofKind(result, 'tcp-data').some((e) => e.port === port && e.data.includes('hello host')),
+      describeRun(result),
+    );
     const report = JSON.parse(post.body) as {
       filledMb: number;
       fillError?: string;

@@ -3,7 +3,7 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { findTool, runCommand } from './host-ops.js';
 import { netnsSetupScript } from './netns.js';
 import { SANDBOX_HOST_UID, systemEntries } from './prepare-run.js';
-import { holderScript, hostPrivilege, OWN_USER_NAMESPACE, rootlessBlockers } from './rootless.js';
+import { holderScript, hostPrivilege, rootlessBlockers, RUN_NAMESPACES } from './rootless.js';
 
 export interface SandboxSupport {
   ok: boolean;
@@ -113,7 +113,7 @@ async function checkRootless(details: string[]): Promise<string[]> {
   });
   const chain = await runCommand('strace', [
     '-f', '--seccomp-bpf', '-e', 'trace=execve', '-o', '/dev/null', '--',
-    ...OWN_USER_NAMESPACE, '--mount', '--net', '--',
+    ...RUN_NAMESPACES,
     'sh', '-c', holderScript('/tmp', 1), 'sh', ...bwrapProbe(),
   ]); // prettier-ignore
   const ok = chain.code === 0 && chain.stdout.trim() !== '';
