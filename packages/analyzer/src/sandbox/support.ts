@@ -117,10 +117,15 @@ async function checkRootless(details: string[]): Promise<string[]> {
     'sh', '-c', holderScript('/tmp', 1), 'sh', ...bwrapProbe(),
   ]); // prettier-ignore
   const ok = chain.code === 0 && chain.stdout.trim() !== '';
+  if (ok) {
+    // The same words as root mode's checks: each piece worked, here inside the user's own namespaces.
+    details.push('network namespace: ok (rootless: with the run tmpfs, in a user namespace of this user)');
+    details.push(`bubblewrap: ok (sandbox pid ${chain.stdout.trim()}, under strace)`);
+    return [];
+  }
   details.push(
-    `rootless namespaces (tmpfs, network namespace with iptables NAT, bubblewrap under strace): ${ok ? `ok (sandbox pid ${chain.stdout.trim()})` : reason(chain)}`,
+    `rootless namespaces (tmpfs, network namespace with iptables NAT, bubblewrap under strace): ${reason(chain)}`,
   );
-  if (ok) return [];
   return blockers.length > 0 ? blockers : [`rootless namespaces: ${reason(chain).split('\n')[0] ?? ''}`];
 }
 
