@@ -22,6 +22,11 @@ export interface BwrapPlan {
    * its only child.
    */
   perl?: string;
+  /**
+   * Rootless: bubblewrap makes the user namespace itself, mapping the persona's uid alone (no root
+   * in it, so no init: bubblewrap is PID 1 and the runner runs as the persona directly).
+   */
+  ownUserNamespace?: boolean;
 }
 
 export function bwrapArgs(plan: BwrapPlan): string[] {
@@ -29,6 +34,9 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   // Run as root of the sandbox's own user namespace (user-namespace.ts), which maps the persona's
   // uid and a root that is not the host's; the init (or setpriv) takes the persona's uid and groups.
   const args = [
+    ...(plan.ownUserNamespace
+      ? ['--unshare-user', '--uid', String(persona.uid), '--gid', String(persona.gid), '--disable-userns']
+      : []),
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
@@ -56,9 +64,13 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   args.push('--clearenv');
   const env = plan.perl !== undefined ? { ...plan.env, PERL_BADLANG: '0' } : plan.env;
   for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
+  const runner = [NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX];
+  if (plan.ownUserNamespace) {
+    args.push('--chdir', plan.cwd, '--', ...runner);
+    return args;
+  }
   // Root of the namespace keeps every capability there unless told: only what the uid switch needs.
   args.push('--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
-  const runner = [NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX];
   if (plan.perl !== undefined) {
     // ns_last_pid (the planned pids) needs CAP_SYS_ADMIN; the init's children drop every capability.
     args.push('--cap-add', 'CAP_SYS_ADMIN', '--as-pid-1', '--chdir', plan.cwd, '--');

@@ -3,20 +3,20 @@
 import { createRunDirs } from './run-state.js';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExistingFile } from '../trace/file-detail.js';
 import type { BatchPackage, BatchRunOptions } from './batch-types.js';
 import { browserEntry, importEntries, lifecycleScripts, type Manifest } from './entry-points.js';
 import { createHoneytokens, type HoneytokenSet } from './honeytokens.js';
-import { runCommand, unmount } from './host-ops.js';
+import { unmount } from './host-ops.js';
 import { copyPackages, installPath } from './place-packages.js';
 import { createPersona, etcFiles, homeFiles, projectFiles, type Persona } from './layout.js';
 import {
   BATCH_RUNNER_SOURCE,
-  SANDBOX_HOST_UID,
   cleanupRun,
   copyHostEtc,
+  handToSandbox,
   plantedFiles,
   readManifest,
   stageRoot,
@@ -24,6 +24,7 @@ import {
   writeFiles,
 } from './prepare-run.js';
 import type { BatchRunnerConfig, BatchRunnerPackage } from './runtime/batch-runner.js';
+import type { RunNamespaces } from './rootless.js';
 import { npmLifecycleEnv } from './sandbox-env.js';
 import { initPerl } from './sandbox-process.js';
 import { createCertificateAuthority, type PemPair } from './tls-ca.js';
@@ -35,6 +36,8 @@ export interface PreparedBatch {
   hostDir: string;
   runRoot: string;
   mounted: boolean;
+  /** Rootless mode: the batch's own user, mount and network namespaces (rootless.ts). */
+  namespaces?: RunNamespaces;
   persona: Persona;
   honeytokens: HoneytokenSet;
   ca: PemPair;
@@ -59,7 +62,8 @@ export async function prepareBatch(
   const paths = options.packages.map(installPath);
   if (new Set(paths).size !== paths.length)
     throw new Error('two packages of the batch share an install path');
-  const { hostDir, runRoot, mounted } = await createRunDirs(id, options.diskMb ?? 4096, details);
+  const dirs = await createRunDirs(id, options.diskMb ?? 4096, details);
+  const { hostDir, runRoot, mounted } = dirs;
   try {
     const persona = createPersona();
     const honeytokens = createHoneytokens({ home: persona.home, projectDir: persona.projectDir });
@@ -100,19 +104,14 @@ export async function prepareBatch(
       ),
     };
     await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
-    const chown = await runCommand(
-      'chown',
-      ['-R', `${SANDBOX_HOST_UID}:${SANDBOX_HOST_UID}`, join(runRoot, 'home'), join(runRoot, 'tmp')],
-      { timeoutMs: 120_000 },
-    );
-    if (chown.code !== 0) throw new Error(`chown failed: ${chown.stderr.trim()}`);
-    await chmod(join(runRoot, 'tmp'), 0o1777);
+    await handToSandbox(runRoot, dirs.namespaces !== undefined);
     const existingFiles = plantedFiles(planted, persona.home);
     return {
       id,
       hostDir,
       runRoot,
       mounted,
+      ...(dirs.namespaces ? { namespaces: dirs.namespaces } : {}),
       persona,
       honeytokens,
       ca,
@@ -122,7 +121,7 @@ export async function prepareBatch(
       details,
     };
   } catch (error) {
-    await cleanupRun({ hostDir, runRoot, mounted }, unmount);
+    await cleanupRun(dirs, unmount);
     throw error;
   }
 }

@@ -28,6 +28,7 @@ import {
 import type { RunnerConfig } from './runtime/sandbox-runner.js';
 import { initPerl } from './sandbox-process.js';
 import { NODE_IN_SANDBOX } from './sandbox-env.js';
+import { lockSystemParts, stopRunNamespaces, type RunNamespaces } from './rootless.js';
 import { createCertificateAuthority, type PemPair } from './tls-ca.js';
 import type { PhaseRunOptions } from './types.js';
 
@@ -41,6 +42,8 @@ export interface PreparedRun {
   /** The run's tmpfs (or plain directory when tmpfs could not be mounted). */
   runRoot: string;
   mounted: boolean;
+  /** Rootless mode: the run's own user, mount and network namespaces (rootless.ts). */
+  namespaces?: RunNamespaces;
   persona: Persona;
   honeytokens: HoneytokenSet;
   ca: PemPair;
@@ -183,11 +186,11 @@ export async function prepareRun(options: PhaseRunOptions): Promise<PreparedRun>
   const details: string[] = [];
   const manifest = readManifest(options.packageDir);
   const placements = placePackages(options);
-  const { hostDir, runRoot, mounted } = await createRunDirs(id, options.diskMb ?? 256, details);
+  const dirs = await createRunDirs(id, options.diskMb ?? 256, details);
   try {
-    return await stage({ id, hostDir, runRoot, mounted, details, manifest, placements, options });
+    return await stage({ ...dirs, details, manifest, placements, options });
   } catch (error) {
-    await cleanupRun({ hostDir, runRoot, mounted }, unmount);
+    await cleanupRun(dirs, unmount);
     throw error;
   }
 }
@@ -215,6 +218,7 @@ async function stage(ctx: {
   hostDir: string;
   runRoot: string;
   mounted: boolean;
+  namespaces?: RunNamespaces | undefined;
   details: string[];
   manifest: Manifest;
   placements: { dir: string; path: string }[];
@@ -281,18 +285,13 @@ async function stage(ctx: {
     gate: initPerl() !== undefined,
   };
   await writeFile(join(npmDir, 'lib/run-config.json'), JSON.stringify(runnerConfig));
-  await runCommand('chown', [
-    '-R',
-    `${SANDBOX_HOST_UID}:${SANDBOX_HOST_UID}`,
-    join(runRoot, 'home'),
-    join(runRoot, 'tmp'),
-  ]);
-  await chmod(join(runRoot, 'tmp'), 0o1777);
+  await handToSandbox(runRoot, ctx.namespaces !== undefined);
   return {
     id,
     hostDir,
     runRoot,
     mounted,
+    ...(ctx.namespaces ? { namespaces: ctx.namespaces } : {}),
     persona,
     honeytokens,
     ca,
@@ -302,6 +301,23 @@ async function stage(ctx: {
     existingFiles: plantedFiles(planted, persona.home),
     details,
   };
+}
+
+/**
+ * Gives the sandbox its HOME and /tmp, the last step of staging: root mode chowns them to the
+ * sandbox's host uid; rootless mode (where everything is the user's) closes the rest by mode bits.
+ */
+export async function handToSandbox(runRoot: string, rootless: boolean): Promise<void> {
+  if (rootless) await lockSystemParts(runRoot);
+  else {
+    const chown = await runCommand(
+      'chown',
+      ['-R', `${SANDBOX_HOST_UID}:${SANDBOX_HOST_UID}`, join(runRoot, 'home'), join(runRoot, 'tmp')],
+      { timeoutMs: 120_000 },
+    );
+    if (chown.code !== 0) throw new Error(`chown failed: ${chown.stderr.trim()}`);
+  }
+  await chmod(join(runRoot, 'tmp'), 0o1777);
 }
 
 /**
@@ -363,10 +379,12 @@ export function systemEntries(): { path: string; symlinkTarget?: string }[] {
 }
 
 export async function cleanupRun(
-  run: Pick<PreparedRun, 'hostDir' | 'runRoot' | 'mounted'>,
+  run: Pick<PreparedRun, 'hostDir' | 'runRoot' | 'mounted' | 'namespaces'>,
   unmountFn: (dir: string) => Promise<void>,
 ): Promise<void> {
-  if (run.mounted) await unmountFn(run.runRoot);
-  await rm(run.runRoot, { recursive: true, force: true });
+  // Rootless: the tmpfs goes with the holder's mount namespace; the empty mount point stays to remove.
+  if (run.namespaces) await stopRunNamespaces(run.namespaces);
+  else if (run.mounted) await unmountFn(run.runRoot);
+  await rm(run.namespaces?.mountDir ?? run.runRoot, { recursive: true, force: true });
   await rm(run.hostDir, { recursive: true, force: true });
 }

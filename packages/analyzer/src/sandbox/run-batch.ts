@@ -8,6 +8,7 @@ import { addressNames, parseJsonLines, sandboxEventsOnly, type RunnerMessage } f
 import { installPath, prepareBatch, type PreparedBatch } from './prepare-batch.js';
 import { readTrace } from './run-phase.js';
 import { SANDBOX_HOST_UID } from './prepare-run.js';
+import { hostPrivilege, ROOTLESS_SANDBOX_UID_IN_NAMESPACE } from './rootless.js';
 import { NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, shellEnv } from './sandbox-env.js';
 import type { Sink } from './sandbox-process.js';
 import { runSandboxSession } from './sandbox-session.js';
@@ -247,7 +248,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       ...opts,
       timeoutMs: opts.batchTimeoutMs,
       subject: 'the batch',
-      sinkOwnerUid: SANDBOX_HOST_UID,
+      sinkOwnerUid: hostPrivilege() === 'root' ? SANDBOX_HOST_UID : ROOTLESS_SANDBOX_UID_IN_NAMESPACE,
       prepare: async () => {
         const batch = await prepareBatch(opts);
         batch.details.push(`prepared ${options.packages.length} packages in ${Date.now() - started} ms`);

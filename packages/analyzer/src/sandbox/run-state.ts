@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { mountTmpfs, unmount } from './host-ops.js';
+import { hostPathOf, hostPrivilege, startRunNamespaces, type RunNamespaces } from './rootless.js';
 import { INIT_PREFIX } from './sandbox-process.js';
 
 /** Where run state lives on the host. */
@@ -39,6 +40,8 @@ export interface RunDirs {
   hostDir: string;
   runRoot: string;
   mounted: boolean;
+  /** Rootless mode: the namespaces holding the run's tmpfs (runRoot reaches it through them). */
+  namespaces?: RunNamespaces;
 }
 
 /**
@@ -53,6 +56,16 @@ export async function createRunDirs(id: string, diskMb: number, details: string[
   const owner: Owner = { pid: process.pid, startTime: startTimeOf(process.pid) ?? '', runRoot };
   await writeFile(join(hostDir, OWNER_FILE), JSON.stringify(owner), { mode: 0o600 });
   await mkdir(runRoot, { mode: 0o755 });
+  if (hostPrivilege() === 'rootless') {
+    const namespaces = await startRunNamespaces({ mountDir: runRoot, sizeMb: diskMb }).catch(
+      async (error: unknown) => {
+        await rm(runRoot, { recursive: true, force: true });
+        await rm(hostDir, { recursive: true, force: true });
+        throw error;
+      },
+    );
+    return { id, hostDir, runRoot: hostPathOf(namespaces), mounted: true, namespaces };
+  }
   const mounted = await mountTmpfs(runRoot, { sizeMb: diskMb, uid: 0, gid: 0 });
   if (!mounted) details.push('tmpfs could not be mounted: no disk limit for this run');
   return { id, hostDir, runRoot, mounted };

@@ -12,6 +12,7 @@ import { cgroupPids, descendants, findTool, killQuietly, type Cgroups } from './
 import { bootOffsetSeconds, type Persona } from './layout.js';
 import { DNS_PORT, netnsSetupScript } from './netns.js';
 import { SINK_MAIN, systemEntries } from './prepare-run.js';
+import { enterRunNamespaces, hostPrivilege, OWN_USER_NAMESPACE, type RunNamespaces } from './rootless.js';
 import { SINK_READY_LINE, SINK_TCP_PORT, type SinkConfig } from './sink-protocol.js';
 import type { PemPair } from './tls-ca.js';
 
@@ -50,6 +51,8 @@ export async function startSink(options: {
   ownerUid?: number;
   /** The names DNS resolves; others get NXDOMAIN. Absent: every name. */
   dnsAnswers?: string[];
+  /** Rootless mode: the run's namespaces (the network one already set up), which the sink enters. */
+  namespaces?: RunNamespaces;
 }): Promise<Sink> {
   const { hostDir, ca, nodePath } = options;
   const logPath = join(hostDir, 'sink.jsonl');
@@ -68,23 +71,13 @@ export async function startSink(options: {
   await writeFile(configPath, JSON.stringify(config), { mode: 0o600 });
   await writeFile(logPath, '', { mode: 0o600 });
   // Killed with this process if it dies (the death signal survives the execs down to the sink's node).
-  const child = spawn(
-    'setpriv',
-    [
-      ...DIE_WITH_HOST,
-      'unshare',
-      '--net',
-      '--',
-      'sh',
-      '-c',
-      netnsSetupScript(),
-      'sh',
-      nodePath,
-      SINK_MAIN,
-      configPath,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: HOST_ENV },
-  );
+  const netns = options.namespaces
+    ? enterRunNamespaces(options.namespaces, ['net'])
+    : ['unshare', '--net', '--', 'sh', '-c', netnsSetupScript(), 'sh'];
+  const child = spawn('setpriv', [...DIE_WITH_HOST, ...netns, nodePath, SINK_MAIN, configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: HOST_ENV,
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -159,8 +152,18 @@ let timeNamespace: boolean | undefined;
 /** Whether this kernel and util-linux can give a process a time namespace (Linux 5.6+, CONFIG_TIME_NS). */
 function timeNamespaceAvailable(): boolean {
   timeNamespace ??=
-    spawnSync('unshare', ['--time', '--boottime', '1', '--', 'true'], { env: HOST_ENV, stdio: 'ignore' })
-      .status === 0;
+    spawnSync(
+      'unshare',
+      [
+        ...(hostPrivilege() === 'rootless' ? OWN_USER_NAMESPACE.slice(1) : []),
+        '--time',
+        '--boottime',
+        '1',
+        '--',
+        'true',
+      ],
+      { env: HOST_ENV, stdio: 'ignore' },
+    ).status === 0;
   return timeNamespace;
 }
 
@@ -177,8 +180,12 @@ function uptimeArgs(): string[] {
 export const INIT_PERL = '/usr/bin/perl';
 
 let perlPresent: boolean | undefined;
-/** The sandbox's init, when this host can run it (else bubblewrap is PID 1): its runners wait at its gate. */
+/**
+ * The perl of the sandbox's init, when this host runs it: as root, with Debian's perl (else, and
+ * rootless, bubblewrap is PID 1). Its runners wait at its gate (config.gate).
+ */
 export function initPerl(): string | undefined {
+  if (hostPrivilege() !== 'root') return undefined;
   if (perlPresent === undefined) {
     try {
       accessSync(INIT_PERL, constants.X_OK);
@@ -213,8 +220,11 @@ export function spawnTracedSandbox(options: {
   env: Record<string, string>;
   nodePath: string;
   sink: Sink;
-  /** The run's user namespace (user-namespace.ts): bubblewrap runs as its root. */
-  userNamespace: string;
+  /**
+   * The run's user namespace (user-namespace.ts): bubblewrap runs as its root. Absent (rootless):
+   * bubblewrap makes one of its own that maps the persona's uid alone.
+   */
+  userNamespace?: string;
   /** The static layer's root (static-layer.ts). */
   staticRoot: string;
   cgroups: Cgroups;
@@ -222,19 +232,22 @@ export function spawnTracedSandbox(options: {
   /** The most trace (MiB) a run may write (checked every 100 ms). */
   maxTraceMb: number;
   readOnlyBinds?: { hostDir: string; path: string }[];
+  /** Rootless mode: the run's namespaces; the sandbox enters them as the user (no uid switch). */
+  namespaces?: RunNamespaces;
   onMessage: (message: RunnerMessage) => void;
 }): TracedSandbox {
   const { persona, cgroups } = options;
   const perl = initPerl();
   const bwrap = bwrapArgs({
     persona,
-    runRoot: options.runRoot,
+    runRoot: options.namespaces?.mountDir ?? options.runRoot,
     staticRoot: options.staticRoot,
     systemEntries: systemEntries(),
     readOnlyBinds: options.readOnlyBinds,
     env: options.env,
     cwd: persona.projectDir,
     ...(perl !== undefined ? { perl } : {}),
+    ownUserNamespace: options.userNamespace === undefined,
   });
   // Without a pids cgroup, RLIMIT_NPROC on the dedicated sandbox uid bounds the process count.
   const nproc = cgroups.pidsLimited ? [] : ['prlimit', `--nproc=${options.maxProcesses}`, '--'];
@@ -247,9 +260,11 @@ export function spawnTracedSandbox(options: {
     // strace dies with this process; bubblewrap (--die-with-parent) and its pid namespace with strace.
     'setpriv', ...DIE_WITH_HOST,
     'strace', '-f', '--seccomp-bpf', '--pidns-translation', '-ttt', '-yy', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS}`, '-o', join(options.hostDir, 'strace.txt'), '--',
-    'nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--',
+    ...(options.namespaces
+      ? enterRunNamespaces(options.namespaces, ['net', 'mount'])
+      : ['nsenter', `--net=/proc/${options.sink.child.pid}/ns/net`, '--']),
     ...uptimeArgs(),
-    'nsenter', `--user=${options.userNamespace}`, '--',
+    ...(options.userNamespace !== undefined ? ['nsenter', `--user=${options.userNamespace}`, '--'] : []),
     ...nproc, 'bash', '-c', `exec -a /sbin/init "$0" --args ${ARGS_FD} "$@"`, initLink(), ...bwrap.slice(bwrap.indexOf('--') + 1),
   ]; // prettier-ignore
   const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: HOST_ENV });

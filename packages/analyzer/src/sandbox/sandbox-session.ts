@@ -25,7 +25,7 @@ import type { PhaseRun } from './types.js';
 /** What a prepared run (one package or a batch) brings to the session. */
 export type SessionRun = Pick<
   PreparedRun,
-  'id' | 'hostDir' | 'runRoot' | 'mounted' | 'persona' | 'honeytokens' | 'ca' | 'details'
+  'id' | 'hostDir' | 'runRoot' | 'mounted' | 'namespaces' | 'persona' | 'honeytokens' | 'ca' | 'details'
 > & { readOnlyBinds?: PreparedRun['readOnlyBinds'] };
 
 /** How the run ended, before its evidence is collected. */
@@ -78,15 +78,19 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
   try {
     run = await spec.prepare();
     const details = [...run.details];
+    // Rootless (run.namespaces), bubblewrap makes the user namespace itself (bwrap-args.ts).
     const [started, made, layer] = await Promise.allSettled([
       startSink({
         hostDir: run.hostDir,
         ca: run.ca,
         nodePath: spec.nodePath,
+        ...(run.namespaces ? { namespaces: run.namespaces } : {}),
         ...(spec.sinkOwnerUid !== undefined ? { ownerUid: spec.sinkOwnerUid } : {}),
         ...(spec.dnsAnswers !== undefined ? { dnsAnswers: spec.dnsAnswers } : {}),
       }),
-      createUserNamespace(run.persona, SANDBOX_HOST_UID, HOST_ENV),
+      run.namespaces
+        ? Promise.resolve(undefined)
+        : createUserNamespace(run.persona, SANDBOX_HOST_UID, HOST_ENV),
       staticLayer(spec.nodePath),
     ]);
     if (started.status === 'fulfilled') sink = started.value;
@@ -94,14 +98,16 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
     if (started.status === 'rejected') throw started.reason;
     if (made.status === 'rejected') throw made.reason;
     if (layer.status === 'rejected') throw layer.reason;
-    if (!sink || !userNamespace)
-      throw new Error('unreachable: the sandbox session has no sink or user namespace');
+    if (!sink) throw new Error('unreachable: the sandbox session has no sink');
     // The desktop's processes (process-tree.ts) count against the limit too.
     const maxProcesses = spec.maxProcesses + treeProcesses(processTree(run.persona)).length;
     cgroups = await createCgroups(`sr-${run.id}`, { memoryMb: spec.memoryMb, maxProcesses });
     details.push(...cgroups.details);
-    const namespaces = { userNamespace: userNamespace.path, staticRoot: layer.value.root };
-    const outcome = await supervise(run, sink, namespaces, cgroups, { ...spec, maxProcesses });
+    const host = {
+      ...(userNamespace ? { userNamespace: userNamespace.path } : {}),
+      staticRoot: layer.value.root,
+    };
+    const outcome = await supervise(run, sink, host, cgroups, { ...spec, maxProcesses });
     await stopSink(sink);
     return await spec.collect(run, sink, outcome, details);
   } finally {
@@ -116,7 +122,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
 async function supervise<Run extends SessionRun>(
   run: Run,
   sink: Sink,
-  host: { userNamespace: string; staticRoot: string },
+  host: { userNamespace?: string; staticRoot: string },
   cgroups: Cgroups,
   spec: SessionSpec<Run, unknown>,
 ): Promise<SessionOutcome> {
@@ -135,6 +141,7 @@ async function supervise<Run extends SessionRun>(
     maxProcesses: spec.maxProcesses,
     maxTraceMb: spec.maxTraceMb,
     ...(run.readOnlyBinds ? { readOnlyBinds: run.readOnlyBinds } : {}),
+    ...(run.namespaces ? { namespaces: run.namespaces } : {}),
     onMessage: (message) => {
       if (spec.onMessage(message)) onDone?.();
     },

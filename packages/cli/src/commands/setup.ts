@@ -46,6 +46,10 @@ export async function runSetup(flags: { install?: boolean }, io: CommandIo): Pro
   }
   if (plan.kind === 'ready') {
     say('sandbox ready: the install, import and browser phases run in bubblewrap on this machine');
+    if (!facts.isRoot) {
+      say('rootless mode: runs in user namespaces owned by this user');
+      for (const line of support.details) if (line.startsWith('cgroups:')) say(line);
+    }
     return ExitCode.Ok;
   }
   say(`sandbox not available (missing: ${support.missing.join(', ')})`);

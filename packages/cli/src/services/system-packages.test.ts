@@ -32,20 +32,24 @@ test('root on Debian: installs the Debian packages of the missing tools', () => 
   );
 });
 
-test('not root: the one command to run, that root is needed, and the hosted way', () => {
+test('not root: the one command to run, the kernel setting the rootless sandbox needs, and the hosted way', () => {
   const plan = setupPlan({
     ...linuxRootDebian,
     isRoot: false,
-    missing: ['bwrap', 'root (network namespace, iptables and tmpfs setup)'],
+    missing: ['bwrap', 'unprivileged user namespaces: sysctl -w kernel.unprivileged_userns_clone=1'],
   });
   assert.deepEqual(plan, {
     kind: 'advise',
     lines: [
       "install the sandbox's system packages: sudo apt-get install -y bubblewrap",
-      'the sandbox needs root: run the scan (or secure-registry-server) as root',
+      'the rootless sandbox needs a kernel setting (unprivileged user namespaces): sudo sysctl -w kernel.unprivileged_userns_clone=1, or run as root',
       HOSTED_HINT,
     ],
   });
+});
+
+test('not root with every tool and setting: ready (the sandbox runs rootless)', () => {
+  assert.deepEqual(setupPlan({ ...linuxRootDebian, isRoot: false, missing: [] }), { kind: 'ready' });
 });
 
 test('another distribution: Debian names; a failing namespace check is named, not "installed"', () => {

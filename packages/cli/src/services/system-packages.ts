@@ -28,7 +28,10 @@ export type SetupPlan =
 
 export function setupPlan(input: {
   platform: NodeJS.Platform;
-  /** `missing` of checkSandboxSupport: tool names, `root …`, or namespace checks that failed. */
+  /**
+   * `missing` of checkSandboxSupport: tool names, namespace checks that failed, or (for a normal user)
+   * the kernel setting that forbids the rootless sandbox, as `what: sysctl -w key=value`.
+   */
   missing: readonly string[];
   isRoot: boolean;
   isDebian: boolean;
@@ -61,8 +64,14 @@ export function setupPlan(input: {
         : `install the sandbox's system packages (Debian names): ${packages.join(' ')}`,
     );
   }
-  if (!input.isRoot) lines.push('the sandbox needs root: run the scan (or secure-registry-server) as root');
-  for (const problem of other) if (!problem.startsWith('root')) lines.push(`not working here: ${problem}`);
+  for (const problem of other) {
+    const sysctl = problem.indexOf('sysctl -w ');
+    lines.push(
+      sysctl < 0
+        ? `not working here: ${problem}`
+        : `the rootless sandbox needs a kernel setting (${problem.slice(0, sysctl).replace(/: $/, '')}): sudo ${problem.slice(sysctl)}, or run as root`,
+    );
+  }
   lines.push(HOSTED_HINT);
   return { kind: 'advise', lines };
 }
