@@ -89,7 +89,7 @@ export function processTree(persona: Persona): TreeProcess {
   return {
     pid: 1,
     user: ROOT,
-    cmdline: '/sbin/init splash',
+    cmdline: '/sbin/init',
     comm: 'systemd',
     children: [
       session,

@@ -26,6 +26,33 @@ describe('sandbox: malicious fixtures produce their evidence', { concurrency: 3 
     assert.ok(run.events.every((e) => e.package === 'fixture-exfil-https@1.0.3'));
   });
 
+  test('honeypot-aware: the sandbox passes its checks (processes, PID 1, shell, uptime), so it steals', async () => {
+    const run = await runFixture(join(MALICIOUS, 'honeypot-aware'), 'install');
+    assert.equal(run.status, 'completed', describeRun(run));
+    const post = ofKind(run, 'http').find(
+      (e) => e.host === 'metrics.honeypot-aware.test' && e.method === 'POST',
+    );
+    assert.ok(post, `the fixture saw a sandbox and kept quiet: ${describeRun(run)}`);
+    assert.ok(post.body.includes(token(run, 'file:npmrc')), 'the ~/.npmrc honeytoken is in the body');
+    assert.ok(post.body.includes(token(run, 'env:GITHUB_TOKEN')));
+  });
+
+  test('container-check (benign look-alike): reads /proc/1 and cgroups at import, nothing else', async () => {
+    const run = await runFixture(join(MALICIOUS, 'benign', 'container-check'), 'import');
+    assert.equal(run.status, 'completed', describeRun(run));
+    // The runner (playing npm) is the only process; no name is looked up, nothing connects.
+    assert.deepEqual(
+      ofKind(run, 'process').map((e) => e.argv[1]),
+      ['/usr/local/lib/node_modules/npm/bin/npm-cli.js'],
+      describeRun(run),
+    );
+    assert.deepEqual(
+      run.events.filter((e) => ['http', 'dns', 'connect'].includes(e.kind)),
+      [],
+      describeRun(run),
+    );
+  });
+
   test('dns-tunnel: hex labels under tunnel.test reach the DNS sink', async () => {
     const run = await runFixture(join(MALICIOUS, 'dns-tunnel'), 'install');
     assert.equal(run.status, 'completed', describeRun(run));
