@@ -49,4 +49,36 @@ describe('secure-registry scan with the sandbox (built CLI, local mode, fixture 
     assert.equal(egress.severity, 'critical');
     assert.equal(stateOf(findPackage(json, 'fixture-strpad', '1.1.0')), 'approved');
   });
+
+  test('manifest confusion: the install script the registry hides runs and is judged; publish normalisation is not confusion', async () => {
+    const dir = path.join(tmp, 'confusion');
+    await makeProject(
+      dir,
+      { 'fixture-hidden-postinstall': '1.8.4', 'fixture-benign-bin-normalised': '2.3.0' },
+      registry.url,
+    );
+    const home = await makeCliHome(tmp);
+    const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], {
+      home,
+      sandbox: true,
+      timeoutMs: 300_000,
+    });
+    assert.equal(result.code, 1, describeResult(result));
+    const json = parseScanJson(result);
+    const hidden = findPackage(json, 'fixture-hidden-postinstall', '1.8.4');
+    assert.equal(stateOf(hidden), 'rejected', JSON.stringify(hidden.findings));
+    assert.ok(
+      hidden.findings.some((f) => f.rule === 'manifest-confusion'),
+      JSON.stringify(hidden.findings),
+    );
+    assert.ok(
+      hidden.findings.some((f) =>
+        f.evidence.some((e) =>
+          /hidden-postinstall\.test/.test(`${e.path ?? ''} ${e.excerpt ?? ''} ${e.detail ?? ''}`),
+        ),
+      ),
+      `the hidden postinstall's POST is not in the evidence: ${JSON.stringify(hidden.findings)}`,
+    );
+    assert.equal(stateOf(findPackage(json, 'fixture-benign-bin-normalised', '2.3.0')), 'approved');
+  });
 });

@@ -18,6 +18,11 @@ export interface FixtureMeta {
   provenance?: boolean;
   /** Deprecation message. */
   deprecated?: string;
+  /**
+   * Manifest confusion: fields the registry publishes for this version instead of the tarball's
+   * package.json (`null` removes a field), as a publisher talking to the registry's API directly can.
+   */
+  registryManifest?: Record<string, unknown>;
 }
 
 export interface PackageManifest {
@@ -110,7 +115,10 @@ async function packFromDirectory(dir: string, meta: FixtureMeta, source: string)
   const tarball = await packDirectory(dir, files);
   let unpackedSize = 0;
   for (const file of files) unpackedSize += (await stat(path.join(dir, file))).size;
-  const manifest = normalizeManifest(raw as PackageManifest, files);
+  const manifest = withRegistryFields(
+    normalizeManifest(raw as PackageManifest, files),
+    meta.registryManifest,
+  );
   const scripts = (manifest.scripts as Record<string, string> | undefined) ?? {};
   return {
     name: raw.name,
@@ -125,6 +133,16 @@ async function packFromDirectory(dir: string, meta: FixtureMeta, source: string)
     meta,
     source,
   };
+}
+
+function withRegistryFields(manifest: PackageManifest, fields?: Record<string, unknown>): PackageManifest {
+  if (!fields) return manifest;
+  const out: Record<string, unknown> = { ...manifest };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null) delete out[key];
+    else out[key] = value;
+  }
+  return out as PackageManifest;
 }
 
 async function readMeta(dir: string): Promise<FixtureMeta> {
