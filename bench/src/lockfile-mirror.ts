@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DependencyGraph, ScanEvent } from '@secure-registry/shared';
 import { graphFromLockfileData, SseParser } from '@secure-registry/cli';
+import { rewritePackuments } from './mirror-rewrite.js';
 import { eachLimited, REGISTRY, tarballFile, type Entry, type Lockfile } from './lockfile-bench.js';
 
 const packumentFile = (work: string, name: string): string =>
@@ -28,8 +29,8 @@ export async function downloadPackuments(work: string, names: string[]): Promise
 
 /**
  * A loopback mirror: the stored packuments with tarball URLs pointing at itself (rewritten once, before the
- * clock starts, into files it serves as they are: this process also holds the server whose memory is
- * measured), and the stored tarballs. Names it has no packument for (say, optional dependencies for other
+ * clock starts, in a worker thread, into files it serves as they are: this process also holds the server
+ * whose memory is measured), and the stored tarballs. Names it has no packument for (say, optional dependencies for other
  * platforms) are 404, as a registry that does not know them.
  */
 export async function startMirror(work: string, entries: Entry[]): Promise<{ url: string; server: Server }> {
@@ -57,16 +58,13 @@ export async function startMirror(work: string, entries: Entry[]): Promise<{ url
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await rm(join(work, 'mirror'), { recursive: true, force: true });
   await mkdir(join(work, 'mirror'), { recursive: true });
-  for (const name of new Set(entries.map((e) => e.name))) {
-    const packument = JSON.parse(await readFile(packumentFile(work, name), 'utf8')) as {
-      versions?: Record<string, { dist?: { tarball?: string } }>;
-    };
-    for (const [version, manifest] of Object.entries(packument.versions ?? {}))
-      if (manifest.dist) manifest.dist.tarball = `${base}/-/t/${name}@${version}.tgz`;
-    const file = join(work, 'mirror', `${encodeURIComponent(name)}.json`);
-    await writeFile(file, JSON.stringify(packument));
-    packuments.set(name, file);
-  }
+  const files = [...new Set(entries.map((e) => e.name))].map((name) => ({
+    name,
+    from: packumentFile(work, name),
+    to: join(work, 'mirror', `${encodeURIComponent(name)}.json`),
+  }));
+  await rewritePackuments({ base, files });
+  for (const { name, to } of files) packuments.set(name, to);
   return { url: base, server };
 }
 

@@ -9,7 +9,9 @@
 // N > 1 is N server processes on one fresh PostgreSQL database (./replicas.ts), printing whether every
 // artifact was analysed exactly once and, with --idle-seconds, the database's transactions per second
 // while those servers sat idle before the scan (issue 9: "in one run"); --limit: scan only the first N
-// packages of the lockfile, npm ci still installs all of them)
+// packages of the lockfile, npm ci still installs all of them; --in-flight N[,M…]: one cold scan of the
+// whole lockfile per count of artifacts the server analyses at once (SR_CONCURRENCY; default the server's
+// 1,024), then each scan's server peak RSS side by side: flat means the peak does not grow with the count)
 // (--no-npm-ci: verdicts only, no baseline — e.g. bench/lockfiles/popular.package-lock.json, whose goal
 // is no rejection and at most 1 held per 1,000; every rejected and held package is listed)
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,27 +41,40 @@ async function main(): Promise<void> {
   if (replicaCounts.some((count) => count > 1) && databaseUrl === undefined)
     throw new Error('--replicas N > 1 needs --database postgres://…');
   const idleSeconds = Number(opts.value('--idle-seconds') ?? '0');
+  const inFlight = (opts.value('--in-flight') ?? '').split(',').filter(Boolean).map(Number);
+  if (inFlight.some((count) => !Number.isInteger(count) || count < 1))
+    throw new Error(`--in-flight takes counts such as 256 or 148,295,1024, not ${opts.value('--in-flight')}`);
+  const runs =
+    inFlight.length > 0
+      ? inFlight.map((n) => ({ replicas: 1, concurrency: n }))
+      : replicaCounts.map((n) => ({ replicas: n, concurrency: undefined }));
   await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
   const npm = process.argv.includes('--no-npm-ci') ? undefined : await timedNpmCi(opts.work, lock);
   const mirror = await startMirror(opts.work, entries);
   try {
-    for (const count of replicaCounts) {
+    const peaks: string[] = [];
+    for (const { replicas: count, concurrency } of runs) {
       const database = count > 1 ? freshDatabase(databaseUrl ?? '', 'sr_bench_pipeline') : undefined;
       try {
-        await coldScan({
+        const memory = await coldScan({
           opts,
           lock,
           entries,
           npm,
           mirrorUrl: mirror.url,
           replicas: count,
+          concurrency,
           database,
           idleSeconds,
         });
+        if (concurrency !== undefined)
+          peaks.push(`${concurrency} in flight: ${mb(memory.peak)} (${mb(memory.start)} at the start)`);
       } finally {
         database?.drop();
       }
     }
+    if (peaks.length > 1)
+      process.stdout.write(`server peak RSS by artifacts in flight (flat: no growth): ${peaks.join('; ')}\n`);
   } finally {
     mirror.server.close();
   }
@@ -73,9 +88,11 @@ async function coldScan(run: {
   npm: { ms: number; peak: number } | undefined;
   mirrorUrl: string;
   replicas: number;
+  /** Artifacts the in-process server analyses at once (its `concurrency`); undefined: its default. */
+  concurrency: number | undefined;
   database: FreshDatabase | undefined;
   idleSeconds: number;
-}): Promise<void> {
+}): Promise<{ peak: number; start: number }> {
   const { opts, lock, entries, npm } = run;
   const dataDir = await mkdtemp(join(tmpdir(), 'sr-bench-pipeline-'));
   const replicas = run.database
@@ -100,6 +117,7 @@ async function coldScan(run: {
       dataDir,
       upstream: run.mirrorUrl,
       auth: 'none',
+      ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
     }));
   try {
     const res = await fetch(`${server.url}/api/v1/scans`, {
@@ -165,7 +183,7 @@ async function coldScan(run: {
       `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
       replicas
         ? `bench process peak RSS (the mirror; the replicas are processes of their own, not measured): ${mb(serverMemory.peak)}`
-        : `server peak RSS (the bench process alone: server and mirror, sampled every 200 ms): ${mb(serverMemory.peak)}`,
+        : `server peak RSS (the bench process alone: server and mirror; VmHWM, reset when the scan starts${serverMemory.hwm === undefined ? ': not readable here, highest 200 ms sample' : ''}): ${mb(serverMemory.peak)}, ${mb(serverMemory.start)} before the server started, ${run.concurrency ?? 'default (1,024)'} artifacts in flight at most`,
       `load average (1/5/15 min) at the start ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, at the end ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} (${availableParallelism()} cores)`,
       ...(npm
         ? [
@@ -218,8 +236,9 @@ async function coldScan(run: {
     process.stdout.write(`${lines.join('\n')}\n`);
     if (opts.json)
       process.stdout.write(
-        `${JSON.stringify({ replicas: run.replicas, idle, npmMs: npm?.ms, pipelineMs, npmPeak: npm?.peak, pipelinePeak: peak, serverPeak: serverMemory.peak, loadBefore, loadAfter, stages: stages.rows(), states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
+        `${JSON.stringify({ replicas: run.replicas, concurrency: run.concurrency, serverStart: serverMemory.start, idle, npmMs: npm?.ms, pipelineMs, npmPeak: npm?.peak, pipelinePeak: peak, serverPeak: serverMemory.peak, loadBefore, loadAfter, stages: stages.rows(), states: Object.fromEntries(states), phases: Object.fromEntries([...perPhase].map(([k, v]) => [k, { runs: v.ms.length, median: quantile(v.ms, 0.5), batched: v.batched, isolated: v.isolated }])) })}\n`,
       );
+    return { peak: serverMemory.peak, start: serverMemory.start };
   } finally {
     await server.close();
     await rm(dataDir, { recursive: true, force: true });

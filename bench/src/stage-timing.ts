@@ -1,6 +1,6 @@
 // Per-stage wall time of a cold scan, from the scan's own `package.phase` events (what `scan` shows
 // live), and the RSS of one process sampled over time: where the pipeline's time and memory go.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { ScanEvent } from '@secure-registry/shared';
 
@@ -124,58 +124,91 @@ export class StageTimer {
   }
 }
 
-/** `VmRSS` of one process (bytes), or 0 when it cannot be read. */
-function rssOf(pid: number): number {
+/** A field of one process's `/proc/<pid>/status` in bytes (`VmRSS`, `VmHWM`), or 0 when it cannot be read. */
+function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return Number(m?.[1] ?? 0) * 1024;
   } catch {
     return 0;
   }
 }
 
+export interface RssSample {
+  s: number;
+  rss: number;
+  load: number;
+  /** This process only (`process.memoryUsage()`): V8's heap in use and memory outside it (Buffers). */
+  heapUsed?: number;
+  external?: number;
+}
+
 /**
  * Samples one process's RSS every `everyMs` with the load average: the peak, and a timeline (one
- * sample per `stepS` seconds) that shows whether memory grows with the artifacts in flight.
+ * sample per `stepS` seconds) that shows whether memory grows with the artifacts in flight. For this
+ * process the kernel's high-water mark (`VmHWM`) is reset first (`/proc/self/clear_refs`), so the
+ * peak it reports at the end is exact, not only the highest sample; and each sample splits the heap
+ * from the Buffers.
  */
 export function sampleRss(
   pid: number,
   everyMs = 200,
 ): {
-  stop(): { peak: number; timeline: { s: number; rss: number; load: number }[] };
+  stop(): { peak: number; hwm: number | undefined; start: number; timeline: RssSample[] };
 } {
   const started = Date.now();
+  const self = pid === process.pid;
+  const hwmReset = self && resetPeakRss();
   let peak = 0;
-  const timeline: { s: number; rss: number; load: number }[] = [];
+  const timeline: RssSample[] = [];
   const sample = (): void => {
-    const rss = rssOf(pid);
+    const rss = statusBytes(pid, 'VmRSS');
     peak = Math.max(peak, rss);
-    timeline.push({ s: (Date.now() - started) / 1000, rss, load: loadavg()[0] as number });
+    const memory = self ? process.memoryUsage() : undefined;
+    timeline.push({
+      s: (Date.now() - started) / 1000,
+      rss,
+      load: loadavg()[0] as number,
+      ...(memory ? { heapUsed: memory.heapUsed, external: memory.external } : {}),
+    });
   };
   const timer = setInterval(sample, everyMs);
   sample();
+  const start = timeline[0]?.rss ?? 0;
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return { peak, timeline };
+      const hwm = hwmReset ? statusBytes(pid, 'VmHWM') : undefined;
+      return { peak: Math.max(peak, hwm ?? 0), hwm, start, timeline };
     },
   };
 }
 
+/** Resets this process's `VmHWM` to its current RSS (Linux ≥ 4.0); false where that is not possible. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The timeline thinned to one line per `stepS` seconds: the highest RSS in each step. */
-export function rssTimelineLines(
-  timeline: readonly { s: number; rss: number; load: number }[],
-  stepS = 10,
-): string[] {
-  const steps = new Map<number, { rss: number; load: number }>();
+export function rssTimelineLines(timeline: readonly RssSample[], stepS = 10): string[] {
+  const steps = new Map<number, RssSample>();
   for (const t of timeline) {
     const k = Math.floor(t.s / stepS);
     const prev = steps.get(k);
-    if (!prev || t.rss > prev.rss) steps.set(k, { rss: t.rss, load: t.load });
+    if (!prev || t.rss > prev.rss) steps.set(k, t);
   }
+  const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0).padStart(5);
   return [...steps].map(
     ([k, v]) =>
-      `  ${String(k * stepS).padStart(4)}-${String((k + 1) * stepS).padEnd(4)} s  ${(v.rss / 1024 / 1024).toFixed(0).padStart(5)} MB  load ${v.load.toFixed(1)}`,
+      `  ${String(k * stepS).padStart(4)}-${String((k + 1) * stepS).padEnd(4)} s  ${mb(v.rss)} MB  load ${v.load.toFixed(1)}` +
+      (v.heapUsed !== undefined && v.external !== undefined
+        ? `  (heap used ${mb(v.heapUsed)} MB, Buffers ${mb(v.external)} MB)`
+        : ''),
   );
 }

@@ -22,6 +22,7 @@ import { DiskSpaceMonitor } from './storage/disk-space.js';
 import type { Store } from './storage/store.js';
 import { RegistryClient } from './upstream/registry-client.js';
 import { createStaticAnalyzer } from './pipeline/static-stage.js';
+import { Admission } from './pipeline/admission.js';
 import { resolvePolicy } from './rules/policy-file.js';
 import type { LoadedPolicy } from './rules/policy-file.js';
 import type { LlmConfig } from './reviewers/llm-config.js';
@@ -93,6 +94,12 @@ export interface RunningServer {
 
 /** Artifacts analysed at once when the sandbox is on and no concurrency is given. */
 const SANDBOX_WORKERS = 1024;
+
+/**
+ * Of those, how many may hold their bytes in memory at once: from the download to the sandbox's copy
+ * on disk (./pipeline/admission.ts). The others wait before their download, or for a batch.
+ */
+const ADMITTED_ARTIFACTS = 32;
 
 /**
  * The options with every unset one filled from the configuration: `options.config`, else parsed
@@ -218,6 +225,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
     registry,
     artifacts,
     analyzer: options.analyzer ?? analysisStages(sandbox, { registry, artifacts }),
+    admission: new Admission(Math.min(concurrency, ADMITTED_ARTIFACTS)),
     policy,
     advisories: async (name: string, version: string) =>
       advisoriesFor(await store.listAdvisories(name), version),

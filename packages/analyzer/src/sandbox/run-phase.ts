@@ -1,9 +1,10 @@
 // One phase of one package in the honeypot sandbox: stage, start the fake internet, run under strace
 // in bubblewrap, wait (timeout / grace), kill the whole tree, tear down, and collect the evidence.
+import { createReadStream } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TraceEvent } from '@secure-registry/shared';
-import { parseStraceDetailed } from '../trace/strace-parser.js';
+import { StraceStream, type StraceParseResult } from '../trace/strace-parser.js';
 import {
   addressNames,
   browserEvents,
@@ -24,16 +25,24 @@ import { ciEnv } from './variants.js';
 import { sandboxSupportOnce } from './support.js';
 import type { PhaseRun, PhaseRunOptions } from './types.js';
 
-/** The run's strace output, parsed (after a copy of the raw evidence to SR_SANDBOX_DEBUG_DIR, if set). */
-export async function readTrace(
-  hostDir: string,
-  details: string[],
-): Promise<ReturnType<typeof parseStraceDetailed>> {
-  const straceText = await readFile(join(hostDir, 'strace.txt'), 'utf8').catch(() => '');
+/**
+ * The run's strace output, parsed as it is read (a batch's trace can be a hundred megabytes: it is never
+ * held as one string), after a copy of the raw evidence to SR_SANDBOX_DEBUG_DIR, if set. A trace that
+ * cannot be read is an empty one.
+ */
+export async function readTrace(hostDir: string, details: string[]): Promise<StraceParseResult> {
   const debugDir = process.env.SR_SANDBOX_DEBUG_DIR;
   // Keeps the raw evidence of the last run for debugging the sandbox itself.
   if (debugDir) await cp(hostDir, debugDir, { recursive: true }).catch(() => undefined);
-  const parsed = parseStraceDetailed(translatePidNamespace(straceText));
+  let parsed: StraceParseResult;
+  try {
+    const stream = new StraceStream({}, translatePidNamespace);
+    for await (const chunk of createReadStream(join(hostDir, 'strace.txt'), { encoding: 'utf8' }))
+      stream.push(chunk as string);
+    parsed = stream.end();
+  } catch {
+    parsed = new StraceStream().end();
+  }
   details.push(
     `strace: ${parsed.stats.lines} lines, ${parsed.stats.syscalls} syscalls, ${parsed.stats.skipped} skipped`,
   );

@@ -93,11 +93,78 @@ export function parseStrace(text: string, options: StraceParseOptions = {}): Tra
 
 /** Like {@link parseStrace}, plus which events came from failed calls and parse statistics. */
 export function parseStraceDetailed(text: string, options: StraceParseOptions = {}): StraceParseResult {
-  if (looksLikeGvisor(text)) return parseGvisorStrace(text, options);
-  const lines = toLines(text);
-  const state = new StraceState(options);
-  for (const line of lines) state.consume(splitStraceLine(line.endsWith('\r') ? line.slice(0, -1) : line));
-  return state.finish(lines.length);
+  const stream = new StraceStream(options);
+  stream.push(text);
+  return stream.end();
+}
+
+/**
+ * strace text parsed as it arrives, in chunks of any size (a file read as a stream): a trace of a
+ * batch can be a hundred megabytes, and only the events are kept, never the whole text or its
+ * lines. The result is the one {@link parseStraceDetailed} gives for the chunks joined.
+ * `translate` rewrites each line first (the sandbox's pid namespace comments).
+ */
+export class StraceStream {
+  private rest = '';
+  /** What is left of a line whose attach message took its newline: it joins the next line. */
+  private carry = '';
+  private lines = 0;
+  private readonly state: StraceState;
+  /** Until the first line with text says which format this is: the lines so far. */
+  private undecided: string[] | undefined = [];
+  /** gVisor's format is parsed from the whole text ./gvisor-parser.ts. */
+  private gvisor: string[] | undefined;
+
+  constructor(
+    private readonly options: StraceParseOptions = {},
+    private readonly translate: (line: string) => string = (line) => line,
+  ) {
+    this.state = new StraceState(options);
+  }
+
+  push(chunk: string): void {
+    const parts = (this.rest + chunk).split('\n');
+    this.rest = parts.pop() ?? '';
+    for (const part of parts) this.take(this.translate(part), true);
+  }
+
+  end(): StraceParseResult {
+    this.take(this.translate(this.rest), false);
+    this.rest = '';
+    if (this.gvisor) return parseGvisorStrace(this.gvisor.join('\n'), this.options);
+    return this.state.finish(this.lines);
+  }
+
+  /** One line (`newline`: it ended with one; the text's last line does not). */
+  private take(line: string, newline: boolean): void {
+    if (this.gvisor) return void this.gvisor.push(line);
+    if (this.undecided) {
+      this.undecided.push(line);
+      if (!/\S/.test(line) && newline) return;
+      const lines = this.undecided;
+      this.undecided = undefined;
+      if (looksLikeGvisor(line)) return void (this.gvisor = lines);
+      for (const [i, l] of lines.entries()) this.clean(l, i < lines.length - 1 || newline);
+      return;
+    }
+    this.clean(line, newline);
+  }
+
+  /** Drops strace's attach messages (with their newline) and hands on the lines left. */
+  private clean(line: string, newline = false): void {
+    let piece = newline ? `${line}\n` : line;
+    if (piece.includes('strace: Process')) piece = piece.replace(ATTACH_MESSAGE, '');
+    const text = this.carry + piece;
+    this.carry = '';
+    if (text.endsWith('\n')) this.consume(text.slice(0, -1));
+    else if (newline) this.carry = text;
+    else this.consume(text);
+  }
+
+  private consume(line: string): void {
+    this.lines++;
+    this.state.consume(splitStraceLine(line.endsWith('\r') ? line.slice(0, -1) : line));
+  }
 }
 
 /** The pid in a `-ff` output file name (`trace.1234` → 1234). */

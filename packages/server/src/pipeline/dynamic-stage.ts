@@ -32,7 +32,7 @@ import {
   type DependencyInstaller,
   type RunDependencies,
 } from './install-dependencies.js';
-import { writePackageDir } from './package-dir.js';
+import { writePackageDir, type PackageDir } from './package-dir.js';
 import { boundEvents, inPhase, type PhaseProgressSink } from './phase-events.js';
 import { PhaseBatcher, reduceRun, type PhaseBatcherOptions, type PhaseOutcome } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
@@ -123,6 +123,8 @@ export interface DynamicStage {
     signal: AbortSignal;
     /** Told when each phase starts and ends, and where it runs (../pipeline/phase-events.ts). */
     progress?: PhaseProgressSink | undefined;
+    /** Called once the package directory is written: the stage keeps no reference to `tarball` after. */
+    admitted?: (() => void) | undefined;
   }): Promise<Pick<StageReports, Phase | 'sandbox'>>;
   /** The support check and (when supported) the control baseline, learned once on first use. */
   ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
@@ -268,112 +270,133 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
 
   return {
     ready,
-    async run({ name, version, tarball, signal, progress }) {
-      const packageId = `${name}@${version}`;
-      const pkg = await writePackageDir(tarball);
-      try {
-        const phases = plannedPhases(pkg.manifest, pkg.files);
-        const out: Pick<StageReports, Phase | 'sandbox'> = {};
-        // On this machine the control runs first, alone. Elsewhere (remote runners) the package's runs
-        // are dispatched while the baseline is being learned; each is reduced once it is known.
-        const known = readyOrFailed();
-        const support = executor.sharesMachine ? (await known).support : await supportChecked();
-        // The phases are independent runs: all three at once (the install run alone, import and
-        // browser in batches), so an artifact takes as long as its slowest phase, not their sum.
-        const runPhaseOf = async (phase: Phase) => {
-          signal.throwIfAborted();
-          if (!support.ok) {
-            const report = failedReport(
-              phase,
-              packageId,
-              `sandbox unavailable: missing ${support.missing.join(', ')}`,
-            );
-            const record: PhaseRecord = { report, events: [], eventsOmitted: 0 };
-            await progress?.({ phase, status: 'skipped', sandbox: false, detail: report.error });
-            return { phase, record };
-          }
-          // Fetched before a sandbox slot is taken; removed as soon as the run is over.
-          const deps =
-            phase === 'install' && options.installDependencies
-              ? await dependenciesForRun(
-                  options.installDependencies,
-                  { name, version, manifest: pkg.manifest ?? {} },
-                  signal,
-                )
-              : undefined;
-          const batcher = batchers.get(phase);
-          const {
-            report,
-            run,
-            timeoutMs: phaseTimeout,
-            batch,
-          } = await inPhase(
-            progress,
-            phase,
-            () =>
-              batcher
-                ? batcher.submit({ name, version, dir: pkg.dir })
-                : runOne(
-                    phase,
-                    { name, version, dir: pkg.dir },
-                    baselineKnown,
-                    deps,
-                    phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
-                  ).finally(() => deps?.cleanup()),
-            {
-              where: { sandbox: true, executor: executor.kind },
-              ended: (outcome) => ({
-                ...(outcome.run.status === 'completed'
-                  ? {}
-                  : {
-                      status: 'failed',
-                      detail: outcome.run.error ?? `the run ended: ${outcome.run.status}`,
-                    }),
-                ...(outcome.batch && outcome.batch.size > 1 ? { batch: outcome.batch.size } : {}),
-              }),
-            },
-          );
-          const bounded = boundEvents(run.events, report, maxEvents);
-          const summary: PhaseSummary = {
-            phase,
-            status: run.status,
-            durationMs: run.durationMs,
-            timeoutMs: phaseTimeout,
-            ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
-            events: run.events.length,
-            storedEvents: bounded.events.length,
-            details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
-            ...(deps ? { dependencies: deps.summary } : {}),
-            ...(batch ? { batch } : {}),
-          };
-          // The raw events beside the report: rules read the report, `query_events` the events.
-          const record: PhaseRecord = {
-            report,
-            events: bounded.events,
-            eventsOmitted: bounded.omitted,
-            summary,
-          };
-          return { phase, record };
-        };
-        // Every phase settles before the package directory is removed, even when one of them failed.
-        const settled = await Promise.allSettled(phases.map(runPhaseOf));
-        for (const result of settled) if (result.status === 'rejected') throw result.reason;
-        const { control } = await known;
-        for (const result of settled) {
-          if (result.status === 'fulfilled') out[result.value.phase] = result.value.record;
-        }
-        const sandbox: SandboxRecord = {
-          planned: phases,
-          ...(support.ok ? {} : { unavailable: support.missing }),
-          ...(control ? { baseline: control.runs } : {}),
-          ...(pkg.issues.length > 0 ? { extractionIssues: pkg.issues.slice(0, 20) } : {}),
-        };
-        return { ...out, sandbox };
-      } finally {
-        await pkg.cleanup();
-      }
+    // Not async: only the callback holds `input` (and with it the tarball) until the package directory
+    // is written; the phases, which wait for batches, hold the directory, not the bytes.
+    run(input) {
+      return writePackageDir(input.tarball).then((pkg) => {
+        input.admitted?.();
+        return runPhases(pkg, {
+          name: input.name,
+          version: input.version,
+          signal: input.signal,
+          progress: input.progress,
+        });
+      });
     },
   };
+
+  async function runPhases(
+    pkg: PackageDir,
+    {
+      name,
+      version,
+      signal,
+      progress,
+    }: { name: string; version: string; signal: AbortSignal; progress: PhaseProgressSink | undefined },
+  ): Promise<Pick<StageReports, Phase | 'sandbox'>> {
+    const packageId = `${name}@${version}`;
+    try {
+      const phases = plannedPhases(pkg.manifest, pkg.files);
+      const out: Pick<StageReports, Phase | 'sandbox'> = {};
+      // On this machine the control runs first, alone. Elsewhere (remote runners) the package's runs
+      // are dispatched while the baseline is being learned; each is reduced once it is known.
+      const known = readyOrFailed();
+      const support = executor.sharesMachine ? (await known).support : await supportChecked();
+      // The phases are independent runs: all three at once (the install run alone, import and
+      // browser in batches), so an artifact takes as long as its slowest phase, not their sum.
+      const runPhaseOf = async (phase: Phase) => {
+        signal.throwIfAborted();
+        if (!support.ok) {
+          const report = failedReport(
+            phase,
+            packageId,
+            `sandbox unavailable: missing ${support.missing.join(', ')}`,
+          );
+          const record: PhaseRecord = { report, events: [], eventsOmitted: 0 };
+          await progress?.({ phase, status: 'skipped', sandbox: false, detail: report.error });
+          return { phase, record };
+        }
+        // Fetched before a sandbox slot is taken; removed as soon as the run is over.
+        const deps =
+          phase === 'install' && options.installDependencies
+            ? await dependenciesForRun(
+                options.installDependencies,
+                { name, version, manifest: pkg.manifest ?? {} },
+                signal,
+              )
+            : undefined;
+        const batcher = batchers.get(phase);
+        const {
+          report,
+          run,
+          timeoutMs: phaseTimeout,
+          batch,
+        } = await inPhase(
+          progress,
+          phase,
+          () =>
+            batcher
+              ? batcher.submit({ name, version, dir: pkg.dir })
+              : runOne(
+                  phase,
+                  { name, version, dir: pkg.dir },
+                  baselineKnown,
+                  deps,
+                  phase === 'install' && buildsNatively(pkg.manifest, pkg.files),
+                ).finally(() => deps?.cleanup()),
+          {
+            where: { sandbox: true, executor: executor.kind },
+            ended: (outcome) => ({
+              ...(outcome.run.status === 'completed'
+                ? {}
+                : {
+                    status: 'failed',
+                    detail: outcome.run.error ?? `the run ended: ${outcome.run.status}`,
+                  }),
+              ...(outcome.batch && outcome.batch.size > 1 ? { batch: outcome.batch.size } : {}),
+            }),
+          },
+        );
+        const bounded = boundEvents(run.events, report, maxEvents);
+        const summary: PhaseSummary = {
+          phase,
+          status: run.status,
+          durationMs: run.durationMs,
+          timeoutMs: phaseTimeout,
+          ...(run.exitCode !== undefined ? { exitCode: run.exitCode } : {}),
+          events: run.events.length,
+          storedEvents: bounded.events.length,
+          details: run.details.slice(0, 20).map((d) => d.slice(0, 500)),
+          ...(deps ? { dependencies: deps.summary } : {}),
+          ...(batch ? { batch } : {}),
+        };
+        // The raw events beside the report: rules read the report, `query_events` the events.
+        const record: PhaseRecord = {
+          report,
+          events: bounded.events,
+          eventsOmitted: bounded.omitted,
+          summary,
+        };
+        return { phase, record };
+      };
+      // Every phase settles before the package directory is removed, even when one of them failed.
+      const settled = await Promise.allSettled(phases.map(runPhaseOf));
+      for (const result of settled) if (result.status === 'rejected') throw result.reason;
+      const { control } = await known;
+      for (const result of settled) {
+        if (result.status === 'fulfilled') out[result.value.phase] = result.value.record;
+      }
+      const sandbox: SandboxRecord = {
+        planned: phases,
+        ...(support.ok ? {} : { unavailable: support.missing }),
+        ...(control ? { baseline: control.runs } : {}),
+        ...(pkg.issues.length > 0 ? { extractionIssues: pkg.issues.slice(0, 20) } : {}),
+      };
+      return { ...out, sandbox };
+    } finally {
+      await pkg.cleanup();
+    }
+  }
 }
 
 /**
@@ -382,11 +405,22 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
  */
 export function withDynamicStage(inner: ArtifactAnalyzer, stage: DynamicStage): ArtifactAnalyzer {
   return {
-    async analyze(input) {
-      const pieces = await inner.analyze(input);
-      if (!pieces.static) return pieces;
-      input.signal.throwIfAborted();
-      return { ...pieces, ...(await stage.run(input)) };
+    // Promise callbacks, not an async function: a suspended async function keeps its parameters (here the
+    // tarball and the packument) for as long as it waits, and the sandbox phases wait for batches.
+    analyze(input) {
+      return inner.analyze(input).then((pieces) => {
+        if (!pieces.static) return pieces;
+        input.signal.throwIfAborted();
+        return stage.run(input).then(joinedWith(pieces));
+      });
     },
   };
+}
+
+/**
+ * The static pieces joined with the dynamic ones. At module level on purpose: a callback created inside
+ * `analyze` would keep its scope, and with it `input`, alive until the sandbox phases are over.
+ */
+function joinedWith(pieces: StageReports): (dynamic: Pick<StageReports, Phase | 'sandbox'>) => StageReports {
+  return (dynamic) => ({ ...pieces, ...dynamic });
 }

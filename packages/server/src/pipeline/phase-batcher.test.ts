@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runPhase } from '@secure-registry/analyzer';
 import type { BehaviourReport } from '@secure-registry/shared';
-import { PhaseBatcher, reduceRun, type BatchItem } from './phase-batcher.js';
+import { PhaseBatcher, reduceRun, type BatchItem, type PhaseBatcherOptions } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
 
 describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
@@ -27,6 +27,9 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
     graceMs: number;
     alone: (item: BatchItem) => void;
     notable?: (report: BehaviourReport) => boolean;
+    /** Awaited by every run alone before it starts. */
+    gate?: Promise<void>;
+    more?: Partial<PhaseBatcherOptions>;
   }): PhaseBatcher =>
     new PhaseBatcher({
       phase: 'import',
@@ -36,6 +39,7 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
       baseline: () => undefined,
       runAlone: async (i) => {
         o.alone(i);
+        await o.gate;
         const run = await runPhase({
           phase: 'import',
           packageName: i.name,
@@ -47,6 +51,7 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
         return { report: reduceRun('import', i, run, undefined), run, timeoutMs: 30_000, batch: { size: 1 } };
       },
       notable: o.notable ?? (() => false),
+      ...o.more,
     });
 
   test('two versions of one name never share a batch; an artifact submitted twice runs once', async () => {
@@ -94,5 +99,29 @@ describe('PhaseBatcher (real sandbox)', { timeout: 180_000 }, () => {
       JSON.stringify(l?.report.dns),
     );
     assert.deepEqual(q?.report.dns, []);
+  });
+
+  test('a package that is not run again alone has its outcome while a neighbour still runs alone', async () => {
+    const alone: string[] = [];
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const early = await item('fixture-early', '1.0.0', 'module.exports = 1;\n');
+    const late = await item('fixture-late', '1.0.0', "require('dns').lookup('late.invalid', () => {});\n");
+    // Strict DNS: a package that asked a name is run again alone; one loader each, so only that one.
+    const batcher = importBatcher({
+      graceMs: 500,
+      alone: (i) => alone.push(i.name),
+      gate,
+      more: { strictDns: true, groupSize: 1 },
+    });
+    const lateOutcome = batcher.submit(late);
+    const earlyOutcome = await batcher.submit(early);
+    // The batch's outcome for fixture-early came while fixture-late's run alone had not started.
+    assert.equal(earlyOutcome.batch.size, 2);
+    assert.equal(earlyOutcome.batch.isolated, undefined);
+    assert.deepEqual(alone, ['fixture-late']);
+    open();
+    const l = await lateOutcome;
+    assert.match(l.batch.isolated ?? '', /strict DNS/);
   });
 });

@@ -127,27 +127,37 @@ export class PhaseBatcher {
     this.queue = rest;
     if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), this.options.collectMs ?? 1_000);
     if (waiting.length === 0) return;
-    this.runBatch(waiting).catch((error: unknown) => {
-      for (const w of waiting) w.reject(error);
-    });
-  }
-
-  private async runBatch(waiting: Waiting[]): Promise<void> {
-    const { phase, slots, graceMs } = this.options;
     // The same artifact twice (two scans at once) runs once, for both.
     const unique = new Map<string, Waiting[]>();
     for (const w of waiting) {
       const key = `${w.item.name}@${w.item.version}`;
       unique.set(key, [...(unique.get(key) ?? []), w]);
     }
+    // Whoever is still waiting when the batch fails gets the error (the others have their outcome).
+    this.runBatch(unique).catch((error: unknown) => {
+      for (const list of unique.values()) for (const w of list) w.reject(error);
+    });
+  }
+
+  /**
+   * Runs the batch; each package's waiters leave `unique` as they get their outcome, so that nothing
+   * here (a waiter's promise keeps its value) holds an outcome's events once it is handed over.
+   */
+  private async runBatch(unique: Map<string, Waiting[]>): Promise<void> {
+    const { phase, slots, graceMs } = this.options;
     const items = [...unique.values()].map((list) => (list[0] as Waiting).item);
+    const resolve = (item: BatchItem, outcome: PhaseOutcome): void => {
+      const key = `${item.name}@${item.version}`;
+      for (const w of unique.get(key) ?? []) w.resolve(outcome);
+      unique.delete(key);
+    };
     if (items.length === 1) {
-      const outcome = await this.options.runAlone(items[0] as BatchItem);
-      for (const w of waiting) w.resolve({ ...outcome, batch: { size: 1 } });
+      const item = items[0] as BatchItem;
+      resolve(item, { ...(await this.options.runAlone(item)), batch: { size: 1 } });
       return;
     }
     const slot = await slots.acquire();
-    let batch: BatchRun;
+    let batch: BatchRun | undefined;
     try {
       batch = await (this.options.run ?? runBatch)({
         phase,
@@ -161,19 +171,26 @@ export class PhaseBatcher {
     } finally {
       slot.release();
     }
-    const outcomes = items.map((item, i) =>
-      this.outcomeOf(batch, batch.packages[i] as BatchPackageRun, item, slot.timeoutMs, items.length),
-    );
-    const isolate = this.toIsolate(batch, outcomes, items);
+    const outcomes: (PhaseOutcome | undefined)[] = [];
+    for (const [i, item] of items.entries())
+      outcomes.push(
+        this.outcomeOf(batch, batch.packages[i] as BatchPackageRun, item, slot.timeoutMs, items.length),
+      );
+    const isolate = this.toIsolate(batch, outcomes as PhaseOutcome[], items);
+    // From here on each package's events are held only by its own outcome: handed to its waiters now
+    // (they keep a bounded part with the report), or dropped for the run alone that replaces it.
+    batch = undefined;
+    const alone: { item: BatchItem; reason: string }[] = [];
+    for (const [i, item] of items.entries()) {
+      const reason = isolate.get(i);
+      if (reason === undefined) resolve(item, outcomes[i] as PhaseOutcome);
+      else alone.push({ item, reason });
+      outcomes[i] = undefined;
+    }
     await Promise.all(
-      items.map(async (item, i) => {
-        const reason = isolate.get(i);
-        let outcome = outcomes[i] as PhaseOutcome;
-        if (reason !== undefined) {
-          const alone = await this.options.runAlone(item);
-          outcome = { ...alone, batch: { size: items.length, isolated: reason } };
-        }
-        for (const w of unique.get(`${item.name}@${item.version}`) ?? []) w.resolve(outcome);
+      alone.map(async ({ item, reason }) => {
+        const outcome = await this.options.runAlone(item);
+        resolve(item, { ...outcome, batch: { size: items.length, isolated: reason } });
       }),
     );
   }

@@ -2,6 +2,7 @@ import {
   ARTIFACT_REPORTS_SCHEMA_VERSION,
   type AdvisoryRecord,
   type ArtifactReports,
+  type StageReports,
 } from '@secure-registry/shared';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { JobRecord } from '../storage/store.js';
@@ -9,6 +10,7 @@ import { UpstreamHttpError } from '../upstream/registry-client.js';
 import type { Packument, RegistryClient } from '../upstream/registry-client.js';
 import type { LoadedPolicy } from '../rules/policy-file.js';
 import { decide } from '../verdict/index.js';
+import type { Admission } from './admission.js';
 import { checkIntegrity, computeIntegrity, upstreamIntegrity } from './integrity.js';
 import { inPhase, type PhaseProgressSink } from './phase-events.js';
 import { PermanentStageError } from './types.js';
@@ -22,6 +24,12 @@ export interface PipelineDeps {
   policy: LoadedPolicy;
   /** The published advisories naming this version as malicious (the store's, ../advisories). */
   advisories?: (name: string, version: string) => Promise<AdvisoryRecord[]>;
+  /**
+   * Bounds the artifacts whose bytes are in memory (./admission.ts): a turn is taken before the
+   * download and ends when the analyzer says it holds the artifact on disk only (`admitted`), or at
+   * the end of the analysis. Default: unbounded.
+   */
+  admission?: Admission;
 }
 
 export interface PipelineResult extends ArtifactDecision {
@@ -44,22 +52,38 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const advisories = (await deps.advisories?.(job.name, job.version)) ?? [];
   if (advisories.length > 0) return decided({ schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, advisories });
-  const fetched = await inPhase(progress, 'fetch', () => fetchVerified(job, deps, signal), {
-    ended: (result) =>
-      'bytes' in result ? {} : { status: 'failed', detail: 'the tarball does not match its integrity' },
-  });
-  if (!('bytes' in fetched)) return fetched;
-  const { bytes, packument } = fetched;
-  const storagePath = await deps.artifacts.put(bytes);
-  signal.throwIfAborted();
-  const pieces = await deps.analyzer.analyze({
-    name: job.name,
-    version: job.version,
-    tarball: bytes,
-    packument,
-    signal,
-    progress,
-  });
+  const admitted = (await deps.admission?.enter()) ?? (() => undefined);
+  let storagePath: string;
+  let pieces: StageReports;
+  try {
+    let fetched: Fetched | PipelineResult | undefined = await inPhase(
+      progress,
+      'fetch',
+      () => fetchVerified(job, deps, signal),
+      {
+        ended: (result) =>
+          'bytes' in result ? {} : { status: 'failed', detail: 'the tarball does not match its integrity' },
+      },
+    );
+    if (!('bytes' in fetched)) return fetched;
+    storagePath = await deps.artifacts.put(fetched.bytes);
+    signal.throwIfAborted();
+    const analysis = deps.analyzer.analyze({
+      name: job.name,
+      version: job.version,
+      tarball: fetched.bytes,
+      packument: fetched.packument,
+      signal,
+      progress,
+      admitted,
+    });
+    // While the analysis runs (a minute, waiting for sandbox batches) this frame keeps neither the bytes
+    // nor the packument: only the analyzer does, for as long as it needs them.
+    fetched = undefined;
+    pieces = await analysis;
+  } finally {
+    admitted();
+  }
   const reports: ArtifactReports = { schemaVersion: ARTIFACT_REPORTS_SCHEMA_VERSION, ...pieces };
   const decision = decide({
     name: job.name,
@@ -78,6 +102,11 @@ export async function runPipeline(
   };
 }
 
+interface Fetched {
+  bytes: Buffer;
+  packument: Packument;
+}
+
 /**
  * Packument, version check, tarball download and integrity (lockfile and upstream): the verified
  * bytes, or the decision on a tarball that is not the one expected.
@@ -86,7 +115,7 @@ async function fetchVerified(
   job: Pick<JobRecord, 'name' | 'version' | 'integrity' | 'resolved'>,
   deps: PipelineDeps,
   signal: AbortSignal,
-): Promise<{ bytes: Buffer; packument: Packument } | PipelineResult> {
+): Promise<Fetched | PipelineResult> {
   let packument = await fetchPackument(deps.registry, job.name, signal);
   if (!packument.versions?.[job.version]) {
     packument = await fetchPackument(deps.registry, job.name, signal, { fresh: true });

@@ -24,6 +24,12 @@ export interface ArtifactAnalyzer {
     signal: AbortSignal;
     /** Where the stages report each step as it starts and ends (./phase-events.ts). */
     progress?: PhaseProgressSink | undefined;
+    /**
+     * Called once the analysis no longer holds the tarball or the packument in memory (the sandbox's
+     * copy is on disk): the pipeline then admits another artifact (./admission.ts). An analyzer that
+     * never calls it holds its turn until it returns.
+     */
+    admitted?: () => void;
   }): Promise<StageReports>;
   /**
    * The rule set that judges these reports; the full rule set when absent. Only a stand-in analyzer

@@ -2,6 +2,7 @@ import { Agent, interceptors, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RemoteError, UserError, redact } from '@secure-registry/shared';
+import { PackumentCache } from './packument-cache.js';
 
 export interface RegistryClientOptions {
   /** Base URL of the upstream registry, with or without a trailing slash. */
@@ -15,6 +16,8 @@ export interface RegistryClientOptions {
   retry?: UpstreamRetry;
   /** How long a fetched packument is reused, in milliseconds. */
   packumentTtlMs?: number;
+  /** The most packument JSON kept for reuse at once, in bytes (./packument-cache.ts). Default 16 MiB. */
+  packumentCacheBytes?: number;
   maxPackumentBytes?: number;
   maxTarballBytes?: number;
 }
@@ -112,10 +115,9 @@ export class RegistryClient {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private readonly retry: UpstreamRetry;
-  private readonly ttlMs: number;
   private readonly maxPackumentBytes: number;
   private readonly maxTarballBytes: number;
-  private readonly cache = new Map<string, { value: Packument; expires: number }>();
+  private readonly cache: PackumentCache<Packument>;
   private readonly inflight = new Map<string, Promise<Packument>>();
   /** Number of packument requests actually sent upstream (for tests and metrics). */
   packumentFetches = 0;
@@ -124,7 +126,10 @@ export class RegistryClient {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.retry = options.retry ?? DEFAULT_UPSTREAM_RETRY;
-    this.ttlMs = options.packumentTtlMs ?? 60_000;
+    this.cache = new PackumentCache({
+      ttlMs: options.packumentTtlMs ?? 60_000,
+      maxBytes: options.packumentCacheBytes ?? 16 * 1024 * 1024,
+    });
     this.maxPackumentBytes = options.maxPackumentBytes ?? 256 * 1024 * 1024;
     this.maxTarballBytes = options.maxTarballBytes ?? 512 * 1024 * 1024;
     const idleMs = Math.min(this.timeoutMs, 30_000);
@@ -148,8 +153,8 @@ export class RegistryClient {
     name: string,
     options: { signal?: AbortSignal; fresh?: boolean } = {},
   ): Promise<Packument> {
-    const cached = this.cache.get(name);
-    if (cached && cached.expires > Date.now() && !options.fresh) return cached.value;
+    const cached = options.fresh ? undefined : this.cache.get(name);
+    if (cached) return cached;
     const running = this.inflight.get(name);
     if (running) return running;
     const promise = this.fetchPackument(name, options.signal).finally(() => this.inflight.delete(name));
@@ -181,11 +186,7 @@ export class RegistryClient {
       );
     }
     const packument = parsed as Packument;
-    this.cache.set(name, { value: packument, expires: Date.now() + this.ttlMs });
-    if (this.cache.size > 1000) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    this.cache.set(name, packument, body.length);
     return packument;
   }
 
