@@ -23,16 +23,20 @@ describe('secure-registry scan with the sandbox (built CLI, local mode, fixture 
     await registry.close();
     await rm(tmp, { recursive: true, force: true });
   });
-
-  test('an install-time stealer is rejected on what it did in the sandbox', async () => {
-    const dir = path.join(tmp, 'stealer');
-    await makeProject(dir, { 'fixture-envsteal': '^1.0.0', 'fixture-strpad': '^1.1.0' }, registry.url);
+  /** A project with these dependencies, scanned by the built CLI with the sandbox on. */
+  async function scanProject(name: string, dependencies: Record<string, string>): ReturnType<typeof runCli> {
+    const dir = path.join(tmp, name);
+    await makeProject(dir, dependencies, registry.url);
     const home = await makeCliHome(tmp);
-    const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], {
+    return runCli(['scan', dir, '--json', '--upstream', registry.url], {
       home,
       sandbox: true,
       timeoutMs: 300_000,
     });
+  }
+
+  test('an install-time stealer is rejected on what it did in the sandbox', async () => {
+    const result = await scanProject('stealer', { 'fixture-envsteal': '^1.0.0', 'fixture-strpad': '^1.1.0' });
     assert.equal(result.code, 1, describeResult(result));
     const json = parseScanJson(result);
     const stealer = findPackage(json, 'fixture-envsteal', '1.0.0');
@@ -51,17 +55,9 @@ describe('secure-registry scan with the sandbox (built CLI, local mode, fixture 
   });
 
   test('manifest confusion: the install script the registry hides runs and is judged; publish normalisation is not confusion', async () => {
-    const dir = path.join(tmp, 'confusion');
-    await makeProject(
-      dir,
-      { 'fixture-hidden-postinstall': '1.8.4', 'fixture-benign-bin-normalised': '2.3.0' },
-      registry.url,
-    );
-    const home = await makeCliHome(tmp);
-    const result = await runCli(['scan', dir, '--json', '--upstream', registry.url], {
-      home,
-      sandbox: true,
-      timeoutMs: 300_000,
+    const result = await scanProject('confusion', {
+      'fixture-hidden-postinstall': '1.8.4',
+      'fixture-benign-bin-normalised': '2.3.0',
     });
     assert.equal(result.code, 1, describeResult(result));
     const json = parseScanJson(result);

@@ -31,8 +31,9 @@ export interface BwrapPlan {
 
 export function bwrapArgs(plan: BwrapPlan): string[] {
   const { persona, runRoot } = plan;
-  // Run as root of the sandbox's own user namespace (user-namespace.ts), which maps the persona's
-  // uid and a root that is not the host's; the init (or setpriv) takes the persona's uid and groups.
+  // As root: bubblewrap runs as root of the run's user namespace (user-namespace.ts), which maps the
+  // persona's uid and a root that is not the host's; the init (or setpriv) takes the persona's uid
+  // and groups. Rootless: bubblewrap makes a namespace mapping the persona's uid alone.
   const args = [
     ...(plan.ownUserNamespace
       ? ['--unshare-user', '--uid', String(persona.uid), '--gid', String(persona.gid), '--disable-userns']
@@ -65,34 +66,33 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   const env = plan.perl !== undefined ? { ...plan.env, PERL_BADLANG: '0' } : plan.env;
   for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
   const runner = [NODE_IN_SANDBOX, RUNNER_IN_SANDBOX, RUNNER_CONFIG_IN_SANDBOX];
-  if (plan.ownUserNamespace) {
-    args.push('--chdir', plan.cwd, '--', ...runner);
-    return args;
+  let command = runner;
+  if (!plan.ownUserNamespace) {
+    // Root of the namespace keeps every capability there unless told: only what the uid switch needs.
+    args.push('--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
+    if (plan.perl !== undefined) {
+      // ns_last_pid (the planned pids) needs CAP_SYS_ADMIN; the init's children drop every capability.
+      args.push('--cap-add', 'CAP_SYS_ADMIN', '--as-pid-1');
+      command = [
+        plan.perl,
+        '-e',
+        INIT_SCRIPT,
+        initPlan(processTree(persona), persona),
+        initSyscalls(),
+        ...runner,
+      ];
+    } else {
+      const groups = [persona.gid, ...PERSONA_GROUPS].join(',');
+      command = [
+        'setpriv',
+        `--reuid=${persona.uid}`,
+        `--regid=${persona.gid}`,
+        `--groups=${groups}`,
+        '--',
+        ...runner,
+      ];
+    }
   }
-  // Root of the namespace keeps every capability there unless told: only what the uid switch needs.
-  args.push('--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID');
-  if (plan.perl !== undefined) {
-    // ns_last_pid (the planned pids) needs CAP_SYS_ADMIN; the init's children drop every capability.
-    args.push('--cap-add', 'CAP_SYS_ADMIN', '--as-pid-1', '--chdir', plan.cwd, '--');
-    args.push(
-      plan.perl,
-      '-e',
-      INIT_SCRIPT,
-      initPlan(processTree(persona), persona),
-      initSyscalls(),
-      ...runner,
-    );
-  } else {
-    const groups = [persona.gid, ...PERSONA_GROUPS].join(',');
-    args.push('--chdir', plan.cwd, '--');
-    args.push(
-      'setpriv',
-      `--reuid=${persona.uid}`,
-      `--regid=${persona.gid}`,
-      `--groups=${groups}`,
-      '--',
-      ...runner,
-    );
-  }
+  args.push('--chdir', plan.cwd, '--', ...command);
   return args;
 }
