@@ -14,7 +14,9 @@
 // 1,024), then each scan's server peak RSS side by side: flat means the peak does not grow with the count)
 // (--no-npm-ci: verdicts only, no baseline — e.g. bench/lockfiles/popular.package-lock.json, whose goal
 // is no rejection and at most 1 held per 1,000; every rejected and held package is listed)
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@secure-registry/server';
@@ -27,6 +29,38 @@ import type { FreshDatabase } from './pg-stats.js';
 import { downloadPackuments, graphOf, startMirror, waitForCompletion } from './lockfile-mirror.js';
 import { startReplicas } from './replicas.js';
 import { rssTimelineLines, sampleRss, StageTimer } from './stage-timing.js';
+
+/**
+ * For diagnosis (not printed by default): SR_BENCH_MEMORY_LOG=FILE appends one JSON line per second
+ * with the RSS, V8's committed and used heap per space, and the Buffers; SR_BENCH_HEAP_SNAPSHOT_AT=S
+ * also writes a heap snapshot S seconds into the scan (into the current directory).
+ */
+function detailedMemoryLog(): { stop(): void } | undefined {
+  const file = process.env.SR_BENCH_MEMORY_LOG;
+  if (!file) return undefined;
+  const started = Date.now();
+  const snapshotAt = Number(process.env.SR_BENCH_HEAP_SNAPSHOT_AT ?? NaN);
+  let snapshotTaken = false;
+  const timer = setInterval(() => {
+    const s = (Date.now() - started) / 1000;
+    const m = process.memoryUsage();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [
+        space.space_name,
+        [Math.round(space.space_size / 1048576), Math.round(space.space_used_size / 1048576)],
+      ]),
+    );
+    appendFileSync(
+      file,
+      `${JSON.stringify({ s, rss: m.rss >> 20, heapTotal: m.heapTotal >> 20, heapUsed: m.heapUsed >> 20, external: m.external >> 20, arrayBuffers: m.arrayBuffers >> 20, spaces })}\n`,
+    );
+    if (!snapshotTaken && s >= snapshotAt) {
+      snapshotTaken = true;
+      appendFileSync(file, `${JSON.stringify({ snapshot: writeHeapSnapshot() })}\n`);
+    }
+  }, 1000);
+  return { stop: () => clearInterval(timer) };
+}
 
 async function main(): Promise<void> {
   const opts = benchArgs();
@@ -105,6 +139,7 @@ async function coldScan(run: {
       : undefined;
   const rss = rssPeak(process.pid);
   const serverRss = sampleRss(process.pid);
+  const memoryLog = detailedMemoryLog();
   const loadBefore = loadavg();
   const started = Date.now();
   const stages = new StageTimer(started);
@@ -136,6 +171,7 @@ async function coldScan(run: {
     const loadAfter = loadavg();
     const peak = rss.stop();
     const serverMemory = serverRss.stop();
+    memoryLog?.stop();
     const scan = (await (await fetch(`${server.url}/api/v1/scans/${id}`)).json()) as ScanResult;
 
     // Per-phase facts from the stored reports.
