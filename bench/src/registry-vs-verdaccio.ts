@@ -1,9 +1,13 @@
 /**
  * The vetted registry against Verdaccio, same artifacts, both warm, both on 127.0.0.1, in one run:
  * packument and tarball requests/second and p99 latency under concurrent load (autocannon), and
- * `npm ci` of a ~400-package lockfile through each. Prints the ratios (goal: ≥ 2× Verdaccio's
- * throughput, `npm ci` no slower).
- * Usage: node bench/dist/registry-vs-verdaccio.js [--packages N] [--duration S] [--connections C] [--ci-runs N] [--json]
+ * `npm ci` of a ~400-package lockfile through each. Prints the ratios (goal: ≥ 3× Verdaccio's
+ * throughput, `npm ci` ≤ 0.9×). `--replicas 1,2` runs once per count: 1 is one server on SQLite,
+ * N > 1 is N replicas on a fresh PostgreSQL database (`--database`, dropped at the end) sharing one
+ * artifact directory, behind a round-robin TCP proxy (./round-robin-proxy.ts); Verdaccio is then
+ * measured through the same kind of proxy too. `--cpu-prof DIR` writes the servers' CPU profiles.
+ * Usage: node bench/dist/registry-vs-verdaccio.js [--packages N] [--duration S] [--connections C]
+ *   [--ci-runs N] [--replicas 1,2] [--database postgres://…] [--cpu-prof DIR] [--skip-load] [--json]
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -19,6 +23,10 @@ import autocannon from 'autocannon';
 import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
 import type { FixturePackage, FixtureRegistry } from '@secure-registry/e2e/fixture-registry';
 import { measure, median } from './measure.js';
+import { freshDatabase } from './pg-stats.js';
+import { startReplicas } from './replicas.js';
+import type { Replicas } from './replicas.js';
+import { startRoundRobinProxy } from './round-robin-proxy.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
@@ -104,7 +112,11 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startSecureRegistry(work: string, upstream: string): Promise<Running> {
+async function startSecureRegistry(
+  work: string,
+  upstream: string,
+  env: Record<string, string> = {},
+): Promise<Running> {
   const port = await freePort();
   const { child, output } = spawnServer(
     process.execPath,
@@ -117,6 +129,7 @@ async function startSecureRegistry(work: string, upstream: string): Promise<Runn
       SR_UPSTREAM_REGISTRY: upstream,
       SR_SANDBOX: 'off',
       SR_LOG_LEVEL: 'warn',
+      ...env,
     }),
   );
   const url = `http://127.0.0.1:${port}`;
@@ -307,6 +320,182 @@ async function npmCi(dir: string, registry: string, work: string): Promise<numbe
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+
+/** What clients of one run talk to: a single server, or replicas behind the round-robin proxy. */
+interface Deployment {
+  replicas: number;
+  /** The address clients use. */
+  url: string;
+  /** Every server process (warmed one by one: each has its own in-memory caches). */
+  backends: string[];
+  report(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+async function startDeployment(input: {
+  replicas: number;
+  work: string;
+  upstream: string;
+  databaseUrl: string | undefined;
+  cpuProfileDir: string | undefined;
+}): Promise<Deployment> {
+  const profileEnv: Record<string, string> = input.cpuProfileDir
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${input.cpuProfileDir}` }
+    : {};
+  if (input.replicas === 1) {
+    const sr = await startSecureRegistry(input.work, input.upstream, profileEnv);
+    return { replicas: 1, url: sr.url, backends: [sr.url], report: async () => [], stop: sr.stop };
+  }
+  if (!input.databaseUrl) throw new Error('--replicas above 1 needs --database postgres://…');
+  const database = freshDatabase(input.databaseUrl, 'bench_registry');
+  let replicas: Replicas | undefined;
+  try {
+    replicas = await startReplicas({
+      count: input.replicas,
+      databaseUrl: database.url,
+      upstream: input.upstream,
+      sharedArtifacts: true,
+      env: { SR_SANDBOX: 'off', ...profileEnv },
+    });
+    const proxy = await startRoundRobinProxy(replicas.urls);
+    const started = replicas;
+    return {
+      replicas: input.replicas,
+      url: proxy.url,
+      backends: started.urls,
+      report: () => started.report(),
+      async stop() {
+        await proxy.stop();
+        await started.close();
+        database.drop();
+      },
+    };
+  } catch (error) {
+    await replicas?.close();
+    database.drop();
+    throw error;
+  }
+}
+
+interface Target {
+  label: string;
+  url: string;
+}
+
+interface RunResult {
+  replicas: number;
+  loadBefore: string;
+  loadAfter: string;
+  load: Record<string, Record<string, LoadResult>>;
+  npmCi: Record<string, number[]>;
+  /** [secure-registry label, Verdaccio label, which is the goal's] per ratio printed. */
+  pairs: { sr: string; verdaccio: string; goal: boolean }[];
+  lines: string[];
+}
+
+async function runOne(input: {
+  replicas: number;
+  work: string;
+  upstream: FixtureRegistry;
+  verdaccio: Running;
+  project: string;
+  options: { duration: number; connections: number; ciRuns: number; skipLoad: boolean };
+  databaseUrl: string | undefined;
+  cpuProfileDir: string | undefined;
+  log: (line: string) => void;
+}): Promise<RunResult> {
+  const { upstream, verdaccio, log, options } = input;
+  const loadBefore = loadAverage();
+  const deployment = await startDeployment({
+    replicas: input.replicas,
+    work: path.join(input.work, `run-${input.replicas}`),
+    upstream: upstream.url,
+    databaseUrl: input.databaseUrl,
+    cpuProfileDir: input.cpuProfileDir,
+  });
+  // Replicas are reached through the proxy; so is Verdaccio then, through a proxy of the same kind.
+  const verdaccioProxy = input.replicas > 1 ? await startRoundRobinProxy([verdaccio.url]) : undefined;
+  try {
+    const srLabel = input.replicas > 1 ? `secure-registry ×${input.replicas} via proxy` : 'secure-registry';
+    const targets: Target[] = [{ label: 'verdaccio', url: verdaccio.url }];
+    if (verdaccioProxy) targets.push({ label: 'verdaccio via proxy', url: verdaccioProxy.url });
+    targets.push({ label: srLabel, url: deployment.url });
+    const pairs = verdaccioProxy
+      ? [
+          { sr: srLabel, verdaccio: 'verdaccio via proxy', goal: true },
+          { sr: srLabel, verdaccio: 'verdaccio', goal: false },
+        ]
+      : [{ sr: srLabel, verdaccio: 'verdaccio', goal: true }];
+    log(`${srLabel}: ${deployment.backends.join(', ')}${verdaccioProxy ? ` behind ${deployment.url}` : ''}`);
+    log('approving every package with a scan (static analysis)…');
+    await vetAll(deployment.url, upstream);
+    log('warming (every packument and tarball once, each server process)…');
+    for (const backend of deployment.backends) await warm(backend, upstream);
+    await warm(deployment.url, upstream);
+    await warm(verdaccio.url, upstream);
+
+    const packuments = upstream.packages().map((v) => `/${v.name}`);
+    const tarballs = upstream.packages().map((v) => tarballPath(v.name, v.version));
+    const results: Record<string, Record<string, LoadResult>> = { packument: {}, tarball: {} };
+    for (const [kind, paths] of options.skipLoad
+      ? []
+      : ([
+          ['packument', packuments],
+          ['tarball', tarballs],
+        ] as const)) {
+      for (const target of targets) {
+        log(`${kind}: ${target.label}, ${options.connections} connections, ${options.duration} s…`);
+        results[kind]![target.label] = await load(target.url, paths, options);
+      }
+    }
+
+    // npm ci through the goal's pair: the same kind of address for both.
+    const ciPair = pairs.find((pair) => pair.goal)!;
+    const ciTargets = targets.filter((t) => t.label === ciPair.sr || t.label === ciPair.verdaccio);
+    const ciTimes: Record<string, number[]> = Object.fromEntries(ciTargets.map((t) => [t.label, []]));
+    log(`npm ci, ${options.ciRuns} runs each, alternating order (fresh npm cache each run)…`);
+    // Untimed, one each: file-system cache, npm's own start-up files.
+    for (const target of ciTargets) await npmCi(input.project, target.url, input.work);
+    // ABBA order: neither registry always runs second (warmer page cache, quieter machine).
+    for (let i = 0; i < options.ciRuns; i++) {
+      for (const target of i % 2 === 0 ? ciTargets : [...ciTargets].reverse()) {
+        ciTimes[target.label]!.push(await npmCi(input.project, target.url, input.work));
+      }
+    }
+
+    const lines: string[] = [
+      `— ${input.replicas === 1 ? '1 server (SQLite)' : `${input.replicas} replicas (PostgreSQL, one shared artifact directory) behind a round-robin TCP proxy`}; load average before ${loadBefore}`,
+    ];
+    for (const kind of options.skipLoad ? [] : (['packument', 'tarball'] as const)) {
+      for (const pair of pairs) {
+        const v = results[kind]![pair.verdaccio]!;
+        const s = results[kind]![pair.sr]!;
+        lines.push(
+          `${kind.padEnd(9)} req/s  ${pair.verdaccio} ${fmt(v.rps)}  ${pair.sr} ${fmt(s.rps)}  ratio ${fmt(s.rps / v.rps, 2)}×${pair.goal ? ' (goal ≥ 3×)' : ' (not the goal: different hops)'}`,
+          `${''.padEnd(9)} p99 ms ${fmt(v.p99)} / ${fmt(s.p99)}  (p50 ${fmt(v.p50)} / ${fmt(s.p50)})  errors ${v.errors + v.non2xx} / ${s.errors + s.non2xx}`,
+        );
+      }
+    }
+    const vCi = median(ciTimes[ciPair.verdaccio]!);
+    const sCi = median(ciTimes[ciPair.sr]!);
+    lines.push(
+      `npm ci    median ms  ${ciPair.verdaccio} ${fmt(vCi)}  ${ciPair.sr} ${fmt(sCi)}  ratio ${fmt(sCi / vCi, 2)}× (goal ≤ 0.9×)`,
+      `          runs ms  ${ciPair.verdaccio} ${ciTimes[ciPair.verdaccio]!.map((n) => fmt(n)).join(' / ')}; ${ciPair.sr} ${ciTimes[ciPair.sr]!.map((n) => fmt(n)).join(' / ')}`,
+      ...(await deployment.report()),
+    );
+    const loadAfter = loadAverage();
+    lines.push(`load average after ${loadAfter}`);
+    return { replicas: input.replicas, loadBefore, loadAfter, load: results, npmCi: ciTimes, pairs, lines };
+  } finally {
+    await verdaccioProxy?.stop();
+    await deployment.stop();
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -315,49 +504,35 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '32' },
       'ci-runs': { type: 'string', default: '3' },
+      replicas: { type: 'string', default: '1' },
+      database: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       'skip-load': { type: 'boolean', default: false },
     },
   });
   const count = Number(values.packages);
-  const duration = Number(values.duration);
-  const connections = Number(values.connections);
-  const ciRuns = Number(values['ci-runs']);
+  const replicaCounts = values.replicas.split(',').map(Number);
+  if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--replicas takes counts such as 1 or 1,2, not ${values.replicas}`);
+  const options = {
+    duration: Number(values.duration),
+    connections: Number(values.connections),
+    ciRuns: Number(values['ci-runs']),
+    skipLoad: values['skip-load'],
+  };
+  const cpuProfileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+  if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
   const work = await mkdtemp(path.join(os.tmpdir(), 'sr-bench-registry-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let upstream: FixtureRegistry | undefined;
-  const running: Running[] = [];
+  let verdaccio: Running | undefined;
   try {
     log(`generating and packing ${count} packages…`);
     upstream = await startFixtureRegistry({ packages: generatePackages(count) });
-    const sr = await startSecureRegistry(work, upstream.url);
-    running.push(sr);
-    const verdaccio = await startVerdaccio(work, upstream.url);
-    running.push(verdaccio);
-    log(`secure-registry ${sr.url}, verdaccio ${verdaccio.url}, upstream ${upstream.url}`);
-    log('approving every package with a scan (static analysis)…');
-    await vetAll(sr.url, upstream);
-    log('warming both (every packument and tarball once)…');
-    await warm(sr.url, upstream);
-    await warm(verdaccio.url, upstream);
-
+    verdaccio = await startVerdaccio(work, upstream.url);
+    log(`verdaccio ${verdaccio.url}, upstream ${upstream.url}`);
     const names = upstream.packages().map((v) => v.name);
-    const packuments = names.map((n) => `/${n}`);
-    const tarballs = upstream.packages().map((v) => tarballPath(v.name, v.version));
-    const results: Record<string, Record<string, LoadResult>> = { packument: {}, tarball: {} };
-    for (const [kind, paths] of values['skip-load']
-      ? []
-      : ([
-          ['packument', packuments],
-          ['tarball', tarballs],
-        ] as const)) {
-      for (const target of [verdaccio, sr]) {
-        const label = target === sr ? 'secure-registry' : 'verdaccio';
-        log(`${kind}: ${label}, ${connections} connections, ${duration} s…`);
-        results[kind]![label] = await load(target.url, paths, { duration, connections });
-      }
-    }
-
     const project = path.join(work, 'project');
     await makeLockedProject(project, upstream.url, names[0]!);
     const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as {
@@ -366,49 +541,33 @@ async function main(): Promise<void> {
     const lockCount = Object.keys(lock.packages).length - 1;
     const withUrl = Object.values(lock.packages).filter((p) => p.resolved?.startsWith('http')).length;
     log(`lockfile: ${lockCount} packages, ${withUrl} with a resolved URL at the upstream`);
-    const ciTimes: Record<string, number[]> = { verdaccio: [], 'secure-registry': [] };
-    log(
-      `npm ci of ${lockCount} packages, ${ciRuns} runs each, alternating order (fresh npm cache each run)…`,
-    );
-    // Untimed, one each: file-system cache, npm's own start-up files.
-    await npmCi(project, verdaccio.url, work);
-    await npmCi(project, sr.url, work);
-    // ABBA order: neither registry always runs second (warmer page cache, quieter machine).
-    for (let i = 0; i < ciRuns; i++) {
-      const order = i % 2 === 0 ? [verdaccio, sr] : [sr, verdaccio];
-      for (const target of order) {
-        ciTimes[target === sr ? 'secure-registry' : 'verdaccio']!.push(
-          await npmCi(project, target.url, work),
-        );
-      }
-    }
-
-    const lines: string[] = [];
-    lines.push(
-      `registry-vs-verdaccio: ${count} packages, ${connections} connections × ${duration} s, 127.0.0.1`,
-    );
-    for (const kind of values['skip-load'] ? [] : (['packument', 'tarball'] as const)) {
-      const v = results[kind]!.verdaccio!;
-      const s = results[kind]!['secure-registry']!;
-      lines.push(
-        `${kind.padEnd(9)} req/s  verdaccio ${fmt(v.rps).padStart(7)}  secure-registry ${fmt(s.rps).padStart(7)}  ratio ${fmt(s.rps / v.rps, 2)}× (goal ≥ 2×)`,
-        `${''.padEnd(9)} p99 ms verdaccio ${fmt(v.p99).padStart(7)}  secure-registry ${fmt(s.p99).padStart(7)}  (p50 ${fmt(v.p50)} / ${fmt(s.p50)})` +
-          `  errors ${v.errors + v.non2xx} / ${s.errors + s.non2xx}`,
+    const runs: RunResult[] = [];
+    for (const replicas of replicaCounts) {
+      runs.push(
+        await runOne({
+          replicas,
+          work,
+          upstream,
+          verdaccio,
+          project,
+          options,
+          databaseUrl: values.database,
+          cpuProfileDir,
+          log,
+        }),
       );
     }
-    const vCi = median(ciTimes.verdaccio!);
-    const sCi = median(ciTimes['secure-registry']!);
-    lines.push(
-      `npm ci    ${lockCount} pkgs median ms  verdaccio ${fmt(vCi)}  secure-registry ${fmt(sCi)}  ratio ${fmt(sCi / vCi, 2)}× (goal ≤ 1×)`,
-    );
+    const lines = [
+      `registry-vs-verdaccio: ${count} packages (npm ci of ${lockCount}), ${options.connections} connections × ${options.duration} s, 127.0.0.1`,
+      ...runs.flatMap((run) => run.lines),
+    ];
     process.stdout.write(`${lines.join('\n')}\n`);
     if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({ count, duration, connections, load: results, npmCi: ciTimes })}\n`,
-      );
+      const json = runs.map(({ lines: _lines, ...run }) => run);
+      process.stdout.write(`${JSON.stringify({ count, lockCount, ...options, runs: json })}\n`);
     }
   } finally {
-    for (const r of running.reverse()) await r.stop();
+    await verdaccio?.stop();
     await upstream?.close();
     await rm(work, { recursive: true, force: true });
   }

@@ -2,6 +2,9 @@
 // replicas on PostgreSQL the same cold scan finishes, every artifact analysed exactly once"): N built
 // servers on one fresh PostgreSQL schema, each with its own data directory, sharing the work through
 // the database. `report()` says who did what and whether any artifact was analysed twice.
+// The registry bench (registry-vs-verdaccio --replicas) serves tarballs from them too: with
+// `sharedArtifacts` every replica uses one data directory, so one local artifact store (the product's
+// shape for replicas on one machine; S3 for many), and any replica can serve what another stored.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +26,10 @@ export async function startReplicas(options: {
   count: number;
   databaseUrl: string;
   upstream: string;
+  /** One data directory (so one local artifact store) for all replicas; default: one each. */
+  sharedArtifacts?: boolean;
+  /** More environment for every replica (e.g. SR_SANDBOX, NODE_OPTIONS). */
+  env?: Record<string, string>;
 }): Promise<Replicas> {
   const schema = freshSchema('bench_replicas', options.databaseUrl);
   const dataRoot = await mkdtemp(join(tmpdir(), 'sr-bench-replicas-'));
@@ -41,11 +48,12 @@ export async function startReplicas(options: {
         await startServerProcess(
           {
             SR_AUTH: 'none',
-            SR_DATA_DIR: join(dataRoot, `replica-${i}`),
+            SR_DATA_DIR: join(dataRoot, options.sharedArtifacts ? 'shared' : `replica-${i}`),
             SR_DATABASE_URL: options.databaseUrl,
             SR_DATABASE_SCHEMA: schema.name,
             SR_UPSTREAM_REGISTRY: options.upstream,
             SR_SANDBOX: process.env.SR_SANDBOX ?? 'on',
+            ...options.env,
           },
           120_000,
         ),
