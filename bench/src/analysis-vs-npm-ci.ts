@@ -104,7 +104,9 @@ async function analyse(work: string, entries: Entry[], concurrency: number) {
 }
 
 async function main(): Promise<void> {
-  const opts = benchArgs();
+  const opts = benchArgs('analysis-vs-npm-ci.js [lockfile] [--work DIR] [--concurrency N] [--json]', {
+    valueFlags: ['--concurrency'],
+  });
   const concurrency = Number(opts.value('--concurrency') ?? 2);
   // Warm-up (untimed): tarballs for the analysis; npm's cache inside timedNpmCi.
   const { lock, entries } = await loadLockfile(opts);

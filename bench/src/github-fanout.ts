@@ -174,7 +174,10 @@ function formatResult(r: FanoutResult): string {
 }
 
 async function main(): Promise<number> {
-  const opts = benchArgs();
+  const opts = benchArgs(
+    'github-fanout.js [lockfile] [--k 20,50,100] [--latency-ms 20000] [--batch 16] [--work DIR] [--json]',
+    { valueFlags: ['--k', '--latency-ms', '--batch'] },
+  );
   const ks = (opts.value('--k') ?? '20,50,100').split(',').map(Number);
   const latencyMs = Number(opts.value('--latency-ms') ?? 20_000);
   const batch = Number(opts.value('--batch') ?? 16);

@@ -12,7 +12,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseCommandLine } from './cli-args.js';
 import { freshDatabase, idleTransactionsPerSecond } from './pg-stats.js';
+
+const USAGE =
+  'idle-transactions.js [--seconds 30] [--settle 12] [--sandbox on|off] [--database-url URL] [--json]';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
@@ -47,18 +51,20 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<{ stop(): Promise<vo
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '30' },
-      settle: { type: 'string', default: '12' },
-      'database-url': {
-        type: 'string',
-        default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  const { values } = parseCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        seconds: { type: 'string', default: '30' },
+        settle: { type: 'string', default: '12' },
+        'database-url': {
+          type: 'string',
+          default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        },
+        sandbox: { type: 'string', default: 'on' },
+        json: { type: 'boolean', default: false },
       },
-      sandbox: { type: 'string', default: 'on' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+    }),
+  );
   const seconds = Number(values.seconds);
   const settle = Number(values.settle);
   const database = freshDatabase(values['database-url'], 'sr_bench_idle');

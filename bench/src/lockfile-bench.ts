@@ -1,5 +1,6 @@
 // What the lockfile benchmarks share: the registry packages npm ci would install from a lockfile, their
 // tarballs downloaded once (integrity checked), the timed `npm ci` baseline, peak RSS of a process tree.
+import { usageExit } from './cli-args.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -169,9 +170,25 @@ export interface BenchArgs {
   value(flag: string): string | undefined;
 }
 
-/** `[lockfile] [--work DIR] [--json]`, and whatever other `--flag value` a bench reads with `value`. */
-export function benchArgs(): BenchArgs {
+/**
+ * `[lockfile] [--work DIR] [--json]`, and the bench's own flags: `valueFlags` take a value (read with
+ * `value`), `switches` do not. `--help` prints `usage`; an unknown flag or a missing value exits 2.
+ */
+export function benchArgs(
+  usage: string,
+  { valueFlags = [], switches = [] }: { valueFlags?: string[]; switches?: string[] } = {},
+): BenchArgs {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help')) usageExit(usage);
+  const takesValue = new Set(['--work', ...valueFlags]);
+  const known = new Set([...takesValue, '--json', ...switches]);
+  for (const [i, arg] of argv.entries()) {
+    if (!arg.startsWith('--')) continue;
+    if (!known.has(arg)) usageExit(usage, `unknown option ${arg}`);
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && (next === undefined || next.startsWith('--')))
+      usageExit(usage, `${arg} takes a value`);
+  }
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

@@ -63,7 +63,13 @@ function detailedMemoryLog(): { stop(): void } | undefined {
 }
 
 async function main(): Promise<void> {
-  const opts = benchArgs();
+  const opts = benchArgs(
+    'pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci] [--in-flight N[,M…]] [--limit N] [--replicas 1[,2…]] [--database postgres://…] [--idle-seconds S]',
+    {
+      valueFlags: ['--in-flight', '--limit', '--replicas', '--database', '--idle-seconds'],
+      switches: ['--no-npm-ci'],
+    },
+  );
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
   const { lock, entries: all } = await loadLockfile(opts);
   const limit = opts.value('--limit');

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseCommandLine } from './cli-args.js';
 import autocannon from 'autocannon';
 import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
 import type { FixturePackage, FixtureRegistry } from '@secure-registry/e2e/fixture-registry';
@@ -27,6 +28,9 @@ import { freshDatabase } from './pg-stats.js';
 import { startReplicas } from './replicas.js';
 import type { Replicas } from './replicas.js';
 import { startRoundRobinProxy } from './round-robin-proxy.js';
+
+const USAGE =
+  'registry-vs-verdaccio.js [--packages 400] [--duration 5] [--connections 32] [--ci-runs 3] [--replicas 1[,2…]] [--database postgres://…] [--cpu-prof DIR] [--skip-load] [--json]';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'main.js');
@@ -498,19 +502,21 @@ async function runOne(input: {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      packages: { type: 'string', default: '400' },
-      duration: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '32' },
-      'ci-runs': { type: 'string', default: '3' },
-      replicas: { type: 'string', default: '1' },
-      database: { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'skip-load': { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        packages: { type: 'string', default: '400' },
+        duration: { type: 'string', default: '5' },
+        connections: { type: 'string', default: '32' },
+        'ci-runs': { type: 'string', default: '3' },
+        replicas: { type: 'string', default: '1' },
+        database: { type: 'string' },
+        'cpu-prof': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'skip-load': { type: 'boolean', default: false },
+      },
+    }),
+  );
   const count = Number(values.packages);
   const replicaCounts = values.replicas.split(',').map(Number);
   if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1))

@@ -17,10 +17,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseCommandLine } from './cli-args.js';
 import pg from 'pg';
 import { ScanEventHub, ScanService, createStore } from '@secure-registry/server';
 import type { Store } from '@secure-registry/server';
 import type { DependencyGraph } from '@secure-registry/shared';
+
+const USAGE =
+  'scan-bookkeeping.js [--sizes 1000,10000,100000] [--budget-s 1800] [--database-url postgres://…] [--json]';
 
 const WARM_GOAL_MS = 60_000;
 
@@ -144,15 +148,17 @@ const perNode = (ms: number | undefined, size: number): number | undefined =>
   ms === undefined ? undefined : ms / size;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '1000,10000,100000' },
-      'budget-s': { type: 'string', default: '600' },
-      'database-url': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'warm-only': { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        sizes: { type: 'string', default: '1000,10000,100000' },
+        'budget-s': { type: 'string', default: '600' },
+        'database-url': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'warm-only': { type: 'boolean', default: false },
+      },
+    }),
+  );
   const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
   const budgetMs = Number(values['budget-s']) * 1000;
   const results: SizeResult[] = [];

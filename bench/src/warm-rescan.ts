@@ -15,8 +15,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseCommandLine } from './cli-args.js';
 import { measure, median } from './measure.js';
 import type { Measurement } from './measure.js';
+
+const USAGE =
+  'warm-rescan.js [--runs 7] [--npm-lockfile F] [--pnpm-lockfile F] [--yarn-lockfile F] [--hosted] [--via-server] [--upstream URL] [--work DIR] [--fresh] [--fill-sandbox] [--json]';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -135,21 +139,23 @@ interface Series {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '7' },
-      'npm-lockfile': { type: 'string', default: path.join(FIXTURES, 'npm-cli-v3.package-lock.json') },
-      'pnpm-lockfile': { type: 'string', default: path.join(FIXTURES, 'vite.pnpm-lock.yaml') },
-      'yarn-lockfile': { type: 'string', default: path.join(FIXTURES, 'babel-berry.yarn.lock') },
-      hosted: { type: 'boolean', default: false },
-      'via-server': { type: 'boolean', default: false },
-      upstream: { type: 'string' },
-      work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
-      fresh: { type: 'boolean', default: false },
-      'fill-sandbox': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        runs: { type: 'string', default: '7' },
+        'npm-lockfile': { type: 'string', default: path.join(FIXTURES, 'npm-cli-v3.package-lock.json') },
+        'pnpm-lockfile': { type: 'string', default: path.join(FIXTURES, 'vite.pnpm-lock.yaml') },
+        'yarn-lockfile': { type: 'string', default: path.join(FIXTURES, 'babel-berry.yarn.lock') },
+        hosted: { type: 'boolean', default: false },
+        'via-server': { type: 'boolean', default: false },
+        upstream: { type: 'string' },
+        work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
+        fresh: { type: 'boolean', default: false },
+        'fill-sandbox': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: build first (npx tsc -b packages/cli)`);
