@@ -4,10 +4,11 @@
 // equal to where it is mounted (as a real machine's file systems do), instead of naming where this
 // host keeps them (a checkout, a global install under @secure-registry, a CI runner's tool cache).
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, cp, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { mountTmpfs } from './host-ops.js';
+import { mountTmpfs, runCommand } from './host-ops.js';
 import { NODE_GYP_SHIM, type NodeHeaders } from './native-build.js';
+import { copyPackages } from './place-packages.js';
 import { supportPackages } from './prepare-run.js';
 import { NODE_IN_SANDBOX, NPM_DIR_IN_SANDBOX } from './sandbox-env.js';
 import { initLink } from './sandbox-process.js';
@@ -44,13 +45,18 @@ async function makeLayer(nodePath: string, root: string): Promise<StaticLayer> {
   await chmod(root, 0o755);
   const at = (path: string): string => join(root, path);
   await mkdir(dirname(at(NODE_IN_SANDBOX)), { recursive: true });
-  await copyFile(nodePath, at(NODE_IN_SANDBOX));
+  // Copied by `cp` processes, not through this process's event loop and thread pool: the first
+  // sandbox run waits for this copy, and during a cold scan those are busy with hundreds of
+  // artifacts' downloads, static analyses and extractions (the copy took 23 s there, not 2).
+  const copied = await runCommand('cp', ['--', nodePath, at(NODE_IN_SANDBOX)], { timeoutMs: 300_000 });
+  if (copied.code !== 0) throw new Error(`copying node failed: ${copied.stderr.trim().slice(0, 500)}`);
   await chmod(at(NODE_IN_SANDBOX), 0o755);
-  for (const support of supportPackages())
-    await cp(support.hostDir, at(`${NPM_MODULES_IN_SANDBOX}/${support.name}`), {
-      recursive: true,
-      verbatimSymlinks: true,
-    });
+  await copyPackages(
+    supportPackages().map((support) => ({
+      from: support.hostDir,
+      to: at(`${NPM_MODULES_IN_SANDBOX}/${support.name}`),
+    })),
+  );
   const shim = at(`${NPM_DIR_IN_SANDBOX}/${NODE_GYP_SHIM.path}`);
   await mkdir(dirname(shim), { recursive: true });
   await writeFile(shim, NODE_GYP_SHIM.content, { mode: 0o755 });
@@ -67,7 +73,7 @@ export async function staticHeaders(
   const key = `${layer.root}\0${pathInSandbox}`;
   let copy = headerCopies.get(key);
   if (!copy) {
-    copy = cp(headers.hostDir, target, { recursive: true, verbatimSymlinks: true });
+    copy = copyPackages([{ from: headers.hostDir, to: target }]);
     headerCopies.set(key, copy);
     copy.catch(() => headerCopies.delete(key));
   }
