@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parseCommandLine } from './cli-args.js';
 import { freshDatabase, idleTransactionsPerSecond } from './pg-stats.js';
 
@@ -51,20 +50,18 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<{ stop(): Promise<vo
 }
 
 async function main(): Promise<number> {
-  const { values } = parseCommandLine(USAGE, () =>
-    parseArgs({
-      options: {
-        seconds: { type: 'string', default: '30' },
-        settle: { type: 'string', default: '12' },
-        'database-url': {
-          type: 'string',
-          default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-        },
-        sandbox: { type: 'string', default: 'on' },
-        json: { type: 'boolean', default: false },
+  const { values } = parseCommandLine(USAGE, {
+    options: {
+      seconds: { type: 'string', default: '30' },
+      settle: { type: 'string', default: '12' },
+      'database-url': {
+        type: 'string',
+        default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       },
-    }),
-  );
+      sandbox: { type: 'string', default: 'on' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const seconds = Number(values.seconds);
   const settle = Number(values.settle);
   const database = freshDatabase(values['database-url'], 'sr_bench_idle');

@@ -1,12 +1,12 @@
 // What the lockfile benchmarks share: the registry packages npm ci would install from a lockfile, their
 // tarballs downloaded once (integrity checked), the timed `npm ci` baseline, peak RSS of a process tree.
-import { usageExit } from './cli-args.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageExit } from './cli-args.js';
 import { tarballFileName } from '@secure-registry/shared';
 import { graphFromLockfileData } from '@secure-registry/cli';
 

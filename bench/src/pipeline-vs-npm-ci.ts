@@ -27,8 +27,12 @@ import type { Entry, Lockfile } from './lockfile-bench.js';
 import { freshDatabase, idleTransactionsPerSecond } from './pg-stats.js';
 import type { FreshDatabase } from './pg-stats.js';
 import { downloadPackuments, graphOf, startMirror, waitForCompletion } from './lockfile-mirror.js';
+import { countList, replicaCounts } from './cli-args.js';
 import { startReplicas } from './replicas.js';
 import { rssTimelineLines, sampleRss, StageTimer } from './stage-timing.js';
+
+const USAGE =
+  'pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci] [--in-flight N[,M…]] [--limit N] [--replicas 1[,2…]] [--database postgres://…] [--idle-seconds S]';
 
 /**
  * For diagnosis (not printed by default): SR_BENCH_MEMORY_LOG=FILE appends one JSON line per second
@@ -63,31 +67,22 @@ function detailedMemoryLog(): { stop(): void } | undefined {
 }
 
 async function main(): Promise<void> {
-  const opts = benchArgs(
-    'pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci] [--in-flight N[,M…]] [--limit N] [--replicas 1[,2…]] [--database postgres://…] [--idle-seconds S]',
-    {
-      valueFlags: ['--in-flight', '--limit', '--replicas', '--database', '--idle-seconds'],
-      switches: ['--no-npm-ci'],
-    },
-  );
+  const opts = benchArgs(USAGE, {
+    valueFlags: ['--in-flight', '--limit', '--replicas', '--database', '--idle-seconds'],
+    switches: ['--no-npm-ci'],
+  });
+  const databaseUrl = opts.value('--database');
+  const replicas = replicaCounts(USAGE, opts.value('--replicas'), databaseUrl);
+  const inFlight = countList(USAGE, '--in-flight', opts.value('--in-flight'), []);
+  const idleSeconds = Number(opts.value('--idle-seconds') ?? '0');
   // Warm-up (untimed): tarballs and packuments for the mirror; npm's cache inside timedNpmCi.
   const { lock, entries: all } = await loadLockfile(opts);
   const limit = opts.value('--limit');
   const entries = limit === undefined ? all : all.slice(0, Number(limit));
-  const replicaCounts = (opts.value('--replicas') ?? '1').split(',').map(Number);
-  if (replicaCounts.some((count) => !Number.isInteger(count) || count < 1))
-    throw new Error(`--replicas takes counts such as 1 or 1,2, not ${opts.value('--replicas')}`);
-  const databaseUrl = opts.value('--database');
-  if (replicaCounts.some((count) => count > 1) && databaseUrl === undefined)
-    throw new Error('--replicas N > 1 needs --database postgres://…');
-  const idleSeconds = Number(opts.value('--idle-seconds') ?? '0');
-  const inFlight = (opts.value('--in-flight') ?? '').split(',').filter(Boolean).map(Number);
-  if (inFlight.some((count) => !Number.isInteger(count) || count < 1))
-    throw new Error(`--in-flight takes counts such as 256 or 148,295,1024, not ${opts.value('--in-flight')}`);
   const runs =
     inFlight.length > 0
       ? inFlight.map((n) => ({ replicas: 1, concurrency: n }))
-      : replicaCounts.map((n) => ({ replicas: n, concurrency: undefined }));
+      : replicas.map((n) => ({ replicas: n, concurrency: undefined }));
   await downloadPackuments(opts.work, [...new Set(entries.map((e) => e.name))]);
   const npm = process.argv.includes('--no-npm-ci') ? undefined : await timedNpmCi(opts.work, lock);
   const mirror = await startMirror(opts.work, entries);

@@ -18,8 +18,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { parseCommandLine } from './cli-args.js';
+import { parseCommandLine, replicaCounts } from './cli-args.js';
 import autocannon from 'autocannon';
 import { startFixtureRegistry } from '@secure-registry/e2e/fixture-registry';
 import type { FixturePackage, FixtureRegistry } from '@secure-registry/e2e/fixture-registry';
@@ -502,25 +501,21 @@ async function runOne(input: {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine(USAGE, () =>
-    parseArgs({
-      options: {
-        packages: { type: 'string', default: '400' },
-        duration: { type: 'string', default: '5' },
-        connections: { type: 'string', default: '32' },
-        'ci-runs': { type: 'string', default: '3' },
-        replicas: { type: 'string', default: '1' },
-        database: { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'skip-load': { type: 'boolean', default: false },
-      },
-    }),
-  );
+  const { values } = parseCommandLine(USAGE, {
+    options: {
+      packages: { type: 'string', default: '400' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '32' },
+      'ci-runs': { type: 'string', default: '3' },
+      replicas: { type: 'string', default: '1' },
+      database: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'skip-load': { type: 'boolean', default: false },
+    },
+  });
   const count = Number(values.packages);
-  const replicaCounts = values.replicas.split(',').map(Number);
-  if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1))
-    throw new Error(`--replicas takes counts such as 1 or 1,2, not ${values.replicas}`);
+  const replicas = replicaCounts(USAGE, values.replicas, values.database);
   const options = {
     duration: Number(values.duration),
     connections: Number(values.connections),
@@ -548,10 +543,10 @@ async function main(): Promise<void> {
     const withUrl = Object.values(lock.packages).filter((p) => p.resolved?.startsWith('http')).length;
     log(`lockfile: ${lockCount} packages, ${withUrl} with a resolved URL at the upstream`);
     const runs: RunResult[] = [];
-    for (const replicas of replicaCounts) {
+    for (const count of replicas) {
       runs.push(
         await runOne({
-          replicas,
+          replicas: count,
           work,
           upstream,
           verdaccio,

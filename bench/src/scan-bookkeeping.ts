@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseCommandLine } from './cli-args.js';
 import pg from 'pg';
 import { ScanEventHub, ScanService, createStore } from '@secure-registry/server';
@@ -148,17 +147,15 @@ const perNode = (ms: number | undefined, size: number): number | undefined =>
   ms === undefined ? undefined : ms / size;
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine(USAGE, () =>
-    parseArgs({
-      options: {
-        sizes: { type: 'string', default: '1000,10000,100000' },
-        'budget-s': { type: 'string', default: '600' },
-        'database-url': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'warm-only': { type: 'boolean', default: false },
-      },
-    }),
-  );
+  const { values } = parseCommandLine(USAGE, {
+    options: {
+      sizes: { type: 'string', default: '1000,10000,100000' },
+      'budget-s': { type: 'string', default: '600' },
+      'database-url': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'warm-only': { type: 'boolean', default: false },
+    },
+  });
   const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
   const budgetMs = Number(values['budget-s']) * 1000;
   const results: SizeResult[] = [];

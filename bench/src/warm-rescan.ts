@@ -14,7 +14,6 @@ import { loadavg } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parseCommandLine } from './cli-args.js';
 import { measure, median } from './measure.js';
 import type { Measurement } from './measure.js';
@@ -139,23 +138,21 @@ interface Series {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseCommandLine(USAGE, () =>
-    parseArgs({
-      options: {
-        runs: { type: 'string', default: '7' },
-        'npm-lockfile': { type: 'string', default: path.join(FIXTURES, 'npm-cli-v3.package-lock.json') },
-        'pnpm-lockfile': { type: 'string', default: path.join(FIXTURES, 'vite.pnpm-lock.yaml') },
-        'yarn-lockfile': { type: 'string', default: path.join(FIXTURES, 'babel-berry.yarn.lock') },
-        hosted: { type: 'boolean', default: false },
-        'via-server': { type: 'boolean', default: false },
-        upstream: { type: 'string' },
-        work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
-        fresh: { type: 'boolean', default: false },
-        'fill-sandbox': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      },
-    }),
-  );
+  const { values } = parseCommandLine(USAGE, {
+    options: {
+      runs: { type: 'string', default: '7' },
+      'npm-lockfile': { type: 'string', default: path.join(FIXTURES, 'npm-cli-v3.package-lock.json') },
+      'pnpm-lockfile': { type: 'string', default: path.join(FIXTURES, 'vite.pnpm-lock.yaml') },
+      'yarn-lockfile': { type: 'string', default: path.join(FIXTURES, 'babel-berry.yarn.lock') },
+      hosted: { type: 'boolean', default: false },
+      'via-server': { type: 'boolean', default: false },
+      upstream: { type: 'string' },
+      work: { type: 'string', default: path.join(REPO_ROOT, 'bench', '.data', 'warm-rescan') },
+      fresh: { type: 'boolean', default: false },
+      'fill-sandbox': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: build first (npx tsc -b packages/cli)`);
