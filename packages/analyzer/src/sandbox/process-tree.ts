@@ -164,8 +164,11 @@ export function initSyscalls(arch: string = process.arch): string {
  * /proc/PID/exe and environ are closed to the package, as they are for processes a real init
  * started), and sleeps; the runner's place execs the runner instead.
  * A parent waits until a child with children of its own has its subtree up (a pipe the child
- * closes) before the next fork, so the pids come out as planned. The runner, exec'd first, waits at
- * a gate (fd 5, sandbox-runner.ts) until the whole tree is up, so node's start overlaps the forks. The processes on the runner's branch wait for their child and exit with its status; init reaps
+ * closes) before the next fork, so the pids come out as planned. The runner's place, forked first,
+ * waits at a gate (fd 5) until the whole tree is up before it execs node: node's threads take pids too,
+ * and started during the forks they pushed processes off their planned pids (which the host relies on
+ * to tell the package's processes from the desktop's, quiescence.ts). The runner waits at the gate
+ * again (sandbox-runner.ts), where it is open by then. The processes on the runner's branch wait for their child and exit with its status; init reaps
  * every orphan and exits with the branch's status, which ends the pid namespace.
  * Uses only what perl-base ships (Debian's essential Perl). PERL_BADLANG (no warning about the
  * persona's locale, which the host may not have) is the init's own: the runner's environment is
@@ -184,7 +187,7 @@ for my $line (split /\n/, $plan) {
 }
 sub mark { my ($p) = @_; my $on = $p->{runner}; for my $k (@{$p->{kids}}) { $on = 1 if mark($k) } $p->{branch} = $on; return $on }
 mark($root);
-# The runner's branch first: npm starts while the rest is forked (it waits at the gate).
+# The runner's branch first (its place waits at the gate while the rest is forked).
 sub kids { my ($p) = @_; return ((grep { $_->{branch} } @{$p->{kids}}), (grep { !$_->{branch} } @{$p->{kids}})) }
 sub fdclose { my ($fd) = @_; my $h; close($h) if open($h, '<&=', $fd) }
 sub quiet { fdclose($_) for 0 .. 4 }
@@ -218,7 +221,16 @@ sub nocaps {
 # every process of the tree has closed its copy of the write end, i.e. the whole tree is up.
 use POSIX ();
 my ($gateR, $gateW);
-{ local $^F = 255; pipe($gateR, $gateW) or exit 126 }
+# At fds 10 and up: the lowest free ones can be 4 and 5 (bubblewrap closed its arguments' fd 4), which
+# quiet() closes and the runner's dup2 onto fd 5 would overwrite.
+{
+  local $^F = 255;
+  pipe(my $r, my $w) or exit 126;
+  my ($rfd, $wfd) = (fcntl($r, POSIX::F_DUPFD, 10), fcntl($w, POSIX::F_DUPFD, 10));
+  exit 126 unless $rfd && $wfd;
+  close $r; close $w;
+  open($gateR, '<&=', $rfd + 0) && open($gateW, '>&=', $wfd + 0) or exit 126;
+}
 sub ungate { close $gateR; close $gateW }
 # ns_last_pid, kept open: written (not a traced open) before each fork.
 my $lastpid;
@@ -240,6 +252,8 @@ sub spawn {
       close $lastpid if $lastpid;
       POSIX::dup2(fileno($gateR), 5) or exit 126;
       ungate();
+      # node starts once the tree is up: its threads would take the pids planned for the rest.
+      while (1) { my $n = POSIX::read(5, my $byte, 1); last if !defined($n) || $n == 0 }
       become($p);
       %ENV = %runnerEnv;
       exec { $runner[0] } @runner;

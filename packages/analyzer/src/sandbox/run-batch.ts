@@ -248,6 +248,8 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRun> {
       ...opts,
       timeoutMs: opts.batchTimeoutMs,
       subject: 'the batch',
+      // The orchestrator loads nothing itself: every package runs in a loader or a script's process.
+      runnerRunsPackageCode: false,
       sinkOwnerUid: hostPrivilege() === 'root' ? SANDBOX_HOST_UID : ROOTLESS_SANDBOX_UID_IN_NAMESPACE,
       prepare: async () => {
         const batch = await prepareBatch(opts);

@@ -99,6 +99,8 @@ export async function runPhase(options: PhaseRunOptions): Promise<PhaseRun> {
     return await runSandboxSession({
       ...opts,
       subject: `the ${opts.phase} phase`,
+      // Playing npm, the runner only starts the scripts; importing, it loads the package itself.
+      runnerRunsPackageCode: opts.phase !== 'install',
       prepare: () => prepareRun(opts),
       env: (run) => {
         const { persona } = run;

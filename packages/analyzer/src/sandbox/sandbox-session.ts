@@ -7,10 +7,10 @@ import { createCgroups, removeCgroups, sawOutOfMemory, unmount, type Cgroups } f
 import { cleanupRun, SANDBOX_HOST_UID } from './prepare-run.js';
 import { processTree, treeProcesses } from './process-tree.js';
 import type { PreparedRun } from './prepare-run.js';
+import { waitOutGrace, type GraceEnd } from './quiescence.js';
 import {
   deadline,
   killTree,
-  sleep,
   spawnTracedSandbox,
   startSink,
   stopSink,
@@ -39,6 +39,8 @@ export interface SessionOutcome {
   /** When the runner started and when it was over (ms since the epoch). */
   ranFrom: number;
   ranUntil: number;
+  /** How the grace period after `done` went (absent when the run did not get to `done`). */
+  grace?: GraceEnd;
 }
 
 export interface SessionSpec<Run extends SessionRun, Result> {
@@ -54,6 +56,12 @@ export interface SessionSpec<Run extends SessionRun, Result> {
   subject: string;
   timeoutMs: number;
   graceMs: number;
+  /**
+   * Whether the runner process itself ran package code (an import or browser phase run alone): then
+   * the grace always runs its full length. Otherwise (npm running an install script, a batch's
+   * loaders) it ends as soon as nothing of the package is left (quiescence.ts).
+   */
+  runnerRunsPackageCode: boolean;
   memoryMb: number;
   maxProcesses: number;
   maxTraceMb: number;
@@ -108,6 +116,7 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
       staticRoot: layer.value.root,
     };
     const outcome = await supervise(run, sink, host, cgroups, { ...spec, maxProcesses });
+    if (outcome.grace) details.push(graceDetail(outcome.grace, spec.graceMs));
     await stopSink(sink);
     return await spec.collect(run, sink, outcome, details);
   } finally {
@@ -116,6 +125,16 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
     if (cgroups) await removeCgroups(cgroups);
     if (run) await cleanupRun(run, unmount);
   }
+}
+
+function graceDetail(grace: GraceEnd, graceMs: number): string {
+  const how =
+    grace.ended === 'quiet'
+      ? 'nothing of the package left'
+      : grace.ended === 'exited'
+        ? 'the sandbox ended'
+        : `the full ${graceMs} ms${grace.left ? `: ${grace.left}` : ''}`;
+  return `grace ${grace.ms} ms (${how})`;
 }
 
 /** Trace → run → grace: starts the sandbox, waits for done, a timeout, a crash or the trace limit, kills the tree. */
@@ -153,8 +172,15 @@ async function supervise<Run extends SessionRun>(
   if (first === 'trace-limit') {
     outcome = { status: 'crashed', error: traceLimitError(spec.maxTraceMb) };
   } else if (first === 'done') {
-    await Promise.race([sandbox.exited, sleep(spec.graceMs)]);
-    outcome = { status: 'completed' };
+    const planned = new Set(treeProcesses(processTree(run.persona)).map((p) => p.pid));
+    const grace = await waitOutGrace({
+      graceMs: spec.graceMs,
+      exited: sandbox.exited,
+      ...(spec.runnerRunsPackageCode
+        ? {}
+        : { quiet: { cgroups, planned, netPid: run.namespaces?.pid ?? sink.child.pid ?? -1 } }),
+    });
+    outcome = { status: 'completed', grace };
   } else if (first === 'timeout') {
     outcome = { status: 'timeout', error: `${spec.subject} did not finish within ${spec.timeoutMs} ms` };
   } else {

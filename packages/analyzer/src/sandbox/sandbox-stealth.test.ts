@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { createPersona } from './layout.js';
+import { processTree, treeProcesses } from './process-tree.js';
 import { describeRun, ofKind, runFixture } from './test-support/fixtures.js';
 
 // Runs inside the sandbox as an install script and reports everything malware reads to decide
@@ -170,6 +172,13 @@ describe('sandbox: the honeypot looks like a developer machine', () => {
       ['bash', 'gnome-terminal-', 'systemd', 'systemd'],
       names.join(' < '),
     );
+    // Every process of the desktop at its planned pid, with its name: the runner starts only once
+    // the whole tree is up (before, node's threads took pids planned for the rest); the host tells
+    // the package's processes from the desktop's by these pids (quiescence.ts).
+    const planned = treeProcesses(processTree(createPersona())).filter((p) => !p.runner);
+    for (const want of planned)
+      assert.equal(byPid.get(want.pid)?.comm, want.comm, `pid ${want.pid} is ${want.comm}`);
+    assert.match(run.details.join('\n'), /grace \d+ ms \(nothing of the package left\)/);
     for (const proc of report.processes.filter((p) => !ancestry.has(p.pid)))
       assert.ok(
         proc.environ === '' || proc.environ.startsWith('ERR '),
