@@ -59,6 +59,8 @@ export interface StartServerOptions {
   upstream?: string | undefined;
   /** Artifacts analysed at the same time (default 2). */
   concurrency?: number;
+  /** Worker threads of the static analysis; 0 runs it on the event loop. Default min(4, CPUs). */
+  staticWorkers?: number | undefined;
   /** `none` is only allowed on a loopback address. Default: `none` on 127.0.0.1, else `token`. */
   auth?: AuthMode;
   logger?: boolean | FastifyServerOptions['logger'];
@@ -133,6 +135,7 @@ function resolveOptions(options: StartServerOptions): {
       minFreeBytes: options.minFreeBytes ?? config.minFreeBytes,
       vetOnDemand: options.vetOnDemand ?? config.vetOnDemand,
       watch: options.watch ?? config.watch,
+      staticWorkers: options.staticWorkers ?? config.staticWorkers,
       // The configured default follows the configured sandbox; a sandbox setting given here wins, and
       // with it its own default (startServer's), unless a concurrency was configured explicitly.
       concurrency:
@@ -224,7 +227,7 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
   const pipeline = {
     registry,
     artifacts,
-    analyzer: options.analyzer ?? analysisStages(sandbox, { registry, artifacts }),
+    analyzer: options.analyzer ?? analysisStages(sandbox, { registry, artifacts }, options.staticWorkers),
     admission: new Admission(Math.min(concurrency, ADMITTED_ARTIFACTS)),
     policy,
     advisories: async (name: string, version: string) =>
@@ -313,8 +316,9 @@ export async function startServer(given: StartServerOptions): Promise<RunningSer
 function analysisStages(
   sandbox: DynamicStageOptions | false,
   upstream: Pick<InstallDependenciesOptions, 'registry' | 'artifacts'>,
+  staticWorkers: number | undefined,
 ): ArtifactAnalyzer {
-  const staticStage = createStaticAnalyzer();
+  const staticStage = createStaticAnalyzer(staticWorkers !== undefined ? { workers: staticWorkers } : {});
   if (sandbox === false) return withSandboxOff(staticStage);
   const installDependencies = createDependencyInstaller(upstream);
   return withDynamicStage(staticStage, createDynamicStage({ installDependencies, ...sandbox }));

@@ -28,6 +28,15 @@ export interface AnalyzeStaticInput {
   limits?: Partial<ExtractionLimits>;
 }
 
+/** The files npm writes, left in a directory for the caller (analyzeStaticInto). */
+export interface ExtractedTree {
+  dir: string;
+  /** Package-relative paths of the regular files written. */
+  files: string[];
+  /** Their total size, in bytes. */
+  bytes: number;
+}
+
 const SCANNED_EXTENSIONS = new Set([
   '.js',
   '.cjs',
@@ -218,13 +227,21 @@ function emptyReport(input: AnalyzeStaticInput, manifest: ManifestSummary): Stat
   };
 }
 
-async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise<void> {
+async function analyze(
+  input: AnalyzeStaticInput,
+  report: StaticReport,
+  keepIn?: string,
+): Promise<ExtractedTree | undefined> {
   const now = input.now ?? new Date();
   const limits: ExtractionLimits = { ...DEFAULT_LIMITS, ...input.limits };
   report.typosquat = detectTyposquat(input.name);
   report.metadata = readMetadata(input.packument, input.version, now);
 
-  const contents = await readTarball(input.tarball, { limits, keep: (path) => isScanned(path) });
+  const contents = await readTarball(input.tarball, { limits, keep: (path) => isScanned(path), keepIn });
+  const tree =
+    keepIn === undefined
+      ? undefined
+      : { dir: keepIn, files: [...contents.allPaths], bytes: contents.allBytes };
   report.extraction = contents.extraction;
   report.skippedFiles = contents.skipped.slice(0, 100);
   report.bundles = [...contents.files]
@@ -335,6 +352,7 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
     add(isShell ? scanShell(path, text, reach.install) : scanText(path, text, CODE_PATTERNS), reach);
   }
   report.code = signals.sort(signalOrder).slice(0, MAX_CODE_SIGNALS);
+  return tree;
 }
 
 /**
@@ -343,14 +361,27 @@ async function analyze(input: AnalyzeStaticInput, report: StaticReport): Promise
  * failures of the analysis itself are listed in `errors` (a report with errors is incomplete).
  */
 export async function analyzeStatic(input: AnalyzeStaticInput): Promise<StaticReport> {
+  return (await analyzeStaticInto(input)).report;
+}
+
+/**
+ * analyzeStatic, extracting into `dir` (an empty directory) and leaving npm's files there for the
+ * caller (the sandbox runs the very files that were analysed, extracted once): `tree` lists them,
+ * undefined when the analysis failed before the extraction was complete.
+ */
+export async function analyzeStaticInto(
+  input: AnalyzeStaticInput,
+  dir?: string,
+): Promise<{ report: StaticReport; tree: ExtractedTree | undefined }> {
   const report = emptyReport(input, { found: false, scripts: {}, hasBindingGyp: false, entryPoints: [] });
+  let tree: ExtractedTree | undefined;
   try {
     if (!(input.tarball instanceof Uint8Array)) throw new TypeError('tarball must be a Uint8Array');
-    await analyze(input, report);
+    tree = await analyze(input, report, dir);
   } catch (error) {
     report.errors.push(
       `static analysis failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500),
     );
   }
-  return report;
+  return { report, tree };
 }

@@ -1,4 +1,9 @@
-export { analyzeStatic, type AnalyzeStaticInput } from './analyze-static.js';
+export {
+  analyzeStatic,
+  analyzeStaticInto,
+  type AnalyzeStaticInput,
+  type ExtractedTree,
+} from './analyze-static.js';
 export { detectTyposquat, damerauLevenshtein } from './typosquat.js';
 export { POPULAR_PACKAGES } from './popular-packages.js';
 export * from './types.js';
@@ -12,3 +17,9 @@ export {
   type TarExtraction,
 } from './tar-extract.js';
 export { compareManifests, CONFUSABLE_FIELDS, declaredFields } from './manifest-confusion.js';
+export {
+  createStaticPool,
+  type StaticPool,
+  type StaticPoolOptions,
+  type StaticResult,
+} from './static-pool.js';

@@ -21,6 +21,8 @@ export interface TarballContents {
   files: Map<string, KeptFile>;
   /** Every regular file path npm writes (kept or not). */
   allPaths: Set<string>;
+  /** The total size of those files, in bytes. */
+  allBytes: number;
   skipped: { path: string; reason: string }[];
 }
 
@@ -32,6 +34,11 @@ export interface ReadTarballOptions {
   manifest?: Record<string, unknown> | undefined;
   /** Where the temporary directory is made (default: extractionTempRoot()). */
   tempRoot?: string | undefined;
+  /**
+   * An empty directory to extract into and leave for the caller (the sandbox runs these files),
+   * instead of a temporary one removed at the end.
+   */
+  keepIn?: string | undefined;
 }
 
 const PARALLEL_READS = 16;
@@ -41,7 +48,7 @@ export async function readTarball(
   options: ReadTarballOptions,
 ): Promise<TarballContents> {
   const { limits } = options;
-  const dir = await makeExtractionDir('sr-tar-', options.tempRoot);
+  const dir = options.keepIn ?? (await makeExtractionDir('sr-tar-', options.tempRoot));
   try {
     const extracted = await extractTarball(tarball, dir, { limits, manifest: options.manifest });
     const files = new Map<string, KeptFile>();
@@ -64,13 +71,16 @@ export async function readTarball(
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, wanted.length) }, reader));
+    let allBytes = 0;
+    for (const file of extracted.files.values()) allBytes += file.size;
     return {
       extraction: extracted.summary,
       files,
       allPaths: new Set(extracted.files.keys()),
+      allBytes,
       skipped,
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (options.keepIn === undefined) await rm(dir, { recursive: true, force: true });
   }
 }

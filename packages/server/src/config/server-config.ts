@@ -35,6 +35,8 @@ export interface ServerConfig {
   upstreamTimeoutMs: number | undefined;
   /** Artifacts in flight; undefined: the server's default for the sandbox setting. */
   concurrency: number | undefined;
+  /** Worker threads of the static analysis (0: the event loop); undefined: min(4, CPUs). */
+  staticWorkers: number | undefined;
   leaseMs: number | undefined;
   vetOnDemand: boolean;
   /** The upstream watch (../upstream/watch.ts), or false when SR_WATCH_INTERVAL is 0. */
@@ -192,6 +194,7 @@ export function parseServerConfig(env: Env, cwd: string): ParsedConfig {
     upstream: upstreamUrl(values, env, cwd),
     upstreamTimeoutMs: values.upstreamTimeoutMs,
     concurrency: values.concurrency ?? (sandbox === false ? Math.min(4, availableParallelism()) : undefined),
+    staticWorkers: values.staticWorkers,
     leaseMs: values.leaseMs,
     vetOnDemand: values.vetOnDemand ?? false,
     watch: values.watchInterval

@@ -219,6 +219,13 @@ export const VARIABLES = {
     default: '1024 with the sandbox on, else min(4, CPUs)',
     description: 'artifacts in flight at once (a bound; the sandbox slots bound the real work)',
   }),
+  staticWorkers: variable({
+    name: 'SR_STATIC_WORKERS',
+    group: 'analysis',
+    schema: integer(0, 64).optional(),
+    default: 'min(4, CPUs)',
+    description: 'worker threads for the static analysis (0: on the event loop)',
+  }),
   leaseMs: variable({
     name: 'SR_JOB_LEASE_MS',
     legacy: 'JOB_LEASE_MS',

@@ -36,6 +36,7 @@ import { writePackageDir, type PackageDir } from './package-dir.js';
 import { boundEvents, inPhase, type PhaseProgressSink } from './phase-events.js';
 import { PhaseBatcher, reduceRun, type PhaseBatcherOptions, type PhaseOutcome } from './phase-batcher.js';
 import { SandboxSlots } from './sandbox-slots.js';
+import type { StaticStage } from './static-stage.js';
 import { joinVariants, runVariants } from './variant-runs.js';
 import type { ArtifactAnalyzer } from './types.js';
 
@@ -125,6 +126,8 @@ export interface DynamicStage {
     progress?: PhaseProgressSink | undefined;
     /** Called once the package directory is written: the stage keeps no reference to `tarball` after. */
     admitted?: (() => void) | undefined;
+    /** The package's files already extracted (the static stage's): the stage owns and removes it. */
+    packageDir?: PackageDir | undefined;
   }): Promise<Pick<StageReports, Phase | 'sandbox'>>;
   /** The support check and (when supported) the control baseline, learned once on first use. */
   ready(): Promise<{ support: SandboxSupport; control: ControlBaseline | undefined }>;
@@ -273,7 +276,8 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     // Not async: only the callback holds `input` (and with it the tarball) until the package directory
     // is written; the phases, which wait for batches, hold the directory, not the bytes.
     run(input) {
-      return writePackageDir(input.tarball).then((pkg) => {
+      const written = input.packageDir ? Promise.resolve(input.packageDir) : writePackageDir(input.tarball);
+      return written.then((pkg) => {
         input.admitted?.();
         return runPhases(pkg, {
           name: input.name,
@@ -403,15 +407,19 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
  * The static analyzer followed by the dynamic stage: the pieces of both (the sandbox runs only when
  * the static stage produced its report).
  */
-export function withDynamicStage(inner: ArtifactAnalyzer, stage: DynamicStage): ArtifactAnalyzer {
+export function withDynamicStage(inner: StaticStage, stage: DynamicStage): ArtifactAnalyzer {
   return {
     // Promise callbacks, not an async function: a suspended async function keeps its parameters (here the
     // tarball and the packument) for as long as it waits, and the sandbox phases wait for batches.
     analyze(input) {
-      return inner.analyze(input).then((pieces) => {
-        if (!pieces.static) return pieces;
-        input.signal.throwIfAborted();
-        return stage.run(input).then(joinedWith(pieces));
+      return inner.analyzeKeeping(input).then(({ pieces, packageDir }) => {
+        if (!pieces.static || input.signal.aborted) {
+          return (packageDir?.cleanup() ?? Promise.resolve()).then(() => {
+            input.signal.throwIfAborted();
+            return pieces;
+          });
+        }
+        return stage.run({ ...input, packageDir }).then(joinedWith(pieces));
       });
     },
   };

@@ -4,7 +4,13 @@
 // the files npm installs — the same files the static stage read.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, extractTarball, makeExtractionDir } from '@secure-registry/analyzer';
+import {
+  DEFAULT_LIMITS,
+  extractTarball,
+  makeExtractionDir,
+  type ExtractedTree,
+  type ExtractionSummary,
+} from '@secure-registry/analyzer';
 
 export interface PackageDir {
   dir: string;
@@ -44,18 +50,28 @@ export async function writePackageDir(
     const extracted = await extractTarball(tarball, dir, { limits: DEFAULT_LIMITS, manifest: packument });
     let bytes = 0;
     for (const file of extracted.files.values()) bytes += file.size;
-    const issues = extracted.summary.issues.map((i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`);
-    if (!extracted.summary.complete) issues.push('the archive could not be read to its end');
-    return {
-      dir,
-      manifest: await readManifest(dir),
-      files: new Set(extracted.files.keys()),
-      bytes,
-      issues,
-      cleanup,
-    };
+    return await packageDirOf({ dir, files: [...extracted.files.keys()], bytes }, extracted.summary);
   } catch (error) {
     await cleanup();
     throw error;
   }
+}
+
+/** A fresh directory for the static stage to extract into and leave (packageDirOf). */
+export function newPackageDir(): Promise<string> {
+  return makeExtractionDir('sr-pkg-');
+}
+
+/** The package directory of files already extracted (the static stage's, analyzeStaticInto). */
+export async function packageDirOf(tree: ExtractedTree, summary: ExtractionSummary): Promise<PackageDir> {
+  const issues = summary.issues.map((i) => `${i.kind}${i.path ? ` ${i.path}` : ''}: ${i.detail}`);
+  if (!summary.complete) issues.push('the archive could not be read to its end');
+  return {
+    dir: tree.dir,
+    manifest: await readManifest(tree.dir),
+    files: new Set(tree.files),
+    bytes: tree.bytes,
+    issues,
+    cleanup: () => rm(tree.dir, { recursive: true, force: true }),
+  };
 }
