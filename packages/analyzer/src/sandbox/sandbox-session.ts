@@ -83,8 +83,10 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
   let sink: Sink | undefined;
   let userNamespace: SandboxUserNamespace | undefined;
   let cgroups: Cgroups | undefined;
+  const sessionStart = Date.now();
   try {
     run = await spec.prepare();
+    const prepared = Date.now();
     const details = [...run.details];
     // Rootless (run.namespaces), bubblewrap makes the user namespace itself (bwrap-args.ts).
     const [started, made, layer] = await Promise.allSettled([
@@ -118,7 +120,13 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
     const outcome = await supervise(run, sink, host, cgroups, { ...spec, maxProcesses });
     if (outcome.grace) details.push(graceDetail(outcome.grace, spec.graceMs));
     await stopSink(sink);
-    return await spec.collect(run, sink, outcome, details);
+    const collecting = Date.now();
+    const result = await spec.collect(run, sink, outcome, details);
+    // Where the session's time went, first (the result holds `details` by reference).
+    details.unshift(
+      `session: prepare ${prepared - sessionStart} ms, set-up ${outcome.ranFrom - prepared} ms, run ${outcome.ranUntil - outcome.ranFrom - (outcome.grace?.ms ?? 0)} ms, grace ${outcome.grace?.ms ?? 0} ms, kill and collect ${Date.now() - collecting + (collecting - outcome.ranUntil)} ms`,
+    );
+    return result;
   } finally {
     userNamespace?.close();
     if (sink) await stopSink(sink);
