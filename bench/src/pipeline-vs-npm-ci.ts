@@ -14,6 +14,7 @@
 // 1,024), then each scan's server peak RSS side by side: flat means the peak does not grow with the count)
 // (--no-npm-ci: verdicts only, no baseline — e.g. bench/lockfiles/popular.package-lock.json, whose goal
 // is no rejection and at most 1 held per 1,000; every rejected and held package is listed)
+import { execWithNodeFlags, SERVER_NODE_FLAGS } from '@secure-registry/shared/bin-shim';
 import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
@@ -30,6 +31,9 @@ import { downloadPackuments, graphOf, startMirror, waitForCompletion } from './l
 import { countList, replicaCounts } from './cli-args.js';
 import { startReplicas } from './replicas.js';
 import { rssTimelineLines, sampleRss, StageTimer } from './stage-timing.js';
+
+// The server in this process runs as `secure-registry-server` runs: under the server's V8 settings.
+execWithNodeFlags(SERVER_NODE_FLAGS);
 
 const USAGE =
   'pipeline-vs-npm-ci.js [lockfile] [--work DIR] [--json] [--no-npm-ci] [--in-flight N[,M…]] [--limit N] [--replicas 1[,2…]] [--database postgres://…] [--idle-seconds S]';
@@ -220,7 +224,7 @@ async function coldScan(run: {
       `pipeline (cold: empty data dir; fetch from a loopback mirror, static, sandbox, rules): ${sec(pipelineMs)}, peak RSS ${mb(peak)} (bench process with the server + sandboxes)`,
       replicas
         ? `bench process peak RSS (the mirror; the replicas are processes of their own, not measured): ${mb(serverMemory.peak)}`
-        : `server peak RSS (the bench process alone: server and mirror; VmHWM, reset when the scan starts${serverMemory.hwm === undefined ? ': not readable here, highest 200 ms sample' : ''}): ${mb(serverMemory.peak)}, ${mb(serverMemory.start)} before the server started, ${run.concurrency ?? 'default (1,024)'} artifacts in flight at most`,
+        : `server peak RSS (the bench process alone: server and mirror; VmHWM, reset when the scan starts${serverMemory.hwm === undefined ? ': not readable here, highest 200 ms sample' : ''}): ${mb(serverMemory.peak)}, ${mb(serverMemory.start)} before the server started, ${run.concurrency ?? 'default (1,024)'} artifacts in flight at most, node ${process.execArgv.join(' ') || '(no flags)'}`,
       `load average (1/5/15 min) at the start ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, at the end ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} (${availableParallelism()} cores)`,
       ...(npm
         ? [

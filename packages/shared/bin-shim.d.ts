@@ -8,4 +8,10 @@ export declare function unsupportedNodeMessage(
   sqlite?: boolean,
   execPath?: string,
 ): string | undefined;
-export declare function runBin(program: string, entry: URL): Promise<void>;
+export declare const SERVER_NODE_FLAGS: string[];
+export declare function execWithNodeFlags(flags: string[]): void;
+export declare function runBin(
+  program: string,
+  entry: URL,
+  options?: { nodeFlags?: string[] },
+): Promise<void>;

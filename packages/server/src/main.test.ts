@@ -1,6 +1,7 @@
 /** The built `secure-registry-server` binary as a subprocess: exit codes, tokens, kill -9 durability. */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '@secure-registry/shared/bin-shim';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -159,6 +160,10 @@ describe('secure-registry-server binary', () => {
     assert.match(created.stderr, /created ci token/);
     const server = await startServe({ SR_DATA_DIR: dataDir, SR_UPSTREAM_REGISTRY: 'http://127.0.0.1:9/' });
     try {
+      // The process started is the server, under the server's V8 settings (re-executed in place:
+      // the same pid, so signals and kill -9 reach it).
+      const cmdline = (await readFile(`/proc/${server.child.pid}/cmdline`, 'utf8')).split('\0');
+      for (const flag of SERVER_NODE_FLAGS) assert.ok(cmdline.includes(flag), cmdline.join(' '));
       const body = { graph: makeGraph([{ name: 'x', version: '1.0.0', source: 'file' }]) };
       assert.equal((await json(`${server.url}/api/v1/scans`, 'POST', body)).status, 401);
       const ok = await json(`${server.url}/api/v1/scans`, 'POST', body, { authorization: `Bearer ${token}` });

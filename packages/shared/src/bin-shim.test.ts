@@ -29,3 +29,37 @@ test('this Node (the project’s) is supported', () => {
   assert.equal(shim.hasNodeSqlite(), true);
   assert.equal(shim.unsupportedNodeMessage('x'), undefined);
 });
+
+test('execWithNodeFlags re-runs the program in place under the flags, unless they are given already', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'sr-shim-'));
+  const program = join(dir, 'program.mjs');
+  await writeFile(
+    program,
+    `import { execWithNodeFlags } from ${JSON.stringify(new URL('../bin-shim.js', import.meta.url).href)};
+execWithNodeFlags(['--max-semi-space-size=16']);
+console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv, argv: process.argv.slice(2) }));`,
+  );
+  type Seen = { pid: number; execArgv: string[]; argv: string[] };
+  const run = (env: NodeJS.ProcessEnv, args: string[] = []) =>
+    new Promise<{ pid: number | undefined; seen: Seen }>((resolve, reject) => {
+      const child = spawn(process.execPath, [program, ...args], { env: { PATH: process.env.PATH, ...env } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve({ pid: child.pid, seen: JSON.parse(out) as Seen }));
+    });
+  try {
+    const plain = await run({}, ['serve', '--port', '1']);
+    assert.equal(plain.seen.pid, plain.pid, 'the same process');
+    assert.deepEqual(plain.seen.execArgv, ['--max-semi-space-size=16']);
+    assert.deepEqual(plain.seen.argv, ['serve', '--port', '1']);
+    const given = await run({ NODE_OPTIONS: '--max-semi-space-size=32' });
+    assert.deepEqual(given.seen.execArgv, [], 'NODE_OPTIONS wins');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

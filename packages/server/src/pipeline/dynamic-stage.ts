@@ -160,8 +160,9 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
           timeoutMs: slot.timeoutMs,
           graceMs: 1_000,
           run: executor.runPhase,
-          // Remote runs cost a runner's latency, not this machine's cores: the three at once.
-          concurrent: !executor.sharesMachine,
+          // The three at once: short runs (remote ones cost a runner's latency, not this machine's
+          // cores), and every report waits for them.
+          concurrent: true,
         });
         controlBaseline = control.baseline;
         return { support: checked, control };
@@ -302,8 +303,10 @@ export function createDynamicStage(options: DynamicStageOptions = {}): DynamicSt
     try {
       const phases = plannedPhases(pkg.manifest, pkg.files);
       const out: Pick<StageReports, Phase | 'sandbox'> = {};
-      // On this machine the control runs first, alone. Elsewhere (remote runners) the package's runs
-      // are dispatched while the baseline is being learned; each is reduced once it is known.
+      // On this machine the control runs first (its three runs at once) and the package's runs wait
+      // for it: the batches then form from everything the static stage passed meanwhile, not from the
+      // first few artifacts (small batches cost a sandbox each). Elsewhere (remote runners) the
+      // package's runs are dispatched while the baseline is being learned; each is reduced once it is known.
       const known = readyOrFailed();
       const support = executor.sharesMachine ? (await known).support : await supportChecked();
       // The phases are independent runs: all three at once (the install run alone, import and
