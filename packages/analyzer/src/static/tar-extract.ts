@@ -1,4 +1,6 @@
+import { lstatSync, readdirSync } from 'node:fs';
 import { chmod, lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import { join } from 'node:path';
 import PackageJson from '@npmcli/package-json';
 import { Unpack, type ReadEntry } from 'tar';
@@ -45,16 +47,23 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Every regular file under `root`, package-relative. npm's extraction writes nothing else. */
+/**
+ * Every regular file under `root`, package-relative. npm's extraction writes nothing else. On a
+ * worker thread (the static pool) with synchronous calls: thousands of them, one after the other,
+ * would each wait in the thread pool the process shares with the sandbox's host side.
+ */
 async function walk(root: string): Promise<Map<string, ExtractedFile>> {
   const files = new Map<string, ExtractedFile>();
+  const list = (dir: string) =>
+    isMainThread ? readdir(dir, { withFileTypes: true }) : readdirSync(dir, { withFileTypes: true });
+  const stat = (path: string) => (isMainThread ? lstat(path) : lstatSync(path));
   const visit = async (dir: string, prefix: string): Promise<void> => {
-    for (const dirent of await readdir(dir, { withFileTypes: true })) {
+    for (const dirent of await list(dir)) {
       const path = prefix + dirent.name;
       const full = join(dir, dirent.name);
       if (dirent.isDirectory()) await visit(full, `${path}/`);
       else if (dirent.isFile()) {
-        const st = await lstat(full);
+        const st = await stat(full);
         files.set(path, { path, size: st.size, executable: (st.mode & 0o100) !== 0 });
       }
     }

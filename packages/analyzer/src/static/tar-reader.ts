@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import { join } from 'node:path';
 import { makeExtractionDir } from './extraction-temp.js';
 import { extractTarball } from './tar-extract.js';
@@ -64,13 +66,19 @@ export async function readTarball(
       keptBytes += file.size;
       wanted.push(file.path);
     }
-    let next = 0;
-    const reader = async (): Promise<void> => {
-      for (let path = wanted[next++]; path !== undefined; path = wanted[next++]) {
-        files.set(path, { path, bytes: await readFile(join(dir, path)) });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, wanted.length) }, reader));
+    if (isMainThread) {
+      let next = 0;
+      const reader = async (): Promise<void> => {
+        for (let path = wanted[next++]; path !== undefined; path = wanted[next++]) {
+          files.set(path, { path, bytes: await readFile(join(dir, path)) });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, wanted.length) }, reader));
+    } else {
+      // A worker thread (the static pool) reads synchronously: its reads then wait in no queue shared
+      // with the event loop's own file system work.
+      for (const path of wanted) files.set(path, { path, bytes: readFileSync(join(dir, path)) });
+    }
     let allBytes = 0;
     for (const file of extracted.files.values()) allBytes += file.size;
     return {
