@@ -279,7 +279,8 @@ export const VARIABLES = {
     group: 'sandbox',
     schema: integer(1, 2 ** 31 - 1).optional(),
     default: '3000',
-    description: "how long a phase's sandbox stays up for delayed payloads, at most (it ends once nothing of the package is left)",
+    description:
+      "how long a phase's sandbox stays up for delayed payloads, at most (it ends once nothing of the package is left)",
   }),
   sandboxConcurrency: variable({
     name: 'SR_SANDBOX_CONCURRENCY',
