@@ -137,3 +137,31 @@ describe('extractTarball reads archives as npm does', () => {
     assert.equal(result.summary.complete, false);
   });
 });
+
+test('a tarball of many chunks is fed as a pipe feeds it: every byte written, no listener pile-up', async () => {
+  const { randomBytes } = await import('node:crypto');
+  const { makeTarball, packageJson } = await import('./test-support/make-tarball.js');
+  // Incompressible: the gzip stream is ~3 MB, ~48 writes of 64 KiB, far more than the reader takes at once.
+  const blob = randomBytes(3 * 1024 * 1024);
+  const tarball = await makeTarball({
+    'package.json': packageJson({ name: 'big', version: '1.0.0' }),
+    'blob.bin': blob,
+  });
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => void warnings.push(warning);
+  process.on('warning', onWarning);
+  const dir = await mkdtemp(join(tmpdir(), 'sr-feed-'));
+  try {
+    const extracted = await extractTarball(tarball, dir, { limits: DEFAULT_LIMITS });
+    assert.equal(extracted.outcome, 'extracted');
+    assert.ok((await readFile(join(dir, 'blob.bin'))).equals(blob));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+      [],
+    );
+  } finally {
+    process.off('warning', onWarning);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -173,12 +173,22 @@ function feed(
     const unzip = decompressor(unpack);
     unzip?.on('data', (chunk) => count(chunk.length));
     if (!unzip) count(head);
-    for (let offset = head; offset < input.length && !done; offset += WRITE_CHUNK) {
-      const chunk = input.subarray(offset, offset + WRITE_CHUNK);
-      unpack.write(chunk);
-      if (!unzip) count(chunk.length);
-    }
-    if (!done) unpack.end();
+    // Written as a pipe writes it (pacote pipes the tarball into node-tar): the next chunk once the
+    // reader drained the last, not every chunk at once (each refused write waited on its own listener).
+    const pump = (from: number): void => {
+      for (let offset = from; offset < input.length && !done;) {
+        const chunk = input.subarray(offset, offset + WRITE_CHUNK);
+        offset += WRITE_CHUNK;
+        const more = unpack.write(chunk);
+        if (!unzip) count(chunk.length);
+        if (!more && offset < input.length) {
+          unpack.once('drain', () => pump(offset));
+          return;
+        }
+      }
+      if (!done) unpack.end();
+    };
+    pump(head);
   });
 }
 
