@@ -109,22 +109,24 @@ export async function runSandboxSession<Run extends SessionRun, Result>(
     if (made.status === 'rejected') throw made.reason;
     if (layer.status === 'rejected') throw layer.reason;
     if (!sink) throw new Error('unreachable: the sandbox session has no sink');
-    // The desktop's processes (process-tree.ts) count against the limit too.
-    const maxProcesses = spec.maxProcesses + treeProcesses(processTree(run.persona)).length;
+    // The desktop's processes (process-tree.ts) count against the limit too; the grace tells the
+    // package's processes from them by their planned pids.
+    const desktop = treeProcesses(processTree(run.persona));
+    const maxProcesses = spec.maxProcesses + desktop.length;
     cgroups = await createCgroups(`sr-${run.id}`, { memoryMb: spec.memoryMb, maxProcesses });
     details.push(...cgroups.details);
     const host = {
       ...(userNamespace ? { userNamespace: userNamespace.path } : {}),
       staticRoot: layer.value.root,
     };
-    const outcome = await supervise(run, sink, host, cgroups, { ...spec, maxProcesses });
+    const planned = new Set(desktop.map((p) => p.pid));
+    const outcome = await supervise(run, sink, host, cgroups, planned, { ...spec, maxProcesses });
     if (outcome.grace) details.push(graceDetail(outcome.grace, spec.graceMs));
     await stopSink(sink);
-    const collecting = Date.now();
     const result = await spec.collect(run, sink, outcome, details);
     // Where the session's time went, first (the result holds `details` by reference).
     details.unshift(
-      `session: prepare ${prepared - sessionStart} ms, set-up ${outcome.ranFrom - prepared} ms, run ${outcome.ranUntil - outcome.ranFrom - (outcome.grace?.ms ?? 0)} ms, grace ${outcome.grace?.ms ?? 0} ms, kill and collect ${Date.now() - collecting + (collecting - outcome.ranUntil)} ms`,
+      `session: prepare ${prepared - sessionStart} ms, set-up ${outcome.ranFrom - prepared} ms, run ${outcome.ranUntil - outcome.ranFrom - (outcome.grace?.ms ?? 0)} ms, grace ${outcome.grace?.ms ?? 0} ms, kill and collect ${Date.now() - outcome.ranUntil} ms`,
     );
     return result;
   } finally {
@@ -151,6 +153,8 @@ async function supervise<Run extends SessionRun>(
   sink: Sink,
   host: { userNamespace?: string; staticRoot: string },
   cgroups: Cgroups,
+  /** The desktop's pids in the sandbox (process-tree.ts). */
+  planned: ReadonlySet<number>,
   spec: SessionSpec<Run, unknown>,
 ): Promise<SessionOutcome> {
   let onDone: (() => void) | undefined;
@@ -180,7 +184,6 @@ async function supervise<Run extends SessionRun>(
   if (first === 'trace-limit') {
     outcome = { status: 'crashed', error: traceLimitError(spec.maxTraceMb) };
   } else if (first === 'done') {
-    const planned = new Set(treeProcesses(processTree(run.persona)).map((p) => p.pid));
     const grace = await waitOutGrace({
       graceMs: spec.graceMs,
       exited: sandbox.exited,

@@ -12,6 +12,7 @@ export { extractionTempRoot, makeExtractionDir } from './extraction-temp.js';
 export { runsNodeGyp } from './manifest.js';
 export {
   extractTarball,
+  writtenBytes,
   type ExtractedFile,
   type ExtractTarballOptions,
   type TarExtraction,

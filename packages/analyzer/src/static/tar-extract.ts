@@ -213,6 +213,13 @@ async function markBins(dest: string, files: Map<string, ExtractedFile>): Promis
   }
 }
 
+/** The total size of the files npm wrote, in bytes. */
+export function writtenBytes(files: ReadonlyMap<string, ExtractedFile>): number {
+  let bytes = 0;
+  for (const file of files.values()) bytes += file.size;
+  return bytes;
+}
+
 export async function extractTarball(
   tarball: Uint8Array,
   dest: string,

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
 import { join } from 'node:path';
 import { makeExtractionDir } from './extraction-temp.js';
-import { extractTarball } from './tar-extract.js';
+import { extractTarball, writtenBytes } from './tar-extract.js';
 import type { ExtractionLimits, ExtractionSummary } from './types.js';
 
 /**
@@ -79,13 +79,11 @@ export async function readTarball(
       // with the event loop's own file system work.
       for (const path of wanted) files.set(path, { path, bytes: readFileSync(join(dir, path)) });
     }
-    let allBytes = 0;
-    for (const file of extracted.files.values()) allBytes += file.size;
     return {
       extraction: extracted.summary,
       files,
       allPaths: new Set(extracted.files.keys()),
-      allBytes,
+      allBytes: writtenBytes(extracted.files),
       skipped,
     };
   } finally {

@@ -8,6 +8,7 @@ import {
   DEFAULT_LIMITS,
   extractTarball,
   makeExtractionDir,
+  writtenBytes,
   type ExtractedTree,
   type ExtractionSummary,
 } from '@secure-registry/analyzer';
@@ -48,9 +49,8 @@ export async function writePackageDir(
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const extracted = await extractTarball(tarball, dir, { limits: DEFAULT_LIMITS, manifest: packument });
-    let bytes = 0;
-    for (const file of extracted.files.values()) bytes += file.size;
-    return await packageDirOf({ dir, files: [...extracted.files.keys()], bytes }, extracted.summary);
+    const tree = { dir, files: [...extracted.files.keys()], bytes: writtenBytes(extracted.files) };
+    return await packageDirOf(tree, extracted.summary);
   } catch (error) {
     await cleanup();
     throw error;
